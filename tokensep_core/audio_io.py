@@ -1,0 +1,110 @@
+"""Audio file I/O (soundfile) and format conversion: the only module that touches audio files.
+
+Reads give float32 tensors ``[C, T]``; writes are atomic (temporary name, then rename) so an
+interrupted write never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Literal
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio
+from torch import Tensor
+
+from tokensep_core.errors import AudioError
+
+Subtype = Literal["PCM_16", "PCM_24", "FLOAT"]
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+
+
+def read_audio(path: str | Path) -> tuple[Tensor, int]:
+    """-> (wav ``[C, T]`` float32, sample_rate). Errors name the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    try:
+        data, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+        raise AudioError(f"{path}: not a readable audio file ({_reason(err)})") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: contains no samples")
+    wav = torch.from_numpy(np.ascontiguousarray(data.T))
+    if not torch.isfinite(wav).all():
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return wav, int(sample_rate)
+
+
+def write_audio(path: str | Path, wav: Tensor, sample_rate: int, subtype: Subtype = "PCM_16") -> Path:
+    """Write wav ``[C, T]`` atomically; integer subtypes are clipped to [-1, 1]."""
+    path = Path(path)
+    if wav.dim() != 2:
+        raise AudioError(f"{path}: expected a [channels, samples] tensor, got shape {list(wav.shape)}")
+    data = wav.detach().to("cpu", torch.float32).numpy().T
+    if subtype != "FLOAT":
+        data = np.clip(data, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        try:
+            sf.write(str(tmp), data, sample_rate, subtype=subtype, format=_format_for(path))
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            raise AudioError(f"{path}: cannot write audio ({_reason(err)})") from None
+    return path
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as err:
+        raise AudioError(f"{path}: cannot write here ({err.strerror or err})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def convert(wav: Tensor, sample_rate: int, target_rate: int, target_channels: int) -> Tensor:
+    """Resample (torchaudio) and convert channels: ``[..., C, T]`` -> ``[..., target_channels, T']``.
+
+    Mono to many channels repeats; many to mono averages; otherwise channels must match.
+    """
+    channels = wav.shape[-2]
+    if channels != target_channels:
+        if target_channels == 1:
+            wav = wav.mean(dim=-2, keepdim=True)
+        elif channels == 1:
+            wav = wav.expand(*wav.shape[:-2], target_channels, wav.shape[-1])
+        else:
+            raise AudioError(f"cannot convert {channels} channels to {target_channels}")
+    if sample_rate != target_rate:
+        wav = torchaudio.functional.resample(wav.contiguous(), sample_rate, target_rate)
+    return wav.contiguous()
+
+
+def _format_for(path: Path) -> str:
+    formats = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
+    try:
+        return formats[path.suffix.lower()]
+    except KeyError:
+        raise AudioError(f"{path}: unsupported audio extension (use {', '.join(AUDIO_EXTENSIONS)})") from None
+
+
+def _reason(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[-1] if lines else type(err).__name__

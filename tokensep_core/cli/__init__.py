@@ -1,0 +1,1 @@
+"""The ``tokensep`` command line."""

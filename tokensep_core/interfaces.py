@@ -1,0 +1,219 @@
+"""The contracts of tokensep's component kinds (see DESIGN.md, "Vocabulary").
+
+Shape letters: B batch, C audio channels, T samples, K codebooks, T' codec frames,
+S sequence steps, P prefix (conditioning) steps, D model width, V output vocabulary.
+Neural components are ``torch.nn.Module`` subclasses; the others are plain objects.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+from torch import Tensor, nn
+
+
+class Codec(nn.Module, ABC):
+    """Waveform ⇄ discrete codes.
+
+    Attributes every codec sets in ``__init__``: ``sample_rate`` (Hz), ``channels``,
+    ``frame_rate`` (code frames per second), ``num_codebooks`` (K), ``codebook_size``.
+    """
+
+    sample_rate: int
+    channels: int
+    frame_rate: float
+    num_codebooks: int
+    codebook_size: int
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per code frame."""
+        return round(self.sample_rate / self.frame_rate)
+
+    @abstractmethod
+    def encode(self, wav: Tensor) -> Tensor:
+        """wav ``[B, C, T]`` float at ``sample_rate`` -> codes ``[B, K, T']`` int64,
+        ``T' = ceil(T / hop_length)``, values in ``[0, codebook_size)``."""
+
+    @abstractmethod
+    def decode(self, codes: Tensor) -> Tensor:
+        """codes ``[B, K, T']`` -> wav ``[B, C, T' * hop_length]``."""
+
+    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
+        """Scalar losses for one training step on wav ``[B, C, T]`` (trainable codecs only)."""
+        raise TypeError(f"codec {type(self).__name__} is not trainable")
+
+
+class ConditionEncoder(nn.Module, ABC):
+    """Mixture -> conditioning embeddings used as the LM's prefix.
+
+    Attributes: ``sample_rate`` and ``channels`` it expects, ``output_dim`` (D),
+    ``frame_rate`` (prefix steps per second of audio).
+    """
+
+    sample_rate: int
+    channels: int
+    output_dim: int
+    frame_rate: float
+
+    @abstractmethod
+    def prepare(self, wav: Tensor) -> Tensor:
+        """wav ``[B, C, T]`` -> features (e.g. log-mel ``[B, F, S]``), with no learned parameters,
+        so data loaders may compute them once."""
+
+    @abstractmethod
+    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        """features from ``prepare`` -> (embeds ``[B, P, D]``, mask ``[B, P]`` bool, True = valid)."""
+
+
+class LMCache(ABC):
+    """Opaque incremental-decoding state of a :class:`TokenLM`; only its LM reads it."""
+
+    @property
+    @abstractmethod
+    def length(self) -> int:
+        """Number of positions (prefix included) already held."""
+
+
+class TokenLM(nn.Module, ABC):
+    """Decoder-only LM over K parallel codebook streams.
+
+    Input ids live in ``[0, vocab_size)``: the first ``codebook_size`` ids are codes, the rest
+    are special ids (padding, stem start tokens, …) whose meaning the track order defines.
+    Output logits cover the codes only: ``V = codebook_size``.
+    Attributes: ``num_codebooks`` (K), ``codebook_size``, ``vocab_size``, ``dim`` (D of prefix).
+    """
+
+    num_codebooks: int
+    codebook_size: int
+    vocab_size: int
+    dim: int
+
+    @abstractmethod
+    def forward(
+        self,
+        tokens: Tensor,
+        prefix: Tensor | None = None,
+        prefix_mask: Tensor | None = None,
+        cache: LMCache | None = None,
+    ) -> tuple[Tensor, LMCache]:
+        """tokens ``[B, K, S]`` int64; prefix ``[B, P, D]`` (only when ``cache`` is None);
+        -> (logits ``[B, K, S, V]`` for the token positions, cache holding prefix + tokens)."""
+
+
+class CodebookPattern(ABC):
+    """How K codebooks × T' frames are laid out as LM steps (flatten, delay, parallel)."""
+
+    @abstractmethod
+    def num_steps(self, num_frames: int, num_codebooks: int) -> int:
+        """S for a sequence of ``num_frames`` frames."""
+
+    @abstractmethod
+    def build(self, codes: Tensor, pad_id: int) -> Tensor:
+        """codes ``[B, K, T']`` -> steps ``[B, K', S]`` with ``pad_id`` where no code is due.
+        K' is K except for ``flatten`` (K' = 1)."""
+
+    @abstractmethod
+    def revert(self, steps: Tensor, num_codebooks: int) -> Tensor:
+        """Exact inverse of :meth:`build`: steps ``[B, K', S]`` -> codes ``[B, K, T']``."""
+
+
+@dataclass
+class TrackSegment:
+    """Where one stem's steps sit inside a combined sequence."""
+
+    stem: str
+    start: int
+    length: int
+
+
+class TrackOrder(ABC):
+    """How several stems' step sequences share LM sequences (sequential, independent, interleaved)."""
+
+    @abstractmethod
+    def combine(self, stem_steps: Mapping[str, Tensor], start_ids: Mapping[str, int]) -> tuple[Tensor, list[TrackSegment]]:
+        """Per-stem steps ``{stem: [B, K', S]}`` -> (sequences ``[B', K'', S'']``, layout)."""
+
+    @abstractmethod
+    def split(self, sequences: Tensor, layout: Sequence[TrackSegment]) -> dict[str, Tensor]:
+        """Inverse of :meth:`combine`: -> ``{stem: [B, K', S]}``."""
+
+
+class Separator(ABC):
+    """Anything that turns a mixture into stems: the generative pipeline and baselines alike."""
+
+    stems: tuple[str, ...]
+
+    @abstractmethod
+    def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
+        """mixture ``[C, T]`` at ``sample_rate`` -> ``{stem: [C, T]}`` at the same rate, channels
+        and length."""
+
+
+class Metric(ABC):
+    """(reference, estimate, sample_rate) -> a score; ``higher_is_better`` tells its direction."""
+
+    name: str
+    higher_is_better: bool = True
+
+    @abstractmethod
+    def __call__(self, reference: Tensor, estimate: Tensor, sample_rate: int) -> float:
+        """reference and estimate ``[C, T]`` -> score."""
+
+
+@dataclass
+class Song:
+    """One song: mixture and stems ``[C, T]`` at ``sample_rate``."""
+
+    name: str
+    sample_rate: int
+    mixture: Tensor
+    stems: dict[str, Tensor] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class StemDataset(ABC):
+    """A collection of songs with stems."""
+
+    stems: tuple[str, ...]
+    sample_rate: int
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def __getitem__(self, index: int) -> Song: ...
+
+    def __iter__(self) -> Iterator[Song]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+class Renderer(ABC):
+    """Synthesizes one song's stems from a seed (used by ``tokensep data synth``)."""
+
+    @abstractmethod
+    def render(self, seed: int, seconds: float, sample_rate: int) -> dict[str, Tensor]:
+        """-> ``{stem: [2, round(seconds * sample_rate)]}`` float32 for the four stems."""
+
+
+KINDS: dict[str, type] = {
+    "codec": Codec,
+    "encoder": ConditionEncoder,
+    "lm": TokenLM,
+    "pattern": CodebookPattern,
+    "track_order": TrackOrder,
+    "separator": Separator,
+    "metric": Metric,
+    "dataset": StemDataset,
+    "renderer": Renderer,
+}
+"""Every component kind the registry knows, with the interface its components must implement."""
+
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Number of parameters of a module."""
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,112 @@
+"""Building the plugin manager and the registry on demand (no import-time globals).
+
+Built-in packages are registered as plugins exactly like third-party packages, which declare an
+entry point in the group ``tokensep``. Set ``TOKENSEP_DISABLE_PLUGIN_AUTOLOAD=1`` to load only
+the built-in packages. A plugin that fails to import or register is recorded in
+``LoadedPlugins.failures`` by distribution name; the others still load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points, version
+from types import ModuleType
+
+import pluggy
+
+from tokensep_core import hookspecs
+from tokensep_core.registry import ComponentRegistry, Provider
+
+ENTRY_POINT_GROUP = "tokensep"
+AUTOLOAD_ENV = "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "tokensep_core.builtin_components",
+    "tokensep_codecs.plugin",
+    "tokensep_encoders.plugin",
+    "tokensep_lms.plugin",
+)
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be loaded or could not register, and why (one line)."""
+
+    distribution: str
+    reason: str
+
+
+@dataclass
+class LoadedPlugins:
+    """The outcome of loading: the plugin manager, the filled registry, and what failed."""
+
+    manager: pluggy.PluginManager
+    registry: ComponentRegistry
+    providers: dict[str, Provider] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+
+
+def autoload_enabled() -> bool:
+    """False when the environment variable disables entry-point autoloading."""
+    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def load_plugins(autoload: bool | None = None) -> LoadedPlugins:
+    """Register built-in packages, then (unless disabled) entry points of group ``tokensep``,
+    and let each one fill the registry."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    loaded = LoadedPlugins(manager, ComponentRegistry())
+    builtin_provider = Provider("tokensep", _version_of("tokensep"))
+    for module_name in BUILTIN_PLUGINS:
+        _add_plugin(loaded, importlib.import_module(module_name), module_name, builtin_provider)
+    if autoload if autoload is not None else autoload_enabled():
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            _load_entry_point(loaded, ep)
+    for impl in manager.hook.tokensep_register_components.get_hookimpls():
+        provider = loaded.providers[impl.plugin_name]
+        before = loaded.registry.snapshot()
+        try:
+            impl.function(registry=loaded.registry.for_provider(provider))
+        except Exception as err:  # a broken plugin must not take the others down
+            loaded.registry.rollback(before)
+            loaded.failures.append(PluginFailure(provider.name, f"registration failed: {_one_line(err)}"))
+    return loaded
+
+
+def load_registry(autoload: bool | None = None) -> ComponentRegistry:
+    """The registry with every loadable plugin's components."""
+    return load_plugins(autoload).registry
+
+
+def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:
+    dist_name = ep.dist.name if ep.dist is not None else ep.name
+    provider = Provider(dist_name, ep.dist.version if ep.dist is not None else "unknown")
+    try:
+        plugin = ep.load()
+    except Exception as err:
+        loaded.failures.append(PluginFailure(dist_name, f"import of {ep.value!r} failed: {_one_line(err)}"))
+        return
+    _add_plugin(loaded, plugin, f"{dist_name}:{ep.name}", provider)
+
+
+def _add_plugin(loaded: LoadedPlugins, plugin: ModuleType | object, plugin_name: str, provider: Provider) -> None:
+    try:
+        loaded.manager.register(plugin, name=plugin_name)
+    except Exception as err:
+        loaded.failures.append(PluginFailure(provider.name, f"not a valid plugin: {_one_line(err)}"))
+        return
+    loaded.providers[plugin_name] = provider
+
+
+def _version_of(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except Exception:
+        return "unknown"
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__

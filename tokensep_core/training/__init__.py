@@ -1,0 +1,1 @@
+"""The shared trainer used by every trainable component."""

@@ -1,0 +1,35 @@
+"""What the shared trainer trains: a :class:`TrainingTask` (codec, separator LM, baselines, …)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from torch import Tensor, nn
+
+
+class TrainingTask(ABC):
+    """A trainable model with one or more optimizer groups stepped in order within a step.
+
+    A GAN codec has groups ``("discriminator", "generator")``: the trainer computes the first
+    group's losses, steps its optimizer, then computes the next group's losses, so no loss is
+    computed against parameters that were updated after it was formed. ``state`` is a dict
+    shared by the groups of one step (e.g. the generator's output reused by the discriminator).
+    """
+
+    @abstractmethod
+    def modules(self) -> dict[str, nn.Module]:
+        """Everything whose weights a checkpoint holds, by name."""
+
+    @abstractmethod
+    def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Ordered ``{group: parameters}``; each group gets its own optimizer and scheduler."""
+
+    @abstractmethod
+    def losses(self, group: str, batch: Any, state: dict[str, Any]) -> dict[str, Tensor]:
+        """Weighted scalar loss terms for ``group``; the trainer back-propagates their sum and
+        logs each term."""
+
+    def config_dict(self) -> dict[str, Any]:
+        """The resolved configuration stored beside every checkpoint."""
+        return {}

@@ -1,0 +1,1 @@
+"""tokensep's built-in condition encoders: mixture -> LM prefix embeddings."""

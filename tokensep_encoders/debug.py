@@ -1,0 +1,45 @@
+"""A tiny condition encoder for unit tests: log-mel frames through one linear layer."""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+
+from tokensep_core.config import ComponentConfig
+from tokensep_core.interfaces import ConditionEncoder
+from tokensep_encoders.features import LogMel
+
+
+class DebugEncoderConfig(ComponentConfig):
+    sample_rate: int = Field(16000, gt=0)
+    channels: int = Field(1, ge=1)
+    n_mels: int = Field(16, ge=1)
+    hop_length: int = Field(320, ge=1)
+    output_dim: int = Field(32, ge=1)
+
+
+class DebugEncoder(ConditionEncoder):
+    """Log-mel of the mono mixture, one Linear to ``output_dim``; every step is valid."""
+
+    Config = DebugEncoderConfig
+
+    def __init__(self, config: DebugEncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.channels = config.channels
+        self.output_dim = config.output_dim
+        self.frame_rate = config.sample_rate / config.hop_length
+        self.features = LogMel(config.sample_rate, 4 * config.hop_length, config.hop_length, config.n_mels)
+        self.proj = nn.Linear(config.n_mels, config.output_dim)
+
+    def prepare(self, wav: Tensor) -> Tensor:
+        """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
+        return self.features(wav)
+
+    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        """log-mel [B, n_mels, P] -> (embeds [B, P, D], mask [B, P])."""
+        embeds = self.proj(features.transpose(1, 2))
+        mask = torch.ones(embeds.shape[:2], dtype=torch.bool, device=embeds.device)
+        return embeds, mask

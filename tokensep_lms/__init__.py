@@ -1,0 +1,1 @@
+"""tokensep's built-in token language models."""
