@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 from tokensep_core import __version__
@@ -26,7 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_third_party_deprecations() -> None:
+    """descript-audio-codec triggers torch deprecation warnings at import; users cannot act on them."""
+    for pattern in (".*torch.nn.utils.weight_norm.*", ".*torch.jit.script.*"):
+        warnings.filterwarnings("ignore", message=pattern, category=FutureWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_third_party_deprecations()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

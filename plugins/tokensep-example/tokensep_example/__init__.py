@@ -1,0 +1,1 @@
+"""Example tokensep plugin: a mu-law sample codec and an STFT condition encoder."""

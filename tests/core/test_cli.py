@@ -1,0 +1,50 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tokensep_core import __version__
+from tokensep_core.cli.main import main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tokensep {__version__}"
+
+
+def test_plugins_lists_builtin_components_with_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "codec:" in out and "encoder:" in out and "lm:" in out
+    assert any(line.split()[:2] == ["debug", "tokensep"] for line in out.splitlines())
+
+
+def test_plugins_schema_is_the_config_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins", "--schema", "codec", "debug"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["additionalProperties"] is False and "hop_length" in schema["properties"]
+
+
+def test_unknown_component_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins", "--schema", "codec", "debgu"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "tokensep: error: unknown codec 'debgu'; known codecs: " + err.split("known codecs: ")[1].strip()
+    assert err.count("\n") == 1
+
+
+def test_demo_runs_the_default_pipeline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--seconds", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "codes    [1, 2, 25]" in out and "logits   [1, 2, 25, 64]" in out
+
+
+def test_demo_with_a_config_typo_exits_nonzero(tmp_path: Path) -> None:
+    config = tmp_path / "exp.yaml"
+    config.write_text("lm:\n  name: debug\n  params: {layer: 2}\n")
+    result = subprocess.run([sys.executable, "-m", "tokensep_core.cli.main", "demo", "--config", str(config)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"tokensep: error: {config}: lm 'debug': field 'layer': unknown field"
