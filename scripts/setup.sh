@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(fluidsynth fluid-soundfont-gm)
+SYSTEM_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg)  # ffmpeg: museval imports stempeg, which requires it
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -21,4 +21,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+.venv/bin/python -m pip install --quiet -e plugins/tokensep-teachers
 .venv/bin/python -c "import tokensep_core, torch, torchaudio" || { echo "setup: tokensep failed to install" >&2; exit 1; }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -24,25 +25,47 @@ Subtype = Literal["PCM_16", "PCM_24", "FLOAT"]
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
-def read_audio(path: str | Path) -> tuple[Tensor, int]:
-    """-> (wav ``[C, T]`` float32, sample_rate). Errors name the file and the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a directory, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file")
+def read_audio(path: str | Path, start: int = 0, frames: int | None = None) -> tuple[Tensor, int]:
+    """-> (wav ``[C, T]`` float32, sample_rate); ``start``/``frames`` read only a part (fewer
+    frames near the end of the file). Errors name the file and the problem."""
+    path = _check_file(path)
     try:
-        data, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        data, sample_rate = sf.read(str(path), start=start, frames=-1 if frames is None else frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as err:
         raise AudioError(f"{path}: not a readable audio file ({_reason(err)})") from None
-    if data.shape[0] == 0:
+    if data.shape[0] == 0 and start == 0:
         raise AudioError(f"{path}: contains no samples")
     wav = torch.from_numpy(np.ascontiguousarray(data.T))
     if not torch.isfinite(wav).all():
         raise AudioError(f"{path}: contains NaN or infinite samples")
     return wav, int(sample_rate)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio file holds, read from its header."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Frames, sample rate and channels of an audio file, without reading its samples."""
+    path = _check_file(path)
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+        raise AudioError(f"{path}: not a readable audio file ({_reason(err)})") from None
+    if info.frames == 0:
+        raise AudioError(f"{path}: contains no samples")
+    return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels))
+
+
+def list_audio_files(folder: str | Path) -> list[Path]:
+    """The audio files directly inside ``folder`` (by extension, hidden files skipped), sorted."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS and not p.name.startswith("."))
 
 
 def write_audio(path: str | Path, wav: Tensor, sample_rate: int, subtype: Subtype = "PCM_16") -> Path:
@@ -103,6 +126,17 @@ def _format_for(path: Path) -> str:
         return formats[path.suffix.lower()]
     except KeyError:
         raise AudioError(f"{path}: unsupported audio extension (use {', '.join(AUDIO_EXTENSIONS)})") from None
+
+
+def _check_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    return path
 
 
 def _reason(err: Exception) -> str:

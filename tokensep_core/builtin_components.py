@@ -1,9 +1,32 @@
 """Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)."""
 
+from tokensep_core.baselines import MixtureCopy, Oracle
+from tokensep_core.data.musdb import MusdbDataset
+from tokensep_core.data.procedural import ProceduralRenderer
+from tokensep_core.data.soundfont import SoundfontRenderer
+from tokensep_core.data.stems_folder import StemsFolderDataset
+from tokensep_core.data.synthetic import SyntheticDataset
 from tokensep_core.hookspecs import hookimpl
+from tokensep_core.metrics import METRICS
+from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
 from tokensep_core.registry import ProviderRegistry
+from tokensep_core.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 
 
 @hookimpl
 def tokensep_register_components(registry: ProviderRegistry) -> None:
-    del registry  # filled as tokensep_core gains components
+    registry.add("pattern", "flatten", FlattenPattern)
+    registry.add("pattern", "delay", DelayPattern)
+    registry.add("pattern", "parallel", ParallelPattern)
+    registry.add("track_order", "sequential", SequentialOrder)
+    registry.add("track_order", "independent", IndependentOrder)
+    registry.add("track_order", "interleaved", InterleavedOrder)
+    registry.add("separator", "mixture_copy", MixtureCopy)
+    registry.add("separator", "oracle", Oracle)
+    registry.add("renderer", "procedural", ProceduralRenderer)
+    registry.add("renderer", "soundfont", SoundfontRenderer)
+    registry.add("dataset", "musdb", MusdbDataset)
+    registry.add("dataset", "stems_folder", StemsFolderDataset)
+    registry.add("dataset", "synthetic", SyntheticDataset)
+    for name, metric in METRICS.items():
+        registry.add("metric", name, metric)

@@ -64,8 +64,10 @@ class ConditionEncoder(nn.Module, ABC):
         so data loaders may compute them once."""
 
     @abstractmethod
-    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        """features from ``prepare`` -> (embeds ``[B, P, D]``, mask ``[B, P]`` bool, True = valid)."""
+    def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """features from ``prepare`` -> (embeds ``[B, P, D]``, mask ``[B, P]`` bool, True = valid).
+
+        ``lengths`` ``[B]`` counts the valid feature frames of each item (None: all valid)."""
 
 
 class LMCache(ABC):
@@ -81,8 +83,10 @@ class TokenLM(nn.Module, ABC):
     """Decoder-only LM over K parallel codebook streams.
 
     Input ids live in ``[0, vocab_size)``: the first ``codebook_size`` ids are codes, the rest
-    are special ids (padding, stem start tokens, …) whose meaning the track order defines.
-    Output logits cover the codes only: ``V = codebook_size``.
+    are special ids (padding, stem start tokens, …; see tokensep_core.special_tokens).
+    Output logits cover the codes only: ``V = codebook_size``. With a pattern and a track order,
+    K and ``codebook_size`` are the layout's (tokensep_core.token_layout.TokenLayout), which can
+    differ from the codec's (flatten: one stream of K·size ids; interleaved: streams × stems).
     Attributes: ``num_codebooks`` (K), ``codebook_size``, ``vocab_size``, ``dim`` (D of prefix).
     """
 
@@ -99,46 +103,111 @@ class TokenLM(nn.Module, ABC):
         prefix_mask: Tensor | None = None,
         cache: LMCache | None = None,
     ) -> tuple[Tensor, LMCache]:
-        """tokens ``[B, K, S]`` int64; prefix ``[B, P, D]`` (only when ``cache`` is None);
-        -> (logits ``[B, K, S, V]`` for the token positions, cache holding prefix + tokens)."""
+        """tokens ``[B, K, S]`` int64; prefix ``[B, P, D]`` and prefix_mask ``[B, P]`` (True =
+        valid) only when ``cache`` is None -> (logits ``[B, K, S, V]`` for the token positions,
+        a new cache holding prefix + tokens; the given cache stays valid)."""
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """What a pattern puts at each step of one stem: ``[K', S]`` tensors.
+
+    ``codebook``: codebook whose code sits at the step, -1 where the pattern pads;
+    ``low``/``high``: the ids that may be generated there, ``[low, high)`` (empty where padded).
+    """
+
+    codebook: Tensor
+    low: Tensor
+    high: Tensor
 
 
 class CodebookPattern(ABC):
-    """How K codebooks × T' frames are laid out as LM steps (flatten, delay, parallel)."""
+    """How K codebooks × T' frames are laid out as K' parallel LM streams of S steps.
+
+    A stream holds code ids in ``[0, code_vocab)``; ids from ``code_vocab`` up are special
+    (padding, stem starts) and never produced by :meth:`build` except ``pad_id``.
+    """
+
+    @abstractmethod
+    def num_streams(self, num_codebooks: int) -> int:
+        """K' for K codebooks."""
+
+    @abstractmethod
+    def code_vocab(self, num_codebooks: int, codebook_size: int) -> int:
+        """Number of code ids a stream can hold (the LM's ``codebook_size``)."""
 
     @abstractmethod
     def num_steps(self, num_frames: int, num_codebooks: int) -> int:
         """S for a sequence of ``num_frames`` frames."""
 
     @abstractmethod
-    def build(self, codes: Tensor, pad_id: int) -> Tensor:
-        """codes ``[B, K, T']`` -> steps ``[B, K', S]`` with ``pad_id`` where no code is due.
-        K' is K except for ``flatten`` (K' = 1)."""
+    def build(self, codes: Tensor, codebook_size: int, pad_id: int) -> Tensor:
+        """codes ``[B, K, T']`` in ``[0, codebook_size)`` -> steps ``[B, K', S]`` with ``pad_id``
+        where no code is due."""
 
     @abstractmethod
-    def revert(self, steps: Tensor, num_codebooks: int) -> Tensor:
+    def revert(self, steps: Tensor, num_codebooks: int, codebook_size: int) -> Tensor:
         """Exact inverse of :meth:`build`: steps ``[B, K', S]`` -> codes ``[B, K, T']``."""
 
+    @abstractmethod
+    def plan(self, num_frames: int, num_codebooks: int, codebook_size: int) -> StepPlan:
+        """Which codebook each step holds and which ids may be generated there."""
 
-@dataclass
+
+@dataclass(frozen=True)
 class TrackSegment:
-    """Where one stem's steps sit inside a combined sequence."""
+    """Where one stem's steps sit inside combined sequences ``[B', K'', S'']``:
+    ``sequences[rows, streams, start : start + length]``; its start token is at ``start - 1``."""
 
     stem: str
     start: int
     length: int
+    rows: slice = field(default_factory=lambda: slice(None))
+    streams: slice = field(default_factory=lambda: slice(None))
+
+
+@dataclass(frozen=True)
+class TrackLayout:
+    """How :meth:`TrackOrder.combine` arranged the stems.
+
+    ``condition_rows`` ``[B']``: the input batch row each combined row is conditioned on.
+    """
+
+    segments: tuple[TrackSegment, ...]
+    condition_rows: Tensor
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(seg.stem for seg in self.segments)
 
 
 class TrackOrder(ABC):
-    """How several stems' step sequences share LM sequences (sequential, independent, interleaved)."""
+    """How several stems' step sequences share LM sequences (sequential, independent, interleaved).
+
+    Attribute ``stems``: every stem the order knows, in generation order.
+    """
+
+    stems: tuple[str, ...]
 
     @abstractmethod
-    def combine(self, stem_steps: Mapping[str, Tensor], start_ids: Mapping[str, int]) -> tuple[Tensor, list[TrackSegment]]:
-        """Per-stem steps ``{stem: [B, K', S]}`` -> (sequences ``[B', K'', S'']``, layout)."""
+    def num_streams(self, streams_per_stem: int) -> int:
+        """K'' of the combined sequences when each stem has ``streams_per_stem`` streams."""
 
     @abstractmethod
-    def split(self, sequences: Tensor, layout: Sequence[TrackSegment]) -> dict[str, Tensor]:
-        """Inverse of :meth:`combine`: -> ``{stem: [B, K', S]}``."""
+    def stems_to_generate(self, requested: Sequence[str]) -> tuple[str, ...]:
+        """The stems that must be generated (in order) to obtain ``requested``."""
+
+    @abstractmethod
+    def combine(self, stem_steps: Mapping[str, Tensor], start_ids: Mapping[str, int]) -> tuple[Tensor, TrackLayout]:
+        """Per-stem steps ``{stem: [B, K', S]}`` -> (sequences ``[B', K'', S'']``, layout); each
+        stem's steps are preceded by a step holding ``start_ids[stem]``."""
+
+    def split(self, sequences: Tensor, layout: TrackLayout) -> dict[str, Tensor]:
+        """Inverse of :meth:`combine`: sequences ``[B', K'', S'']`` -> ``{stem: [B, K', S]}``."""
+        return {
+            seg.stem: sequences[seg.rows, seg.streams, seg.start : seg.start + seg.length]
+            for seg in layout.segments
+        }
 
 
 class Separator(ABC):
@@ -150,6 +219,11 @@ class Separator(ABC):
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         """mixture ``[C, T]`` at ``sample_rate`` -> ``{stem: [C, T]}`` at the same rate, channels
         and length."""
+
+    def separate_song(self, song: Song) -> dict[str, Tensor]:
+        """Separate ``song.mixture``. Evaluation calls this, so separators that need more than
+        the mixture (the oracle reads the reference stems) override it."""
+        return self.separate(song.mixture, song.sample_rate)
 
 
 class Metric(ABC):

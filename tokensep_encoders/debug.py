@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
 from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import ConditionEncoder
-from tokensep_encoders.features import LogMel
+from tokensep_encoders.features import LogMel, frame_mask
 
 
 class DebugEncoderConfig(ComponentConfig):
@@ -38,8 +37,10 @@ class DebugEncoder(ConditionEncoder):
         """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
         return self.features(wav)
 
-    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        """log-mel [B, n_mels, P] -> (embeds [B, P, D], mask [B, P])."""
-        embeds = self.proj(features.transpose(1, 2))
-        mask = torch.ones(embeds.shape[:2], dtype=torch.bool, device=embeds.device)
-        return embeds, mask
+    def feature_lengths(self, num_samples: Tensor) -> Tensor:
+        """Valid samples [B] -> valid feature frames [B]."""
+        return self.features.num_frames(num_samples)
+
+    def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """log-mel [B, n_mels, P], lengths [B] -> (embeds [B, P, D], mask [B, P])."""
+        return self.proj(features.transpose(1, 2)), frame_mask(features, lengths)

@@ -17,6 +17,18 @@ class LogMel(nn.Module):
             sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, power=2.0
         )
 
+    def num_frames(self, num_samples: Tensor) -> Tensor:
+        """Samples [B] -> frames [B] (the transform is centred: one frame per hop, plus one)."""
+        return num_samples // self.hop_length + 1
+
     def forward(self, wav: Tensor) -> Tensor:
         mono = wav.mean(dim=1)
         return torch.log(self.mel(mono) + 1e-5)
+
+
+def frame_mask(features: Tensor, lengths: Tensor | None) -> Tensor:
+    """features [B, F, P], valid frames [B] (None: all) -> mask [B, P], True = valid."""
+    steps = torch.arange(features.shape[-1], device=features.device)
+    if lengths is None:
+        return torch.ones(features.shape[0], features.shape[-1], dtype=torch.bool, device=features.device)
+    return steps.unsqueeze(0) < lengths.to(features.device).unsqueeze(1)

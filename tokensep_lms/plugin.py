@@ -4,8 +4,10 @@ from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
 
 from tokensep_lms.debug import DebugLM
+from tokensep_lms.llama import LlamaLM
 
 
 @hookimpl
 def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("lm", "debug", DebugLM)
+    registry.add("lm", "llama", LlamaLM)

@@ -57,6 +57,18 @@ def test_malformed_files_give_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_incompatible_components_are_refused() -> None:
-    config = PipelineConfig.model_validate({"lm": {"name": "debug", "params": {"dim": 48}}})
-    with pytest.raises(ConfigError, match="output_dim 32 != lm 'debug' dim 48"):
+    config = PipelineConfig.model_validate(
+        {"encoder": {"name": "debug", "params": {"output_dim": 16}}, "lm": {"name": "debug", "params": {"dim": 48}}}
+    )
+    with pytest.raises(ConfigError, match="output_dim 16 != lm 'debug' dim 48"):
         build_pipeline(load_registry(autoload=False), config)
+
+
+def test_shared_shapes_are_derived_unless_set() -> None:
+    config = PipelineConfig.model_validate(
+        {"lm": {"name": "debug", "params": {"dim": 48}}, "track_order": {"name": "interleaved"}}
+    )
+    pipeline = build_pipeline(load_registry(autoload=False), config)
+    assert pipeline.encoder.output_dim == 48
+    assert pipeline.lm.num_codebooks == 4 * pipeline.codec.num_codebooks, "interleaved stacks the 4 stems' streams"
+    assert pipeline.lm.vocab_size >= pipeline.token_layout.special.vocab_size

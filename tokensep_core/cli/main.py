@@ -14,6 +14,10 @@ from tokensep_core.errors import TokensepError
 COMMAND_MODULES: tuple[str, ...] = (
     "tokensep_core.cli.demo_cmd",
     "tokensep_core.cli.plugins_cmd",
+    "tokensep_core.cli.separate_cmd",
+    "tokensep_core.cli.data_cmd",
+    "tokensep_core.cli.train_cmd",
+    "tokensep_core.cli.pseudolabel_cmd",
 )
 """Each module provides ``add_parser(subparsers)``, which sets ``func(args) -> int`` as a default."""
 

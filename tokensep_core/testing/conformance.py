@@ -99,12 +99,13 @@ def check_lm(lm: TokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) 
         _require(error < 1e-3, f"cached decoding differs from a full forward by {error:.2e}")
 
 
-def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: int = 7, pad_id: int = 1000) -> None:
+def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: int = 7, codebook_size: int = 1000) -> None:
     """build/revert round trip and ``num_steps``."""
-    codes = torch.randint(0, pad_id, (2, num_codebooks, num_frames), generator=torch.Generator().manual_seed(0))
-    steps = pattern.build(codes, pad_id)
+    codes = torch.randint(0, codebook_size, (2, num_codebooks, num_frames), generator=torch.Generator().manual_seed(0))
+    pad_id = pattern.code_vocab(num_codebooks, codebook_size)
+    steps = pattern.build(codes, codebook_size, pad_id)
     _require(steps.shape[-1] == pattern.num_steps(num_frames, num_codebooks), f"build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}")
-    _require(torch.equal(pattern.revert(steps, num_codebooks), codes), "revert(build(codes)) != codes")
+    _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), "revert(build(codes)) != codes")
 
 
 def check_track_order(order: TrackOrder, stems: tuple[str, ...] = ("vocals", "drums", "bass", "other")) -> None:

@@ -1,1 +1,7 @@
-"""The shared trainer used by every trainable component."""
+"""The shared trainer used by every trainable component: ``train(task, config, run_dir, dataset)``."""
+
+from tokensep_core.training.config import TrainerConfig
+from tokensep_core.training.task import TrainingTask
+from tokensep_core.training.trainer import FitResult, Trainer, TrainingError, train
+
+__all__ = ["FitResult", "Trainer", "TrainerConfig", "TrainingError", "TrainingTask", "train"]

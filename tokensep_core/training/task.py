@@ -15,6 +15,13 @@ class TrainingTask(ABC):
     group's losses, steps its optimizer, then computes the next group's losses, so no loss is
     computed against parameters that were updated after it was formed. ``state`` is a dict
     shared by the groups of one step (e.g. the generator's output reused by the discriminator).
+
+    The trainer puts every module in ``train()`` mode and on its device *before* calling
+    ``optimizer_groups()``, gives ``losses`` batches already on that device, calls it under
+    autocast when mixed precision is on, and with gradient accumulation calls it once per
+    micro-batch (each with its own ``state``). Under ``torchrun`` every rank runs the task on
+    its own data shard and the trainer averages gradients over ranks, so a task never wraps
+    its modules itself.
     """
 
     @abstractmethod
@@ -23,12 +30,13 @@ class TrainingTask(ABC):
 
     @abstractmethod
     def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Ordered ``{group: parameters}``; each group gets its own optimizer and scheduler."""
+        """Ordered ``{group: parameters}``; each group gets its own AdamW and scheduler. Groups
+        must not share parameters; parameters with ``requires_grad=False`` are left out."""
 
     @abstractmethod
     def losses(self, group: str, batch: Any, state: dict[str, Any]) -> dict[str, Tensor]:
         """Weighted scalar loss terms for ``group``; the trainer back-propagates their sum and
-        logs each term."""
+        logs each term as ``<group>/<term>``. At a given step every rank must return the same term names."""
 
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration stored beside every checkpoint."""

@@ -41,7 +41,9 @@ class StftEncoder(ConditionEncoder):
         spec = torch.stft(wav.reshape(batch * channels, length), self.config.n_fft, self.config.hop_length, window=self.window, return_complex=True)
         return torch.log1p(spec.abs()).reshape(batch, -1, spec.shape[-1])
 
-    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        """features [B, F, P] -> (embeds [B, P, D], mask [B, P])."""
+    def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """features [B, F, P] (``lengths`` [B] valid frames) -> (embeds [B, P, D], mask [B, P])."""
         embeds = self.mlp(features.transpose(1, 2))
-        return embeds, torch.ones(embeds.shape[:2], dtype=torch.bool, device=embeds.device)
+        steps = torch.arange(embeds.shape[1], device=embeds.device)
+        mask = steps < lengths.unsqueeze(1) if lengths is not None else torch.ones(embeds.shape[:2], dtype=torch.bool, device=embeds.device)
+        return embeds, mask

@@ -1,0 +1,1 @@
+"""tokensep plugin: HTDemucs and BS-RoFormer separators (teachers and baselines)."""

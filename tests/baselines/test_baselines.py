@@ -1,0 +1,56 @@
+"""Mixture copy and oracle separators."""
+
+import pytest
+import torch
+
+from tokensep_core.baselines import MixtureCopy, Oracle
+from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import Song
+
+
+def _song() -> Song:
+    gen = torch.Generator().manual_seed(0)
+    stems = {name: torch.randn(2, 4410, generator=gen) for name in ("vocals", "drums", "bass", "other")}
+    return Song("s", 44100, sum(stems.values()), stems)
+
+
+def test_mixture_copy_returns_the_mixture_for_every_stem() -> None:
+    song = _song()
+    out = MixtureCopy(MixtureCopy.Config()).separate_song(song)
+    assert list(out) == ["vocals", "drums", "bass", "other"]
+    for estimate in out.values():
+        assert estimate.shape == song.mixture.shape
+        assert torch.equal(estimate, song.mixture)
+        assert estimate.data_ptr() != song.mixture.data_ptr()
+
+
+def test_oracle_returns_the_true_stems() -> None:
+    song = _song()
+    out = Oracle(Oracle.Config(stems=("drums", "bass"))).separate_song(song)
+    assert list(out) == ["drums", "bass"]
+    assert torch.equal(out["drums"], song.stems["drums"]) and torch.equal(out["bass"], song.stems["bass"])
+
+
+def test_oracle_refuses_songs_without_references() -> None:
+    oracle = Oracle(Oracle.Config())
+    song = _song()
+    with pytest.raises(ConfigError, match="reference stems"):
+        oracle.separate(song.mixture, 44100)
+    del song.stems["bass"]
+    with pytest.raises(ConfigError, match="no reference stem 'bass'"):
+        oracle.separate_song(song)
+
+
+def test_registered_as_builtin_separators() -> None:
+    from tokensep_core.plugins import load_registry
+
+    registry = load_registry(autoload=False)
+    copy = registry.build("separator", {"name": "mixture_copy", "params": {"stems": ["vocals", "accompaniment"]}})
+    assert copy.stems == ("vocals", "accompaniment")
+    assert isinstance(registry.build("separator", "oracle"), Oracle)
+
+
+def test_mixture_copy_passes_the_separator_conformance_checks() -> None:
+    from tokensep_core.testing.conformance import check_registered
+
+    check_registered("separator", "mixture_copy")

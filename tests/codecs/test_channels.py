@@ -1,0 +1,24 @@
+"""Channel folding shared by the mono-core codecs."""
+
+import torch
+
+from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
+
+
+def test_fold_unfold_round_trip_per_channel_and_mid_side():
+    wav = torch.randn(3, 2, 50, generator=torch.Generator().manual_seed(0))
+    for mode in ("per_channel", "mid_side"):
+        folded = fold_channels(wav, mode)
+        assert folded.shape == (6, 1, 50)
+        torch.testing.assert_close(unfold_channels(folded, 2, mode), wav)
+    mid_side = fold_channels(wav, "mid_side").view(3, 2, 50)
+    torch.testing.assert_close(mid_side[:, 0], (wav[:, 0] + wav[:, 1]) / 2)
+    torch.testing.assert_close(mid_side[:, 1], (wav[:, 0] - wav[:, 1]) / 2)
+
+
+def test_codes_are_channel_major():
+    per_channel = torch.arange(4 * 3 * 2).view(4, 3, 2)  # [B*C, K, T'] with B=2, C=2
+    codes = unfold_codes(per_channel, 2)
+    assert codes.shape == (2, 6, 2)
+    assert torch.equal(codes[1, 3:], per_channel[3])  # item 1, channel 1
+    assert torch.equal(fold_codes(codes, 2), per_channel)

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import soundfile as sf
+
+from tokensep_core.cli.main import main
+
+
+def test_separate_the_real_track(tiny_run, real_track: Path, tmp_path: Path, capsys) -> None:
+    run_dir, _ = tiny_run
+    code = main(["separate", str(real_track / "mixture.wav"), "-n", str(run_dir), "-o", str(tmp_path), "--segment", "1.0", "--greedy", "--int24"])
+    assert code == 0, capsys.readouterr().err
+    source = sf.info(str(real_track / "mixture.wav"))
+    written = sorted((tmp_path / run_dir.name / "mixture").iterdir())
+    assert [p.name for p in written] == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    for path in written:
+        info = sf.info(str(path))
+        assert (info.samplerate, info.channels, info.frames, info.subtype) == (source.samplerate, source.channels, source.frames, "PCM_24")
+
+
+def test_bad_inputs_fail_with_one_line_and_write_nothing(tiny_run, tmp_path: Path, capsys) -> None:
+    run_dir, _ = tiny_run
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("this is not audio")
+    out = tmp_path / "out"
+    assert main(["separate", str(not_audio), str(tmp_path / "missing.wav"), "-n", str(run_dir), "-o", str(out)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tokensep: error:")]
+    assert len(errors) == 2 and "notes.wav: not a readable audio file" in errors[0] and "missing.wav: no such file" in errors[1]
+    assert not any(p.is_file() for p in out.rglob("*")) if out.exists() else True
+
+
+def test_filename_pattern_and_flac(tiny_run, tmp_path: Path) -> None:
+    run_dir, _ = tiny_run
+    source = tmp_path / "song.wav"
+    sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
+    assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--filename", "{stem}-{track}.{ext}", "--flac", "--stems", "drums"]) == 0
+    assert [p.name for p in (tmp_path / "o" / run_dir.name).iterdir()] == ["drums-song.flac"]

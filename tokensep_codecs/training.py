@@ -1,0 +1,97 @@
+"""Codec training as a TrainingTask: reconstruction/VQ losses, optionally adversarial + feature matching."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from audiotools import AudioSignal
+from dac.nn.loss import GANLoss
+from torch import Tensor, nn
+
+from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import Codec
+from tokensep_core.training.task import TrainingTask
+from tokensep_codecs.losses import TrainOutput
+
+
+def batch_wav(batch: Any) -> Tensor:
+    """A training batch -> wav ``[B, C, T]``.
+
+    Accepts a tensor ``[B, C, T]``, or a mapping with ``"wav"`` ``[B, C, T]`` or ``"stems"``
+    (``{stem: [B, C, T]}`` or ``[B, S, C, T]``), whose stems are pooled into the batch."""
+    if isinstance(batch, Tensor):
+        wav = batch
+    elif isinstance(batch, Mapping) and "wav" in batch:
+        wav = batch["wav"]
+    elif isinstance(batch, Mapping) and "stems" in batch:
+        stems = batch["stems"]
+        wav = torch.cat(list(stems.values())) if isinstance(stems, Mapping) else stems.flatten(0, 1)
+    else:
+        raise ConfigError(f"codec training: a batch must be a wav tensor [B, C, T] or a mapping with 'wav' or 'stems', got {type(batch).__name__}")
+    if wav.dim() != 3:
+        raise ConfigError(f"codec training: expected wav [B, C, T], got shape {list(wav.shape)}")
+    return wav
+
+
+class CodecTrainingTask(TrainingTask):
+    """Trains a codec whose ``forward(wav)`` returns a :class:`TrainOutput` (hcodec, dac, encodec).
+
+    Without adversarial training the only group is ``generator``. With it (the codec's
+    ``adversarial_config.enabled``), groups are ``("discriminator", "generator")``: the
+    discriminator step runs the codec once and stores its output in ``state``; the generator step
+    reuses it for the same batch and scores it with the just-updated discriminator."""
+
+    def __init__(self, codec: Codec) -> None:
+        if not hasattr(codec, "adversarial_config"):
+            raise ConfigError(f"codec {type(codec).__name__} is not trainable with CodecTrainingTask")
+        self.codec = codec
+        adversarial = codec.adversarial_config
+        self.adversarial = adversarial if adversarial.enabled else None
+        self.discriminator = adversarial.build(codec.sample_rate) if self.adversarial else None
+        self.gan = GANLoss(self.discriminator) if self.discriminator is not None else None
+
+    def modules(self) -> dict[str, nn.Module]:
+        mods: dict[str, nn.Module] = {"codec": self.codec}
+        if self.discriminator is not None:
+            mods["discriminator"] = self.discriminator
+        return mods
+
+    def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:
+        generator = [p for p in self.codec.parameters() if p.requires_grad]
+        if self.discriminator is None:
+            return {"generator": generator}
+        return {"discriminator": list(self.discriminator.parameters()), "generator": generator}
+
+    def config_dict(self) -> dict[str, Any]:
+        return {"codec": self.codec.config.model_dump(mode="json")}
+
+    def _output(self, batch: Any, state: dict[str, Any]) -> TrainOutput:
+        """The codec's training forward for ``batch``, computed once per batch within a step."""
+        cached = state.get("codec_output")
+        if cached is not None and cached[0] is batch:
+            return cached[1]
+        device = next(self.codec.parameters()).device
+        output = self.codec(batch_wav(batch).to(device))
+        state["codec_output"] = (batch, output)
+        return output
+
+    def losses(self, group: str, batch: Any, state: dict[str, Any]) -> dict[str, Tensor]:
+        output = self._output(batch, state)
+        if group == "generator":
+            terms = dict(output.losses)
+            if self.gan is not None:
+                self.discriminator.requires_grad_(False)  # generator losses must not fill the discriminator's grads
+                try:
+                    adv, feature = self.gan.generator_loss(self._signal(output.recon), self._signal(output.target))
+                finally:
+                    self.discriminator.requires_grad_(True)
+                terms["adversarial"] = self.adversarial.generator_weight * adv
+                terms["feature_matching"] = self.adversarial.feature_weight * feature
+            return terms
+        if group == "discriminator" and self.gan is not None:
+            return {"discriminator": self.gan.discriminator_loss(self._signal(output.recon), self._signal(output.target))}
+        raise ValueError(f"unknown optimizer group {group!r}; groups are {list(self.optimizer_groups())}")
+
+    def _signal(self, wav: Tensor) -> AudioSignal:
+        return AudioSignal(wav, self.codec.sample_rate)

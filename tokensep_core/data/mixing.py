@@ -1,0 +1,42 @@
+"""Balancing stems into a song: relative levels, song loudness, and headroom."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import torch
+from torch import Tensor
+
+HEADROOM_PEAK = 0.99
+
+
+def balance(stems: Mapping[str, np.ndarray], gains_db: Mapping[str, float], loudness_db: float) -> dict[str, Tensor]:
+    """Scale each stem ``[C, T]`` to unit RMS times its gain, then all jointly so the mixture's
+    RMS is ``loudness_db`` dBFS -> float32 tensors. Silent stems stay silent."""
+    scaled = {}
+    for name, wav in stems.items():
+        rms = float(np.sqrt(np.mean(np.square(wav, dtype=np.float64))))
+        scaled[name] = wav * (10 ** (gains_db[name] / 20) / rms if rms > 0 else 1.0)
+    mixture_rms = float(np.sqrt(np.mean(np.square(sum(scaled.values()), dtype=np.float64))))
+    factor = 10 ** (loudness_db / 20) / mixture_rms if mixture_rms > 0 else 1.0
+    return {name: torch.from_numpy((wav * factor).astype(np.float32)) for name, wav in scaled.items()}
+
+
+def mix(stems: Mapping[str, Tensor]) -> Tensor:
+    """The mixture ``[C, T]``: the stems summed in their mapping order, in float32 (numpy, which
+    is much faster than torch's thread pool for this on a busy CPU)."""
+    arrays = [wav.detach().cpu().to(torch.float32).numpy() for wav in stems.values()]
+    total = arrays[0].copy()
+    for array in arrays[1:]:
+        total += array
+    return torch.from_numpy(total)
+
+
+def fit_headroom(stems: Mapping[str, Tensor], peak: float = HEADROOM_PEAK) -> dict[str, Tensor]:
+    """Scale all stems by one factor so neither the mixture nor any stem peaks above ``peak``
+    -> float32 ``[C, T]`` each."""
+    arrays = {name: wav.detach().cpu().to(torch.float32).numpy() for name, wav in stems.items()}
+    top = max([float(np.abs(mix(stems).numpy()).max())] + [float(np.abs(a).max()) for a in arrays.values()])
+    factor = np.float32(peak / top) if top > peak else None
+    return {name: torch.from_numpy(np.ascontiguousarray(a * factor if factor is not None else a)) for name, a in arrays.items()}

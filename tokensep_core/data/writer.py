@@ -1,0 +1,110 @@
+"""Writing a synthetic dataset in the MUSDB18-HQ layout, one song folder at a time, atomically.
+
+``OUT/{train,test}/{song}/{mixture,vocals,drums,bass,other}.wav``, 32-bit float stereo, so the
+mixture file is exactly the sum of the stem files. Each song is written into a hidden temporary
+folder and renamed into place, so an interrupted run never leaves half a song; a re-run skips
+complete songs. ``OUT/synth.json`` records the settings; a re-run with other settings is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from tokensep_core import STEMS
+from tokensep_core.audio_io import atomic_path, write_audio
+from tokensep_core.data.mixing import mix
+from tokensep_core.data.synth_plan import plan_songs, render_song
+from tokensep_core.errors import TokensepError
+from tokensep_core.interfaces import Renderer
+
+SONG_FILES: tuple[str, ...] = ("mixture", *STEMS)
+SETTINGS_FILE = "synth.json"
+
+
+@dataclass(frozen=True)
+class SynthSummary:
+    """What a run did: songs written now, songs already complete, songs per split."""
+
+    written: int
+    skipped: int
+    splits: dict[str, int]
+
+
+def write_synthetic_dataset(
+    out: str | Path,
+    songs: int,
+    seconds: float,
+    sample_rate: int,
+    seed: int,
+    renderer: Renderer,
+    test_fraction: float = 0.2,
+    renderer_name: str = "",
+    progress: bool = True,
+) -> SynthSummary:
+    """Render ``songs`` songs of ``seconds`` at ``sample_rate`` into ``out`` (see module doc)."""
+    if songs < 1 or seconds <= 0 or sample_rate <= 0 or not 0.0 <= test_fraction <= 1.0:
+        raise TokensepError(f"synth: need songs >= 1, seconds > 0, sample rate > 0, 0 <= test fraction <= 1 (got {songs}, {seconds}, {sample_rate}, {test_fraction})")
+    out = Path(out)
+    _check_settings(out, {"renderer": renderer_name or type(renderer).__name__, "seconds": seconds, "sample_rate": sample_rate, "seed": seed, "test_fraction": test_fraction})
+    plan = plan_songs(songs, seed, test_fraction)
+    written = skipped = 0
+    for song in tqdm(plan, desc="synth", unit="song", disable=not progress):
+        folder = out / song.split / song.name
+        if is_complete(folder):
+            skipped += 1
+            continue
+        _write_song(folder, render_song(renderer, song, seconds, sample_rate), sample_rate)
+        written += 1
+    splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
+    return SynthSummary(written, skipped, splits)
+
+
+def is_complete(folder: Path) -> bool:
+    """True when ``folder`` holds every file of a song."""
+    return all((folder / f"{name}.wav").is_file() for name in SONG_FILES)
+
+
+def _write_song(folder: Path, stems: dict, sample_rate: int) -> None:
+    """Write mixture + stems into a temporary sibling folder, then rename it to ``folder``."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for stale in folder.parent.glob(f".{folder.name}.*"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as err:
+        raise TokensepError(f"{folder.parent}: cannot write here ({err.strerror or err})") from None
+    try:
+        for name, wav in {"mixture": mix(stems), **stems}.items():
+            write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT")
+        if folder.exists():  # an incomplete song folder, e.g. a stem deleted by hand
+            shutil.rmtree(folder)
+        os.rename(tmp, folder)
+    except OSError as err:
+        raise TokensepError(f"{folder}: cannot write song ({err.strerror or err})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_settings(out: Path, settings: dict) -> None:
+    """Record the settings in ``out``; refuse to add songs made with different ones."""
+    path = out / SETTINGS_FILE
+    if path.is_file():
+        try:
+            previous = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise TokensepError(f"{path}: unreadable settings ({err}); remove it or use a new folder") from None
+        changed = [f"{key} {previous.get(key)!r} -> {value!r}" for key, value in settings.items() if previous.get(key) != value]
+        if changed:
+            raise TokensepError(f"{out} was made with other settings ({'; '.join(changed)}); use a new folder")
+        return
+    if out.exists() and not out.is_dir():
+        raise TokensepError(f"{out}: exists and is not a folder")
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(settings, indent=2) + "\n")

@@ -1,0 +1,106 @@
+"""KV-cached autoregressive generation of stem codes for any TokenLM, pattern and track order.
+
+Every position of the sequences is planned before the loop (:meth:`TokenLayout.plan`): start
+tokens and pattern padding are written, never sampled; a generated position draws only from
+its allowed id range, so special ids never appear as codes. A whole batch of chunks (of one or
+several songs) is generated together; classifier-free guidance doubles the batch with
+:func:`~tokensep_core.lm_objective.null_condition` prefixes.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import TokenLM
+from tokensep_core.lm_objective import null_condition
+from tokensep_core.sampling import SamplingConfig, sample_ids
+from tokensep_core.token_layout import SequencePlan, TokenLayout
+
+
+def make_generator(seed: int | None, device: torch.device | str) -> torch.Generator | None:
+    """A generator on ``device`` seeded with ``seed`` (None: torch's global generator)."""
+    if seed is None:
+        return None
+    return torch.Generator(device=torch.device(device)).manual_seed(seed)
+
+
+@torch.no_grad()
+def generate(
+    lm: TokenLM,
+    token_layout: TokenLayout,
+    prefix: Tensor,
+    num_frames: int,
+    prefix_mask: Tensor | None = None,
+    sampling: SamplingConfig | None = None,
+    stems: Sequence[str] | None = None,
+    seed: int | None = None,
+    progress: bool = False,
+) -> dict[str, Tensor]:
+    """prefix ``[B, P, D]`` (and mask ``[B, P]``) -> ``{stem: codes [B, K, num_frames]}`` for the
+    requested ``stems`` (default: all). Only the stems the track order needs are generated."""
+    sampling = sampling or SamplingConfig()
+    token_layout.check_lm(lm)
+    requested = tuple(stems) if stems is not None else token_layout.track_order.stems
+    plan = token_layout.plan(num_frames, token_layout.track_order.stems_to_generate(requested), prefix.shape[0], prefix.device)
+    if (plan.forced[..., 0] < 0).any():
+        raise ConfigError("track order must start every sequence with a start token")
+    rows = plan.layout.condition_rows
+    prefix = prefix[rows]
+    prefix_mask = prefix_mask[rows] if prefix_mask is not None else None
+    guided = sampling.cfg_scale != 1.0
+    if guided:
+        prefix = torch.cat([prefix, null_condition(prefix)])
+        prefix_mask = torch.cat([prefix_mask, prefix_mask]) if prefix_mask is not None else None
+    was_training = lm.training
+    lm.eval()
+    try:
+        sequences = _decode(lm, plan, prefix, prefix_mask, sampling, guided, make_generator(seed, prefix.device), progress)
+    finally:
+        lm.train(was_training)
+    codes = token_layout.decode(sequences, plan.layout)
+    return {stem: codes[stem] for stem in requested}
+
+
+def _decode(
+    lm: TokenLM,
+    plan: SequencePlan,
+    prefix: Tensor,
+    prefix_mask: Tensor | None,
+    sampling: SamplingConfig,
+    guided: bool,
+    generator: torch.Generator | None,
+    progress: bool,
+) -> Tensor:
+    """Fill the plan's free positions step by step -> sequences [B', K'', S'']."""
+    sequences = plan.forced.clone()
+    length = sequences.shape[-1]
+
+    def feed(step: Tensor) -> Tensor:
+        return torch.cat([step, step]) if guided else step
+
+    logits, cache = lm(feed(sequences[..., :1]), prefix, prefix_mask)
+    for t in tqdm(range(1, length), desc="generating", unit="step", disable=not progress, leave=False):
+        free = plan.forced[..., t] < 0  # [B', K'']
+        if free.any():
+            scores = _next_scores(logits[:, :, -1], sampling.cfg_scale if guided else None)
+            ids = torch.arange(scores.shape[-1], device=scores.device)
+            allowed = (ids >= plan.low[..., t, None]) & (ids < plan.high[..., t, None])
+            chosen = sample_ids(scores[free].masked_fill(~allowed[free], float("-inf")), sampling, generator)
+            sequences[..., t][free] = chosen
+        if t < length - 1:
+            logits, cache = lm(feed(sequences[..., t : t + 1]), cache=cache)
+    return sequences
+
+
+def _next_scores(logits: Tensor, cfg_scale: float | None) -> Tensor:
+    """Last-position logits [B2, K'', V] -> scores [B', K'', V]; with guidance the batch holds
+    conditional then null rows, combined as ``null + scale (cond - null)`` on log-probabilities."""
+    if cfg_scale is None:
+        return logits.float()
+    cond, null = logits.float().log_softmax(dim=-1).chunk(2)
+    return null + cfg_scale * (cond - null)

@@ -1,0 +1,38 @@
+"""Evaluation metrics (registry kind ``metric``): SI-SDR, uSDR, cSDR (BSSEval v4), ViSQOL,
+NISQA and drum transient metrics, plus the per-track aggregation rules. See docs/metrics.md."""
+
+from tokensep_core.metrics.aggregate import aggregate_tracks, csdr_over_tracks, usdr_over_tracks
+from tokensep_core.metrics.bsseval import CSDR, bss_eval_sources
+from tokensep_core.metrics.common import MetricError
+from tokensep_core.metrics.nisqa import NISQA, load_nisqa
+from tokensep_core.metrics.sdr import SISDR, USDR
+from tokensep_core.metrics.transients import AttackError, OnsetF
+from tokensep_core.metrics.visqol import ViSQOL
+
+METRICS: dict[str, type] = {
+    "si_sdr": SISDR,
+    "usdr": USDR,
+    "csdr": CSDR,
+    "visqol": ViSQOL,
+    "nisqa": NISQA,
+    "onset_f": OnsetF,
+    "attack_error": AttackError,
+}
+"""Every built-in metric by registry name."""
+
+__all__ = [
+    "METRICS",
+    "AttackError",
+    "CSDR",
+    "MetricError",
+    "NISQA",
+    "OnsetF",
+    "SISDR",
+    "USDR",
+    "ViSQOL",
+    "aggregate_tracks",
+    "bss_eval_sources",
+    "csdr_over_tracks",
+    "load_nisqa",
+    "usdr_over_tracks",
+]

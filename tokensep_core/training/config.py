@@ -1,0 +1,49 @@
+"""``TrainerConfig``: every knob of the shared trainer (the ``trainer:`` section of a training config)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tokensep_core.errors import ConfigError
+
+PerGroup = float | dict[str, float]
+"""One value for every optimizer group, or ``{group: value}`` naming each group."""
+
+
+class TrainerConfig(BaseModel):
+    """Optimisation, precision, data loading, checkpointing and logging of one training run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(1000, ge=1, description="optimizer steps to train in total (resume continues up to it)")
+    batch_size: int = Field(8, ge=1, description="items per micro-batch on each rank")
+    grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
+    num_workers: int = Field(0, ge=0, description="DataLoader worker processes per rank")
+    shuffle: bool = Field(True, description="reshuffle map-style datasets every epoch (seeded)")
+
+    lr: PerGroup = Field(3e-4, description="peak learning rate, per group or for all")
+    min_lr: PerGroup = Field(0.0, description="learning rate reached at the end of the decay")
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: PerGroup = 0.0
+    warmup_steps: int = Field(0, ge=0, description="linear warm-up from lr/warmup_steps to lr")
+    decay: Literal["cosine", "linear", "none"] = "cosine"
+    grad_clip: float | None = Field(1.0, gt=0, description="max global grad norm per group; null disables clipping")
+
+    precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast dtype where the device supports it; fp16 uses a GradScaler")
+    device: str = Field("auto", description="'auto' (cuda, mps, cpu) or a torch device name; under torchrun CUDA uses cuda:LOCAL_RANK")
+    seed: int = 0
+
+    checkpoint_every: int = Field(1000, ge=0, description="steps between checkpoints; 0 = only the final one")
+    keep_last: int = Field(3, ge=1, description="complete checkpoints kept; older ones are deleted")
+    log_every: int = Field(10, ge=1, description="steps between metric rows (CSV, TensorBoard, progress bar)")
+
+    def per_group(self, field: str, groups: list[str]) -> dict[str, float]:
+        """Resolve a :data:`PerGroup` field to ``{group: value}``; a dict must name exactly ``groups``."""
+        value = getattr(self, field)
+        if not isinstance(value, dict):
+            return {group: float(value) for group in groups}
+        if set(value) != set(groups):
+            raise ConfigError(f"trainer.{field}: names groups {sorted(value)}, the task has {groups}")
+        return {group: float(value[group]) for group in groups}

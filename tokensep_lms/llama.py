@@ -1,0 +1,161 @@
+"""A LLaMA-style decoder-only token LM on x-transformers, with the condition as a prefix.
+
+Sequence seen by the decoder: ``[prefix (P steps)][tokens (S steps)]`` with RoPE, RMSNorm,
+SwiGLU feed-forwards, optional grouped-query attention and no biases. Each token step is the
+sum of K codebook embeddings; K heads predict the next step's codes.
+
+A padded prefix (mask False) is moved to the front of the sequence, so the valid prefix always
+ends right before the tokens: rotary attention depends only on relative positions, so a chunk
+gives the same logits whether it is batched with longer chunks or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import torch
+from pydantic import Field, model_validator
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from x_transformers.x_transformers import LayerIntermediates
+
+from tokensep_core.config import ComponentConfig
+from tokensep_core.interfaces import LMCache, TokenLM
+from tokensep_lms.codebook_io import CodebookEmbedding, CodebookHeads
+
+PRESETS: dict[str, dict[str, float | int]] = {
+    "tiny": {"width": 32, "layers": 2, "heads": 2, "ff_mult": 4, "dropout": 0.0},
+    "small": {"width": 256, "layers": 6, "heads": 4, "ff_mult": 4, "dropout": 0.1},
+    "base": {"width": 384, "layers": 8, "heads": 6, "ff_mult": 4, "dropout": 0.1},
+    "paper": {"width": 512, "layers": 12, "heads": 8, "ff_mult": 4, "dropout": 0.1},
+}
+"""Architecture presets; ``paper`` follows the likely settings in REFERENCES.md."""
+
+
+class LlamaLMConfig(ComponentConfig):
+    preset: Literal["tiny", "small", "base", "paper"] = "paper"
+    num_codebooks: int = Field(8, ge=1, description="parallel streams K (the layout's K'')")
+    codebook_size: int = Field(1024, ge=2, description="code ids per stream (output vocabulary)")
+    num_special_tokens: int = Field(8, ge=0, description="input ids after the codes (pad, stem starts)")
+    width: int | None = Field(None, ge=1, description="model width; None: the preset's")
+    layers: int | None = Field(None, ge=1)
+    heads: int | None = Field(None, ge=1)
+    kv_heads: int | None = Field(None, ge=1, description="grouped-query attention; None: heads")
+    ff_mult: float | None = Field(None, gt=0)
+    dropout: float | None = Field(None, ge=0, lt=1)
+    prefix_dim: int | None = Field(None, ge=1, description="condition width; None: the model width")
+
+    def resolved(self, key: str) -> float | int:
+        """An explicit field, else the preset's value."""
+        value = getattr(self, key)
+        return PRESETS[self.preset][key] if value is None else value
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> LlamaLMConfig:
+        width, heads = int(self.resolved("width")), int(self.resolved("heads"))
+        if width % heads:
+            raise ValueError(f"width {width} is not divisible by heads {heads}")
+        kv_heads = self.kv_heads or heads
+        if heads % kv_heads:
+            raise ValueError(f"heads {heads} is not divisible by kv_heads {kv_heads}")
+        return self
+
+
+@dataclass
+class LlamaCache(LMCache):
+    """The decoder's per-layer keys/values (x-transformers intermediates) and the key mask
+    ``[B, L]`` (False at padded prefix steps) of the ``L`` positions held."""
+
+    intermediates: LayerIntermediates
+    key_mask: Tensor
+
+    @property
+    def length(self) -> int:
+        return self.key_mask.shape[1]
+
+
+class LlamaLM(TokenLM):
+    """Summed codebook embeddings -> LLaMA-style decoder (prefix first) -> K heads."""
+
+    Config = LlamaLMConfig
+
+    def __init__(self, config: LlamaLMConfig) -> None:
+        # imported here: x-transformers pulls in torch._dynamo (seconds), which every registry
+        # load (CLI start-up) would otherwise pay
+        from x_transformers import Decoder
+
+        super().__init__()
+        self.config = config
+        width, heads = int(config.resolved("width")), int(config.resolved("heads"))
+        dropout = float(config.resolved("dropout"))
+        self.num_codebooks = config.num_codebooks
+        self.codebook_size = config.codebook_size
+        self.vocab_size = config.codebook_size + config.num_special_tokens
+        self.width = width
+        self.dim = config.prefix_dim or width
+        self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, width)
+        self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
+        self.embed_dropout = nn.Dropout(dropout)
+        self.decoder = Decoder(
+            dim=width,
+            depth=int(config.resolved("layers")),
+            heads=heads,
+            attn_dim_head=width // heads,
+            attn_kv_heads=config.kv_heads,
+            attn_dropout=dropout,
+            rotary_pos_emb=True,
+            rotary_emb_dim=width // heads,
+            use_rmsnorm=True,
+            ff_mult=config.resolved("ff_mult"),
+            ff_glu=True,
+            ff_swish=True,
+            ff_no_bias=True,
+            ff_dropout=dropout,
+            verbose=False,
+        )
+        for module in self.decoder.modules():
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                module.bias = None  # x-transformers' SwiGLU input projection always has one; LLaMA has none
+        self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
+
+    def forward(
+        self,
+        tokens: Tensor,
+        prefix: Tensor | None = None,
+        prefix_mask: Tensor | None = None,
+        cache: LMCache | None = None,
+    ) -> tuple[Tensor, LlamaCache]:
+        """tokens [B, K, S]; prefix [B, P, D] and prefix_mask [B, P] (first call only)
+        -> (logits [B, K, S, V], cache)."""
+        x = self.embed_dropout(self.embed(tokens))
+        batch, steps = x.shape[:2]
+        new_mask = torch.ones(batch, steps, dtype=torch.bool, device=x.device)
+        if cache is not None:
+            if not isinstance(cache, LlamaCache):
+                raise TypeError(f"LlamaLM cannot use a {type(cache).__name__}")
+            if prefix is not None:
+                raise ValueError("prefix is given with the first call only, not with a cache")
+            key_mask = torch.cat([cache.key_mask, new_mask], dim=1)
+            hidden, inter = self.decoder(
+                x, cache=cache.intermediates, cache_age=steps, self_attn_kv_mask=key_mask, return_hiddens=True
+            )
+        else:
+            if prefix is not None:
+                x, new_mask = self._with_prefix(x, new_mask, prefix, prefix_mask)
+            key_mask = new_mask
+            hidden, inter = self.decoder(x, self_attn_kv_mask=key_mask, return_hiddens=True)
+        logits = self.heads(hidden[:, hidden.shape[1] - steps :])
+        return logits, LlamaCache(inter, key_mask)
+
+    def _with_prefix(self, x: Tensor, mask: Tensor, prefix: Tensor, prefix_mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Prepend the adapted prefix, its padded steps moved to the front (see module doc)."""
+        prefix = self.embed_dropout(self.prefix_adapter(prefix.to(x.dtype)))
+        if prefix_mask is None:
+            prefix_mask = torch.ones(prefix.shape[:2], dtype=torch.bool, device=x.device)
+        else:
+            order = torch.argsort(prefix_mask.to(torch.int8), dim=1, stable=True)
+            prefix = prefix.gather(1, order.unsqueeze(-1).expand_as(prefix))
+            prefix_mask = prefix_mask.gather(1, order)
+        return torch.cat([prefix, x], dim=1), torch.cat([prefix_mask, mask], dim=1)
