@@ -1,10 +1,14 @@
-"""Shared fixtures: the repository root and the shared data folder beside it."""
+"""Shared fixtures: the repository root, the shared data folder beside it, and a tiny separator
+trained for a few steps on synthetic songs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from tokensep_core.separator_training import build_separator_training
+from tokensep_core.training import TrainerConfig, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -22,3 +26,27 @@ def real_track() -> Path:
     if not (REAL_TRACK / "mixture.wav").exists():
         pytest.skip(f"real track not found at {REAL_TRACK}")
     return REAL_TRACK
+
+
+TINY_SECTIONS = {
+    "model": {
+        "codec": {"name": "debug"},
+        "encoder": {"name": "debug"},
+        "lm": {"name": "llama", "params": {"preset": "tiny"}},
+    },
+    "data": {"name": "synthetic", "params": {"songs": 4, "seconds": 2.0, "sample_rate": 16000, "seed": 3}},
+    "augment": {"seconds": 0.5, "examples_per_epoch": 32},
+    "inference": {"segment_seconds": 0.5, "batch_size": 8},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[float]]:
+    """(run directory, logged losses) of 12 training steps."""
+    run_dir = tmp_path_factory.mktemp("separator_run")
+    task, examples = build_separator_training(dict(TINY_SECTIONS), "tiny.yaml")
+    config = TrainerConfig(steps=12, batch_size=4, lr=3e-3, warmup_steps=1, checkpoint_every=0, log_every=1)
+    train(task, config, run_dir, examples)
+    lines = (run_dir / "metrics.csv").read_text().splitlines()
+    column = lines[0].split(",").index("model/ce")
+    return run_dir, [float(line.split(",")[column]) for line in lines[1:]]

@@ -1,4 +1,5 @@
-"""Codec training as a TrainingTask: reconstruction/VQ losses, optionally adversarial + feature matching."""
+"""Codec training as a TrainingTask (reconstruction/VQ losses, optionally adversarial + feature
+matching) and the ``tokensep train codec`` command."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from typing import Any, Mapping
 import torch
 from audiotools import AudioSignal
 from dac.nn.loss import GANLoss
+from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
+from tokensep_core.audio_io import convert
+from tokensep_core.cli.train_cmd import TrainCommand
+from tokensep_core.config import ComponentSpec, validate_model
+from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec
 from tokensep_core.training.task import TrainingTask
 from tokensep_codecs.losses import TrainOutput
 
 
-def batch_wav(batch: Any) -> Tensor:
+def batch_wav(batch: Any, include_mixture: bool = False) -> Tensor:
     """A training batch -> wav ``[B, C, T]``.
 
     Accepts a tensor ``[B, C, T]``, or a mapping with ``"wav"`` ``[B, C, T]`` or ``"stems"``
-    (``{stem: [B, C, T]}`` or ``[B, S, C, T]``), whose stems are pooled into the batch."""
+    (``{stem: [B, C, T]}`` or ``[B, S, C, T]``), whose stems are pooled into the batch
+    (with ``"mixture"`` ``[B, C, T]`` too when ``include_mixture``)."""
     if isinstance(batch, Tensor):
         wav = batch
     elif isinstance(batch, Mapping) and "wav" in batch:
@@ -27,6 +34,8 @@ def batch_wav(batch: Any) -> Tensor:
     elif isinstance(batch, Mapping) and "stems" in batch:
         stems = batch["stems"]
         wav = torch.cat(list(stems.values())) if isinstance(stems, Mapping) else stems.flatten(0, 1)
+        if include_mixture:
+            wav = torch.cat([wav, batch["mixture"]])
     else:
         raise ConfigError(f"codec training: a batch must be a wav tensor [B, C, T] or a mapping with 'wav' or 'stems', got {type(batch).__name__}")
     if wav.dim() != 3:
@@ -42,10 +51,22 @@ class CodecTrainingTask(TrainingTask):
     discriminator step runs the codec once and stores its output in ``state``; the generator step
     reuses it for the same batch and scores it with the just-updated discriminator."""
 
-    def __init__(self, codec: Codec) -> None:
+    def __init__(
+        self,
+        codec: Codec,
+        data_sample_rate: int | None = None,
+        include_mixture: bool = False,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        """``data_sample_rate``: rate of the batches (default the codec's); they are resampled and
+        their channels converted for the codec (a mono codec sees each channel as an item).
+        ``config``: what :meth:`config_dict` stores (default the codec's config)."""
         if not hasattr(codec, "adversarial_config"):
             raise ConfigError(f"codec {type(codec).__name__} is not trainable with CodecTrainingTask")
         self.codec = codec
+        self.data_sample_rate = data_sample_rate or codec.sample_rate
+        self.include_mixture = include_mixture
+        self.config = config
         adversarial = codec.adversarial_config
         self.adversarial = adversarial if adversarial.enabled else None
         self.discriminator = adversarial.build(codec.sample_rate) if self.adversarial else None
@@ -64,7 +85,7 @@ class CodecTrainingTask(TrainingTask):
         return {"discriminator": list(self.discriminator.parameters()), "generator": generator}
 
     def config_dict(self) -> dict[str, Any]:
-        return {"codec": self.codec.config.model_dump(mode="json")}
+        return self.config if self.config is not None else {"codec": self.codec.config.model_dump(mode="json")}
 
     def _output(self, batch: Any, state: dict[str, Any]) -> TrainOutput:
         """The codec's training forward for ``batch``, computed once per batch within a step."""
@@ -72,7 +93,7 @@ class CodecTrainingTask(TrainingTask):
         if cached is not None and cached[0] is batch:
             return cached[1]
         device = next(self.codec.parameters()).device
-        output = self.codec(batch_wav(batch).to(device))
+        output = self.codec(self._codec_items(batch_wav(batch, self.include_mixture).to(device)))
         state["codec_output"] = (batch, output)
         return output
 
@@ -93,5 +114,40 @@ class CodecTrainingTask(TrainingTask):
             return {"discriminator": self.gan.discriminator_loss(self._signal(output.recon), self._signal(output.target))}
         raise ValueError(f"unknown optimizer group {group!r}; groups are {list(self.optimizer_groups())}")
 
+    def _codec_items(self, wav: Tensor) -> Tensor:
+        """wav ``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate."""
+        if self.codec.channels == 1 and wav.shape[1] > 1:
+            wav = wav.reshape(-1, 1, wav.shape[-1])
+        return convert(wav, self.data_sample_rate, self.codec.sample_rate, self.codec.channels)
+
     def _signal(self, wav: Tensor) -> AudioSignal:
         return AudioSignal(wav, self.codec.sample_rate)
+
+
+class CodecTrainingConfig(BaseModel):
+    """Every section of a codec training config except ``trainer``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    codec: ComponentSpec = Field(description="a trainable registered codec (hcodec, dac, encodec)")
+    data: ComponentSpec = Field(description="a registered stems dataset")
+    augment: AugmentConfig
+    stems: list[str] | None = Field(None, description="stems pooled into the batches; default all the dataset's")
+    include_mixture: bool = Field(False, description="train on the mixtures as well")
+    seed: int = Field(0, description="seed of the codec's initial weights")
+
+
+def build_codec_training(sections: dict[str, Any], source: str) -> tuple[CodecTrainingTask, TrainingExamples]:
+    """Config sections -> (task, augmented training examples)."""
+    from tokensep_core.plugins import load_registry
+
+    config = validate_model(CodecTrainingConfig, sections, source)
+    registry = load_registry()
+    torch.manual_seed(config.seed)
+    codec = registry.build("codec", config.codec, source)
+    examples = TrainingExamples(registry.build("dataset", config.data, source), config.augment, config.stems)
+    resolved = {**config.model_dump(mode="json"), "codec": {"name": config.codec.name, "params": codec.config.model_dump(mode="json")}}
+    return CodecTrainingTask(codec, examples.sample_rate, config.include_mixture, resolved), examples
+
+
+TRAIN_COMMAND = TrainCommand("codec", "train a codec (hcodec, dac, encodec) on the stems of a dataset", build_codec_training)

@@ -95,6 +95,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise AudioError(f"{path}: cannot write here ({err.strerror or err})") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(0o666 & ~_umask())  # mkstemp makes files private; a finished file gets the usual mode
     try:
         yield tmp
         os.replace(tmp, path)
@@ -118,6 +119,12 @@ def convert(wav: Tensor, sample_rate: int, target_rate: int, target_channels: in
     if sample_rate != target_rate:
         wav = torchaudio.functional.resample(wav.contiguous(), sample_rate, target_rate)
     return wav.contiguous()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _format_for(path: Path) -> str:

@@ -1,14 +1,23 @@
-"""Reference separators that bound every method from below and above: mixture copy and oracle."""
+"""Reference separators that bound every method from below and above: mixture copy, oracle and
+codec oracle."""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
 from tokensep_core import STEMS
-from tokensep_core.config import ComponentConfig
+from tokensep_core.audio_io import convert
+from tokensep_core.chunking import chunked_apply
+from tokensep_core.config import ComponentConfig, ComponentSpec
+from tokensep_core.device import resolve_device
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Separator, Song
+from tokensep_core.interfaces import Codec, Separator, Song
 
 
 class BaselineConfig(ComponentConfig):
@@ -48,16 +57,82 @@ class Oracle(Separator):
 
     def separate_song(self, song: Song) -> dict[str, Tensor]:
         """-> ``{stem: [C, T]}`` copies of ``song.stems``; each must match the mixture's shape."""
-        estimates = {}
-        for stem in self.stems:
-            if stem not in song.stems:
-                have = ", ".join(sorted(song.stems)) or "none"
-                raise ConfigError(f"separator 'oracle': song {song.name!r} has no reference stem {stem!r} (has: {have})")
-            reference = song.stems[stem]
-            if reference.shape != song.mixture.shape:
-                raise ConfigError(
-                    f"separator 'oracle': song {song.name!r} stem {stem!r} has shape {list(reference.shape)}, "
-                    f"mixture has {list(song.mixture.shape)}"
-                )
-            estimates[stem] = reference.clone()
-        return estimates
+        return {stem: wav.clone() for stem, wav in _references(self.stems, song, "oracle").items()}
+
+
+def _references(stems: tuple[str, ...], song: Song, separator: str) -> dict[str, Tensor]:
+    """``song.stems`` for ``stems``, each checked to have the mixture's shape."""
+    references = {}
+    for stem in stems:
+        if stem not in song.stems:
+            have = ", ".join(sorted(song.stems)) or "none"
+            raise ConfigError(f"separator {separator!r}: song {song.name!r} has no reference stem {stem!r} (has: {have})")
+        reference = song.stems[stem]
+        if reference.shape != song.mixture.shape:
+            raise ConfigError(
+                f"separator {separator!r}: song {song.name!r} stem {stem!r} has shape {list(reference.shape)}, "
+                f"mixture has {list(song.mixture.shape)}"
+            )
+        references[stem] = reference
+    return references
+
+
+class CodecOracleConfig(BaselineConfig):
+    codec: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"), description="registered codec and its params")
+    checkpoint: Path | None = Field(None, description="trained codec weights: a checkpoint directory or run directory (its latest)")
+    segment_seconds: float = Field(10.0, gt=0, description="stems pass through the codec in segments of this length")
+    overlap: float = Field(0.25, ge=0, lt=1, description="fraction of a segment shared with the next")
+    batch_size: int = Field(4, ge=1, description="segments encoded together")
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
+
+
+class CodecOracle(Separator):
+    """Upper bound of any token method: each true stem encoded and decoded by the codec.
+
+    Stems are converted to the codec's rate and channels (a mono codec codes every channel as
+    its own item, as the generative separator does), coded in overlapping segments, and
+    converted back to the song's rate, channels and length.
+    """
+
+    Config = CodecOracleConfig
+
+    def __init__(self, config: CodecOracleConfig) -> None:
+        from tokensep_core.plugins import load_registry  # the registry imports this module
+        from tokensep_core.training.checkpoint import load_weights, resolve_checkpoint
+
+        self.config = config
+        self.stems = config.stems
+        self.device = resolve_device(config.device)
+        self.codec: Codec = load_registry().build("codec", config.codec, "separator 'codec_oracle'")
+        if config.checkpoint is not None:
+            load_weights(resolve_checkpoint(config.checkpoint), {"codec": self.codec})
+        self.codec.requires_grad_(False).to(self.device).eval()
+
+    def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
+        raise ConfigError("separator 'codec_oracle' needs the reference stems: call separate_song with a Song that has them")
+
+    def separate_song(self, song: Song) -> dict[str, Tensor]:
+        """-> ``{stem: [C, T]}``: every reference stem after an encode/decode round trip."""
+        return {stem: self.reconstruct(wav, song.sample_rate) for stem, wav in _references(self.stems, song, "codec_oracle").items()}
+
+    @torch.inference_mode()
+    def reconstruct(self, wav: Tensor, sample_rate: int) -> Tensor:
+        """wav ``[C, T]`` at ``sample_rate`` -> codec round trip ``[C, T]`` at the same rate."""
+        codec = self.codec
+        channels, length = wav.shape
+        fold = codec.channels == 1
+        work = convert(wav.to(self.device, torch.float32), sample_rate, codec.sample_rate, channels if fold else codec.channels)
+        # whole code frames, and no longer than the song: padding a short song to a full segment wastes work
+        segment = math.ceil(min(self.config.segment_seconds * codec.sample_rate, work.shape[-1]) / codec.hop_length) * codec.hop_length
+
+        def run(batch: Tensor) -> Tensor:
+            """segments [B, C, L] -> decoded [B, C, L]."""
+            size, chans, samples = batch.shape
+            items = batch.reshape(size * chans, 1, samples) if fold else batch
+            decoded = codec.decode(codec.encode(items))[..., :samples]
+            return decoded.reshape(size, chans, samples)
+
+        coded = chunked_apply(run, work, segment, self.config.overlap, self.config.batch_size)
+        out = convert(coded, codec.sample_rate, sample_rate, channels)
+        out = out[..., :length] if out.shape[-1] >= length else F.pad(out, (0, length - out.shape[-1]))
+        return out.to(wav.device, wav.dtype)

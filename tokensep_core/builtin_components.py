@@ -1,11 +1,12 @@
 """Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)."""
 
-from tokensep_core.baselines import MixtureCopy, Oracle
+from tokensep_core.baselines import CodecOracle, MixtureCopy, Oracle
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.data.procedural import ProceduralRenderer
 from tokensep_core.data.soundfont import SoundfontRenderer
 from tokensep_core.data.stems_folder import StemsFolderDataset
 from tokensep_core.data.synthetic import SyntheticDataset
+from tokensep_core.data.token_shards import TokenShards
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.metrics import METRICS
 from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
@@ -23,10 +24,12 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("track_order", "interleaved", InterleavedOrder)
     registry.add("separator", "mixture_copy", MixtureCopy)
     registry.add("separator", "oracle", Oracle)
+    registry.add("separator", "codec_oracle", CodecOracle)
     registry.add("renderer", "procedural", ProceduralRenderer)
     registry.add("renderer", "soundfont", SoundfontRenderer)
     registry.add("dataset", "musdb", MusdbDataset)
     registry.add("dataset", "stems_folder", StemsFolderDataset)
     registry.add("dataset", "synthetic", SyntheticDataset)
+    registry.add("dataset", "token_shards", TokenShards)
     for name, metric in METRICS.items():
         registry.add("metric", name, metric)

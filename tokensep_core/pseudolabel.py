@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,8 @@ from typing import Any, Callable
 from torch import Tensor
 from tqdm import tqdm
 
-from tokensep_core.audio_io import AUDIO_EXTENSIONS, atomic_path, read_audio, write_audio
+from tokensep_core.audio_io import AUDIO_EXTENSIONS, atomic_path, read_audio
+from tokensep_core.data.writer import write_song_folder
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Separator
 
@@ -104,7 +103,7 @@ def pseudolabel_folder(
             wav, sample_rate = read_audio(song.path)
             stems = teacher.separate(wav, sample_rate)
             _check_stems(stems, teacher.stems, wav)
-            write_song(folder, {MIXTURE: wav, **{name: stems[name] for name in teacher.stems}}, sample_rate)
+            write_song_folder(folder, {MIXTURE: wav, **{name: stems[name] for name in teacher.stems}}, sample_rate)
         except Exception as err:  # one bad song must not stop the others
             message = _one_line(err)
             line = message if str(song.path) in message else f"{song.path}: {message}"
@@ -119,27 +118,6 @@ def pseudolabel_folder(
 def is_complete(folder: Path, stems: tuple[str, ...]) -> bool:
     """True when ``folder`` holds the mixture and every stem."""
     return all((folder / f"{name}.wav").is_file() for name in (MIXTURE, *stems))
-
-
-def write_song(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -> None:
-    """Write ``{name: [C, T]}`` as ``folder/{name}.wav`` via a temporary sibling folder."""
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        for stale in folder.parent.glob(f".{folder.name}.*"):  # left by a killed run
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    except OSError as err:
-        raise TokensepError(f"{folder.parent}: cannot write here ({err.strerror or err})") from None
-    try:
-        for name, wav in wavs.items():
-            write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT")
-        if folder.exists():  # an incomplete song folder, e.g. a stem deleted by hand
-            shutil.rmtree(folder)
-        os.rename(tmp, folder)
-    except OSError as err:
-        raise TokensepError(f"{folder}: cannot write song ({err.strerror or err})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _check_stems(stems: dict[str, Tensor], names: tuple[str, ...], mixture: Tensor) -> None:

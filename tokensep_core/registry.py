@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
@@ -34,6 +35,19 @@ class Entry:
     config_cls: type[ComponentConfig]
     provider: Provider
     description: str = ""
+
+    def create(self, config: ComponentConfig) -> Any:
+        """``factory(config)``, refused with a one-line error naming the provider when the built
+        object does not implement the kind's interface or lacks an attribute it declares."""
+        component = self.factory(config)
+        interface = KINDS[self.kind]
+        where = f"{self.provider.name}: {self.kind} {self.name!r}"
+        if not isinstance(component, interface):
+            raise RegistryError(f"{where}: built a {type(component).__name__}, which does not implement {interface.__name__}")
+        missing = [attr for attr in _declared_attributes(interface) if not hasattr(component, attr)]
+        if missing:
+            raise RegistryError(f"{where}: built {type(component).__name__} without the {interface.__name__} attribute(s) {', '.join(missing)}")
+        return component
 
 
 class ComponentRegistry:
@@ -119,7 +133,7 @@ class ComponentRegistry:
             spec = ComponentSpec.model_validate(spec)
         params = {**spec.params, **overrides}
         config = self.make_config(kind, spec.name, params, source)
-        return self.get(kind, spec.name).factory(config)
+        return self.get(kind, spec.name).create(config)
 
 
 class ProviderRegistry:
@@ -145,6 +159,15 @@ def _check_contract(kind: str, name: str, factory: Any, config_cls: Any, provide
     interface = KINDS[kind]
     if isinstance(factory, type) and not issubclass(factory, interface):
         raise RegistryError(f"{provider.name}: {kind} {name!r}: {factory.__name__} does not implement {interface.__name__}")
+
+
+def _declared_attributes(interface: type) -> list[str]:
+    """Attributes an interface declares by annotation without a default (e.g. ``Codec.sample_rate``)."""
+    names: list[str] = []
+    for cls in reversed(interface.__mro__):
+        if cls.__module__ == "tokensep_core.interfaces":
+            names += [n for n in inspect.get_annotations(cls) if not hasattr(interface, n) and n not in names]
+    return names
 
 
 def _first_doc_line(obj: Any) -> str:

@@ -20,7 +20,7 @@ from torch import Tensor
 from tokensep_core.audio_io import convert
 from tokensep_core.chunking import chunked_apply
 from tokensep_core.device import resolve_device
-from tokensep_core.errors import CheckpointError, ConfigError
+from tokensep_core.errors import AudioError, CheckpointError, ConfigError
 from tokensep_core.generation import generate
 from tokensep_core.interfaces import Separator
 from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
@@ -93,6 +93,8 @@ class GenerativeSeparator(Separator):
             raise ConfigError(f"unknown stems {unknown}; this model separates {', '.join(self.stems)}")
         if wav.dim() != 2 or wav.shape[-1] == 0:
             raise ConfigError(f"separate expects a mixture [channels, samples], got shape {list(wav.shape)}")
+        if not torch.isfinite(wav).all():  # refused rather than sanitised: NaN/Inf means a broken file or upstream bug
+            raise AudioError("the mixture contains NaN or infinite samples")
         codec = self.pipeline.codec
         channels, length = wav.shape
         fold = codec.channels == 1  # a mono codec separates every input channel as its own item

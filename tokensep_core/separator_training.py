@@ -3,8 +3,10 @@ stems, conditioned on the encoder's view of their mixture (``tokensep train sepa
 
 The codec is frozen (trained beforehand with ``tokensep train codec``; ``model.codec_checkpoint``
 points at it) and encodes the stems of every batch on the fly, so the usual augmentation
-(random crops, remixing across songs, gains, channel swaps) applies. The encoder and the LM
-train together as one optimizer group.
+(random crops, remixing across songs, gains, channel swaps) applies. With ``data`` a
+``token_shards`` dataset (codes cached by ``tokensep tokenize`` with the same codec), batches
+carry the codes instead and only random crops apply (``augment.seconds``, ``examples_per_epoch``).
+The encoder and the LM train together as one optimizer group.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tokensep_core.audio_io import convert
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
+from tokensep_core.data.token_shards import TokenCrops, TokenShards, token_crops
 from tokensep_core.errors import ConfigError
 from tokensep_core.lm_objective import drop_condition, lm_loss, teacher_forcing
 from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
@@ -54,7 +57,8 @@ class SeparatorTask(TrainingTask):
     """Teacher forcing of ``pipeline.lm`` on ``pipeline.codec`` codes, prefix from ``pipeline.encoder``.
 
     Batches: ``{"mixture": [B, C, T], "stems": [B, S, C, T]}`` at ``sample_rate``, stems in
-    ``pipeline.config.stems`` order.
+    ``pipeline.config.stems`` order; or, from token shards, ``{"mixture": [B, C, T], "codes":
+    {stem: [B, N, K, T']}}`` at the codec's rate (``N`` codec items per item, see ``_to_codec_items``).
     """
 
     def __init__(self, pipeline: Pipeline, config: SeparatorTrainingConfig, sample_rate: int) -> None:
@@ -72,12 +76,15 @@ class SeparatorTask(TrainingTask):
     def losses(self, group: str, batch: dict[str, Tensor], state: dict[str, Any]) -> dict[str, Tensor]:
         codec, encoder = self.pipeline.codec, self.pipeline.encoder
         codec.eval()
-        mixture, stems = self._to_codec_items(batch["mixture"]), batch["stems"]
-        with torch.no_grad():
-            codes = {
-                stem: codec.encode(self._to_codec_items(stems[:, i]))
-                for i, stem in enumerate(self.pipeline.config.stems)
-            }
+        mixture = self._to_codec_items(batch["mixture"])
+        if "codes" in batch:
+            codes = {stem: batch["codes"][stem].flatten(0, 1) for stem in self.pipeline.config.stems}
+        else:
+            with torch.no_grad():
+                codes = {
+                    stem: codec.encode(self._to_codec_items(batch["stems"][:, i]))
+                    for i, stem in enumerate(self.pipeline.config.stems)
+                }
         conditioning = convert(mixture, codec.sample_rate, encoder.sample_rate, encoder.channels)
         prefix, mask = encoder(encoder.prepare(conditioning))
         prefix = drop_condition(prefix, self.config.loss.condition_dropout)
@@ -93,7 +100,7 @@ class SeparatorTask(TrainingTask):
         return convert(wav, self.sample_rate, codec.sample_rate, codec.channels)
 
 
-def build_separator_training(sections: dict[str, Any], source: str, registry: ComponentRegistry | None = None) -> tuple[SeparatorTask, TrainingExamples]:
+def build_separator_training(sections: dict[str, Any], source: str, registry: ComponentRegistry | None = None) -> tuple[SeparatorTask, TrainingExamples | TokenCrops]:
     """Config sections -> (task, augmented training examples)."""
     from tokensep_core.plugins import load_registry
 
@@ -105,8 +112,28 @@ def build_separator_training(sections: dict[str, Any], source: str, registry: Co
     missing = [s for s in config.model.stems if s not in dataset.stems]
     if missing:
         raise ConfigError(f"{source}: dataset {config.data.name!r} has no stems {missing} (it has {', '.join(dataset.stems)})")
-    examples = TrainingExamples(dataset, config.augment, config.model.stems)
+    if isinstance(dataset, TokenShards):
+        _check_token_codec(dataset, pipeline, source)
+        examples: TrainingExamples | TokenCrops = token_crops(dataset, config.augment.seconds, config.augment.examples_per_epoch, config.model.stems)
+    else:
+        examples = TrainingExamples(dataset, config.augment, config.model.stems)
     return SeparatorTask(pipeline, config, examples.sample_rate), examples
+
+
+def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> None:
+    """Cached codes must come from the pipeline's codec: same shape, and the same weights when
+    the pipeline loads a codec checkpoint."""
+    from tokensep_core.training.checkpoint import resolve_checkpoint, verify_checkpoint
+
+    codec = pipeline.codec
+    ours = {"sample_rate": codec.sample_rate, "hop_length": codec.hop_length, "num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size}
+    for key, value in ours.items():
+        if shards.codec[key] != value:
+            raise ConfigError(f"{source}: tokens in {shards.root} have {key} {shards.codec[key]}, the model's codec {value}")
+    if pipeline.config.codec_checkpoint is not None:
+        sha = verify_checkpoint(resolve_checkpoint(pipeline.config.codec_checkpoint)).get("codec.safetensors")
+        if sha != shards.codec["weights_sha256"]:
+            raise ConfigError(f"{source}: tokens in {shards.root} were made with other codec weights than model.codec_checkpoint")
 
 
 TRAIN_COMMAND = TrainCommand("separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training)

@@ -23,7 +23,11 @@ class LogMel(nn.Module):
 
     def forward(self, wav: Tensor) -> Tensor:
         mono = wav.mean(dim=1)
-        return torch.log(self.mel(mono) + 1e-5)
+        samples = mono.shape[-1]
+        shortest = self.mel.spectrogram.n_fft // 2 + 1  # the centring reflect-pad needs more samples than it pads
+        if samples < shortest:
+            mono = torch.nn.functional.pad(mono, (0, shortest - samples))
+        return torch.log(self.mel(mono) + 1e-5)[..., : samples // self.hop_length + 1]
 
 
 def frame_mask(features: Tensor, lengths: Tensor | None) -> Tensor:

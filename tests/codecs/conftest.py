@@ -28,3 +28,35 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+TINY_CODEC = {"name": "hcodec", "params": {"preset": "tiny"}}
+
+
+@pytest.fixture(scope="session")
+def tiny_songs(tmp_path_factory: pytest.TempPathFactory):
+    """A MUSDB-layout folder of 3 synthetic songs of 1.5 s at 16 kHz (2 train, 1 test)."""
+    from tokensep_core.data.writer import write_synthetic_dataset
+    from tokensep_core.plugins import load_registry
+
+    root = tmp_path_factory.mktemp("codec_songs")
+    renderer = load_registry().build("renderer", "procedural")
+    write_synthetic_dataset(root, 3, 1.5, 16000, 7, renderer, test_fraction=0.34, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_codec_run(tiny_songs, tmp_path_factory: pytest.TempPathFactory):
+    """Run directory of a tiny HCodec trained for 2 steps on ``tiny_songs``."""
+    from tokensep_core.training import TrainerConfig, train
+    from tokensep_codecs.training import build_codec_training
+
+    run_dir = tmp_path_factory.mktemp("codec_run")
+    sections = {
+        "codec": TINY_CODEC,
+        "data": {"name": "musdb", "params": {"root": str(tiny_songs), "sample_rate": 16000}},
+        "augment": {"seconds": 0.5, "examples_per_epoch": 4},
+    }
+    task, examples = build_codec_training(sections, "tiny codec")
+    train(task, TrainerConfig(steps=2, batch_size=1, checkpoint_every=0, device="cpu", lr=1e-3), run_dir, examples)
+    return run_dir

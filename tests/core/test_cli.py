@@ -36,15 +36,23 @@ def test_unknown_component_is_a_one_line_error(capsys: pytest.CaptureFixture[str
     assert err.count("\n") == 1
 
 
-def test_demo_runs_the_default_pipeline(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--seconds", "0.5"]) == 0
+def test_demo_scores_a_trained_model_against_mixture_copy(tiny_run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "-n", str(tiny_run[0]), "--songs", "1", "--seconds", "1"]) == 0
     out = capsys.readouterr().out
-    assert "codes    [1, 2, 25]" in out and "logits   [1, 2, 25, 64]" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("vocals", "drums", "bass", "other"))]
+    assert len(rows) == 8, out
+    assert all(len(row) in (4, 5) for row in rows)
 
 
-def test_demo_with_a_config_typo_exits_nonzero(tmp_path: Path) -> None:
+def test_demo_without_a_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "-n", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.strip() == f"tokensep: error: {tmp_path / 'none'}: no such model; train one with benchmarks/separator_small/run.sh or pass -n"
+
+
+def test_train_config_typo_exits_nonzero(tmp_path: Path) -> None:
     config = tmp_path / "exp.yaml"
-    config.write_text("lm:\n  name: debug\n  params: {layer: 2}\n")
-    result = subprocess.run([sys.executable, "-m", "tokensep_core.cli.main", "demo", "--config", str(config)], capture_output=True, text=True)
+    config.write_text("model:\n  lm: {name: debug, params: {layer: 2}}\ndata: {name: synthetic}\naugment: {seconds: 1}\n")
+    result = subprocess.run([sys.executable, "-m", "tokensep_core.cli.main", "train", "separator", str(config), "--run-dir", str(tmp_path / "run")], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"tokensep: error: {config}: lm 'debug': field 'layer': unknown field"
+    assert not (tmp_path / "run").exists(), "a bad config must not leave a run directory behind"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "plugins" / "tokensep-example"
 
@@ -39,17 +41,30 @@ def test_listed_with_its_provider(plugin_env: dict[str, str]) -> None:
     assert ("stft", "tokensep-example", "0.1.0") in rows
 
 
-def test_swapped_into_a_pipeline_by_config_only(plugin_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_swapped_into_a_separator_by_config_only(plugin_env: dict[str, str], tmp_path: Path) -> None:
     config = tmp_path / "example.yaml"
     config.write_text(
-        "codec: {name: mulaw, params: {sample_rate: 8000}}\n"
-        "encoder: {name: stft, params: {sample_rate: 8000, output_dim: 32}}\n"
-        "lm: {name: debug, params: {num_codebooks: 1, codebook_size: 256, dim: 32}}\n"
+        "model:\n"
+        "  codec: {name: mulaw, params: {sample_rate: 8000}}\n"
+        "  encoder: {name: stft, params: {sample_rate: 8000}}\n"
+        "  lm: {name: llama, params: {preset: tiny}}\n"
+        "  pattern: {name: parallel}\n"
+        "  track_order: {name: independent}\n"
+        "data: {name: synthetic, params: {songs: 2, seconds: 1.0, sample_rate: 8000}}\n"
+        "augment: {seconds: 0.05, examples_per_epoch: 8}\n"
+        "inference: {segment_seconds: 0.05, batch_size: 4}\n"
+        "trainer: {steps: 2, batch_size: 2, checkpoint_every: 0}\n"
     )
-    result = tokensep(plugin_env, "demo", "--config", str(config), "--seconds", "0.25")
-    assert result.returncode == 0, result.stderr
-    assert "MuLawCodec" in result.stdout and "StftEncoder" in result.stdout
-    assert "codes    [1, 1, 2000]" in result.stdout
+    trained = tokensep(plugin_env, "train", "separator", str(config), "--run-dir", str(tmp_path / "run"))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    stored = json.loads(next((tmp_path / "run" / "checkpoints").glob("step_*/config.json")).read_text())
+    assert stored["task"]["model"]["codec"]["name"] == "mulaw" and stored["task"]["model"]["encoder"]["name"] == "stft"
+    song = tmp_path / "song.wav"
+    sf.write(str(song), [0.1, -0.1] * 200, 8000)
+    separated = tokensep(plugin_env, "separate", str(song), "-n", str(tmp_path / "run"), "-o", str(tmp_path / "out"))
+    assert separated.returncode == 0, separated.stderr[-2000:]
+    assert sf.info(str(tmp_path / "out" / "run" / "song" / "drums.wav")).frames == 400
 
 
 def test_plugin_passes_the_conformance_suite(plugin_env: dict[str, str]) -> None:

@@ -48,6 +48,16 @@ def test_musdb_reads_the_real_track(tmp_path, real_track, registry):
     assert torch.allclose(converted.mixture, mono.read_mixture(0, 0, converted.mixture.shape[1]))
 
 
+def test_musdb_all_reads_the_shared_real_folder_as_it_is(real_track, synth_folder, registry):
+    dataset = registry.build("dataset", {"name": "musdb", "params": {"root": str(real_track.parent), "split": "all"}})
+    assert [dataset[i].name for i in range(len(dataset))] == [real_track.name]
+    assert torch.equal(dataset[0].mixture, read_audio(real_track / "mixture.wav")[0])
+    both = registry.build("dataset", {"name": "musdb", "params": {"root": str(synth_folder), "split": "all", "sample_rate": SR}})
+    train = registry.build("dataset", {"name": "musdb", "params": {"root": str(synth_folder), "split": "train", "sample_rate": SR}})
+    test = registry.build("dataset", {"name": "musdb", "params": {"root": str(synth_folder), "split": "test", "sample_rate": SR}})
+    assert len(both) == len(train) + len(test) == 5
+
+
 def test_musdb_splits_on_a_synthetic_folder(synth_folder, registry):
     def build(split):
         return registry.build("dataset", {"name": "musdb", "params": {"root": str(synth_folder), "split": split, "sample_rate": SR}})

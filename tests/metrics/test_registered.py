@@ -11,7 +11,7 @@ from tokensep_core.plugins import load_registry
 from tokensep_core.testing.conformance import check_registered
 
 NISQA_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nisqa" / "nisqa.tar"
-EXPECTED = {"si_sdr": True, "usdr": True, "csdr": True, "visqol": True, "nisqa": True, "onset_f": True, "attack_error": False}
+EXPECTED = {"si_sdr": True, "usdr": True, "csdr": True, "visqol": True, "nisqa": True, "onset_f": True, "attack_error": False, "mel_distance": False}
 
 
 def test_every_metric_is_registered_with_its_direction() -> None:
@@ -22,7 +22,7 @@ def test_every_metric_is_registered_with_its_direction() -> None:
         assert factory.name == name and factory.higher_is_better is higher
 
 
-@pytest.mark.parametrize("name", ["si_sdr", "usdr", "csdr"])
+@pytest.mark.parametrize("name", ["si_sdr", "usdr", "csdr", "mel_distance"])
 def test_conformance(name: str) -> None:
     check_registered("metric", name)
 

@@ -43,3 +43,14 @@ def test_long_input_is_cut_into_segments_and_cross_faded() -> None:
     mixture = 0.1 * torch.randn(2, 16000, generator=torch.Generator().manual_seed(2))
     stems = separator.separate(mixture, 16000, stems=["vocals"])
     assert stems["vocals"].shape == mixture.shape and stems["vocals"].abs().sum() > 0
+
+
+def test_exported_half_precision_model_separates_like_the_checkpoint(tiny_run, tmp_path) -> None:
+    from tokensep_core.cli.main import main
+
+    assert main(["export", str(tiny_run[0]), str(tmp_path / "model"), "--dtype", "float16"]) == 0
+    exported = GenerativeSeparator.from_pretrained(tmp_path / "model", device="cpu")
+    original = GenerativeSeparator.from_pretrained(tiny_run[0], device="cpu")
+    for name, tensor in original.pipeline.lm.state_dict().items():
+        assert torch.allclose(exported.pipeline.lm.state_dict()[name], tensor, atol=1e-2, rtol=1e-2)
+    assert exported.pipeline.lm.state_dict()[name].dtype == torch.float32

@@ -1,57 +1,71 @@
 """``tokensep demo``: the README's main job on a built-in default.
 
-For now it builds the default pipeline from the registry, round-trips a generated test signal
-through codec, encoder and LM, and prints what ran (real separation replaces it later).
+Renders a few held-out synthetic songs, separates them with a trained separator (by default the
+one committed under ``pretrained/``), and prints per-stem scores next to the mixture-copy
+baseline (every stem estimated as the mixture).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import time
+from pathlib import Path
 
-import torch
-import torch.nn.functional as F
-
-from tokensep_core.config import load_config
-from tokensep_core.interfaces import parameter_count
-from tokensep_core.pipeline import PipelineConfig, build_pipeline
+from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
+from tokensep_core.separator import GenerativeSeparator
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = REPO_ROOT / "pretrained" / "separator-small"
+METRICS = ("mel_distance", "si_sdr")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the default pipeline on a generated test signal")
-    parser.add_argument("--config", help="pipeline config file (YAML/TOML/JSON); default: built-in debug components")
-    parser.add_argument("--seconds", type=float, default=2.0, help="length of the test signal")
+    parser = subparsers.add_parser("demo", help="separate held-out synthetic songs and score them against the mixture-copy baseline")
+    parser.add_argument("-n", "--model", default=str(DEFAULT_MODEL), help="separator checkpoint or model directory (default: the committed separator-small)")
+    parser.add_argument("--songs", type=int, default=2, help="held-out songs to render and separate")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each song")
+    parser.add_argument("--seed", type=int, default=777, help="seed of the rendered songs (the model was trained on other seeds)")
+    parser.add_argument("-d", "--device", default="auto", help="auto, cpu, cuda, mps")
     parser.set_defaults(func=run)
 
 
-def test_signal(seconds: float, sample_rate: int, channels: int, seed: int) -> torch.Tensor:
-    """A chord plus decaying noise bursts on the beat: [1, C, T]."""
-    generator = torch.Generator().manual_seed(seed)
-    t = torch.arange(round(seconds * sample_rate)) / sample_rate
-    chord = sum(0.2 * torch.sin(2 * math.pi * f * t) for f in (220.0, 277.2, 329.6))
-    beat = torch.exp(-30 * (t % 0.5)) * torch.randn(t.shape, generator=generator) * 0.3
-    return (chord + beat).expand(channels, -1).unsqueeze(0).contiguous()
-
-
 def run(args: argparse.Namespace) -> int:
-    config = load_config(PipelineConfig, args.config) if args.config else PipelineConfig()
-    torch.manual_seed(config.seed)
-    pipeline = build_pipeline(load_registry(), config, args.config or "")
-    codec, encoder, lm = pipeline.codec, pipeline.encoder, pipeline.lm
-    for kind, spec, module in (("codec", config.codec, codec), ("encoder", config.encoder, encoder), ("lm", config.lm, lm)):
-        print(f"{kind:<8} {spec.name:<12} {type(module).__name__:<16} {parameter_count(module):>10,} params")
-    wav = test_signal(args.seconds, codec.sample_rate, codec.channels, config.seed)
-    with torch.inference_mode():
-        codes = codec.encode(wav)
-        decoded = codec.decode(codes)[..., : wav.shape[-1]]
-        embeds, mask = encoder(encoder.prepare(wav))
-        logits, cache = lm(codes, prefix=embeds, prefix_mask=mask)
-    error = (wav - decoded).pow(2).sum() / wav.pow(2).sum()
-    nll = F.cross_entropy(logits[:, :, :-1].flatten(0, 2), codes[:, :, 1:].flatten())
-    print(f"signal   {list(wav.shape)} at {codec.sample_rate} Hz")
-    print(f"codes    {list(codes.shape)}  ({codec.frame_rate:g} frames/s, {codec.num_codebooks}×{codec.codebook_size})")
-    print(f"decoded  {list(decoded.shape)}  reconstruction SNR {-10 * math.log10(error.item()):.2f} dB (untrained codec)")
-    print(f"prefix   {list(embeds.shape)}  from the encoder")
-    print(f"logits   {list(logits.shape)}  next-token NLL {nll.item():.3f} nats (uniform: {math.log(lm.codebook_size):.3f}); cache holds {cache.length} steps")
+    if not Path(args.model).exists():
+        raise ConfigError(f"{args.model}: no such model; train one with benchmarks/separator_small/run.sh or pass -n")
+    started = time.perf_counter()
+    separator = GenerativeSeparator.from_pretrained(args.model, device=args.device)
+    registry = load_registry()
+    renderer = registry.build("renderer", "procedural")
+    metrics = {name: registry.build("metric", name) for name in METRICS}
+    sample_rate = separator.sample_rate
+    print(f"model    {args.model} on {separator.device} ({separator.sample_rate} Hz, stems {', '.join(separator.stems)})")
+    scores: dict[tuple[str, str, str], list[float]] = {}
+    audio_seconds = separation_seconds = 0.0
+    for song in range(args.songs):
+        stems = {k: v for k, v in renderer.render(args.seed + song, args.seconds, sample_rate).items() if k in separator.stems}
+        mixture = sum(stems.values())
+        clock = time.perf_counter()
+        estimates = separator.separate(mixture, sample_rate)
+        separation_seconds += time.perf_counter() - clock
+        audio_seconds += mixture.shape[-1] / sample_rate
+        for stem, reference in stems.items():
+            for system, estimate in (("tokensep", estimates[stem]), ("mixture copy", mixture)):
+                for name, metric in metrics.items():
+                    scores.setdefault((stem, system, name), []).append(metric(reference, estimate, sample_rate))
+    print(f"songs    {args.songs} held-out synthetic songs of {args.seconds:g} s (procedural renderer, seeds {args.seed}…)")
+    print(f"speed    real-time factor {separation_seconds / audio_seconds:.2f} (separation wall time / audio time)\n")
+    header = f"{'stem':<8} {'system':<14}" + "".join(f"{name:>14}" for name in METRICS)
+    print(header + "\n" + "-" * len(header))
+    for stem in separator.stems:
+        for system in ("tokensep", "mixture copy"):
+            row = "".join(f"{_mean(scores[(stem, system, name)]):>14.3f}" for name in METRICS)
+            print(f"{stem:<8} {system:<14}{row}")
+    print(f"\nmel_distance: lower is better; si_sdr (dB): higher is better. Total {time.perf_counter() - started:.0f} s.")
     return 0
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.nan

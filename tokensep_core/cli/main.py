@@ -15,9 +15,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tokensep_core.cli.demo_cmd",
     "tokensep_core.cli.plugins_cmd",
     "tokensep_core.cli.separate_cmd",
+    "tokensep_core.cli.export_cmd",
     "tokensep_core.cli.data_cmd",
     "tokensep_core.cli.train_cmd",
     "tokensep_core.cli.pseudolabel_cmd",
+    "tokensep_core.cli.eval_cmd",
+    "tokensep_core.cli.bench_cmd",
+    "tokensep_codecs.tokenize_cmd",
 )
 """Each module provides ``add_parser(subparsers)``, which sets ``func(args) -> int`` as a default."""
 

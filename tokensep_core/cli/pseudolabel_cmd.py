@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"teacher {args.teacher!r} has no {unknown[0]!r} parameter")
     config = registry.make_config("separator", args.teacher, params, source)
-    teacher = entry.factory(config)
+    teacher = entry.create(config)
     if "checkpoint" in entry.config_cls.model_fields and getattr(config, "checkpoint", None) is None:
         print(f"tokensep: warning: teacher {args.teacher!r} has no checkpoint: its weights are random", file=sys.stderr)
     settings = {"teacher": args.teacher, "params": config.model_dump(mode="json")}

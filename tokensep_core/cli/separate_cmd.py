@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -90,7 +91,20 @@ def output_path(root: Path, model: str, pattern: str, track: Path, stem: str, ex
     return path
 
 
+def check_writable(folder: Path) -> None:
+    """Fail before any work when ``folder`` cannot be created or written: its nearest existing
+    ancestor must be a writable folder."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise AudioError(f"{folder}: cannot write here ({existing} is a file, not a folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise AudioError(f"{folder}: cannot write here ({existing} is not writable)")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_writable(Path(args.out))
     separator = GenerativeSeparator.from_pretrained(args.model, device=args.device)
     _inference_overrides(args, separator)
     stems = tuple(args.stems.split(",")) if args.stems else separator.stems
@@ -122,14 +136,20 @@ def _write_all(estimates: dict[str, torch.Tensor], targets: dict[str, Path], sam
     """Write every stem beside its target under a temporary name, then rename them all: a track
     either gets all its stems or none."""
     staged: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
     try:
         for stem, target in targets.items():
+            if target.is_dir():
+                raise IsADirectoryError(f"{target.name} is a folder")
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tokensep-", dir=target.parent))
             staged.append((write_audio(tmp_dir / target.name, estimates[stem], sample_rate, subtype), target))
         for tmp, target in staged:
             tmp.replace(target)
+            placed.append(target)
     except OSError as err:
+        for target in placed:  # all stems or none
+            target.unlink(missing_ok=True)
         raise AudioError(f"{targets[next(iter(targets))].parent}: cannot write stems ({err.strerror or err})") from None
     finally:
         for tmp, _ in staged:

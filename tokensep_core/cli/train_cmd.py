@@ -18,7 +18,7 @@ from torch.utils.data import Dataset, IterableDataset
 from tokensep_core.config import read_config_file, validate_model
 from tokensep_core.training import TrainerConfig, TrainingTask, train
 
-TRAIN_COMMAND_MODULES: tuple[str, ...] = ("tokensep_core.separator_training",)
+TRAIN_COMMAND_MODULES: tuple[str, ...] = ("tokensep_core.separator_training", "tokensep_codecs.training")
 """Modules defining ``TRAIN_COMMAND``; each becomes ``tokensep train <name>``."""
 
 

@@ -30,15 +30,23 @@ VALIDATION_TRACKS: frozenset[str] = frozenset({
 
 
 class MusdbDataset(FolderDataset):
-    """MUSDB18-HQ (wav) folder; splits train (minus musdb's 14 validation tracks), valid, test."""
+    """MUSDB18-HQ (wav) folder; splits train (minus musdb's 14 validation tracks), valid, test,
+    and ``all``: train + test, or, in a folder without them, the song folders directly in root."""
 
     class Config(ComponentConfig):
         root: Path
-        split: Literal["train", "valid", "test"] = "train"
+        split: Literal["train", "valid", "test", "all"] = "train"
         sample_rate: int = 44100
         channels: int = 2
 
     def __init__(self, config: Config) -> None:
+        if config.split == "all":
+            splits = [config.root / name for name in ("train", "test") if (config.root / name).is_dir()]
+            folders = [f for split in splits for f in song_folders(split)] if splits else song_folders(config.root)
+            if not folders:
+                raise ConfigError(f"dataset 'musdb': no song folders in {config.root}")
+            super().__init__([scan_song(f, STEMS) for f in folders], STEMS, config.sample_rate, config.channels)
+            return
         folder = config.root / ("test" if config.split == "test" else "train")
         if not folder.is_dir():
             raise ConfigError(f"dataset 'musdb': {config.root} has no '{folder.name}' folder (expected root/{{train,test}}/SONG/{{mixture,{','.join(STEMS)}}}.wav)")

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from torch import Tensor
 from tqdm import tqdm
 
 from tokensep_core import STEMS
@@ -60,7 +61,8 @@ def write_synthetic_dataset(
         if is_complete(folder):
             skipped += 1
             continue
-        _write_song(folder, render_song(renderer, song, seconds, sample_rate), sample_rate)
+        stems = render_song(renderer, song, seconds, sample_rate)
+        write_song_folder(folder, {"mixture": mix(stems), **stems}, sample_rate)
         written += 1
     splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
     return SynthSummary(written, skipped, splits)
@@ -71,17 +73,19 @@ def is_complete(folder: Path) -> bool:
     return all((folder / f"{name}.wav").is_file() for name in SONG_FILES)
 
 
-def _write_song(folder: Path, stems: dict, sample_rate: int) -> None:
-    """Write mixture + stems into a temporary sibling folder, then rename it to ``folder``."""
+def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -> None:
+    """Write ``{name: [C, T]}`` as float ``folder/{name}.wav`` via a temporary sibling folder
+    renamed into place, so a song folder is complete or absent."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         for stale in folder.parent.glob(f".{folder.name}.*"):  # left by a killed run
             shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        tmp.chmod(folder.parent.stat().st_mode & 0o7777)  # mkdtemp makes folders private; a song folder is shared like its parent
     except OSError as err:
         raise TokensepError(f"{folder.parent}: cannot write here ({err.strerror or err})") from None
     try:
-        for name, wav in {"mixture": mix(stems), **stems}.items():
+        for name, wav in wavs.items():
             write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT")
         if folder.exists():  # an incomplete song folder, e.g. a stem deleted by hand
             shutil.rmtree(folder)

@@ -1,9 +1,10 @@
 """Evaluation metrics (registry kind ``metric``): SI-SDR, uSDR, cSDR (BSSEval v4), ViSQOL,
-NISQA and drum transient metrics, plus the per-track aggregation rules. See docs/metrics.md."""
+NISQA, drum transient metrics, multi-resolution log-mel distance, plus the per-track aggregation rules. See docs/metrics.md."""
 
 from tokensep_core.metrics.aggregate import aggregate_tracks, csdr_over_tracks, usdr_over_tracks
 from tokensep_core.metrics.bsseval import CSDR, bss_eval_sources
 from tokensep_core.metrics.common import MetricError
+from tokensep_core.metrics.mel import MelDistance
 from tokensep_core.metrics.nisqa import NISQA, load_nisqa
 from tokensep_core.metrics.sdr import SISDR, USDR
 from tokensep_core.metrics.transients import AttackError, OnsetF
@@ -17,6 +18,7 @@ METRICS: dict[str, type] = {
     "nisqa": NISQA,
     "onset_f": OnsetF,
     "attack_error": AttackError,
+    "mel_distance": MelDistance,
 }
 """Every built-in metric by registry name."""
 
@@ -24,6 +26,7 @@ __all__ = [
     "METRICS",
     "AttackError",
     "CSDR",
+    "MelDistance",
     "MetricError",
     "NISQA",
     "OnsetF",

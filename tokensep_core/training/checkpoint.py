@@ -58,14 +58,17 @@ def list_checkpoints(checkpoints_dir: str | Path) -> list[Path]:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory from a step directory, a run directory, its ``checkpoints``
-    directory, or ``…/latest`` (each of the last three means its newest complete checkpoint)."""
+    """A checkpoint directory from a step directory, an exported model directory, a run
+    directory, its ``checkpoints`` directory, or ``…/latest`` (each of the last three means its
+    newest complete checkpoint)."""
     path = Path(path)
     if path.name == "latest":
         path = path.parent
     if _STEP_DIR.match(path.name):
         if not (path / CHECKSUMS).is_file():
             raise CheckpointError(f"{path}: not a complete checkpoint (no {CHECKSUMS})")
+        return path
+    if (path / CHECKSUMS).is_file():  # an exported model directory
         return path
     for root in (path / "checkpoints", path):
         found = list_checkpoints(root)
@@ -99,18 +102,31 @@ def write_checkpoint(
 ) -> Path:
     """Write ``step_XXXXXXXX`` atomically: ``<name>.safetensors`` per module, ``<name>.json`` and
     ``<name>.pt`` per entry, then ``checksums.json``, then one rename. Returns the final path."""
-    root = Path(checkpoints_dir)
+    final = Path(checkpoints_dir) / step_dir_name(step)
+    states = {name: _plain_state_dict(module) for name, module in modules.items()}
+    return write_directory(final, states, json_files, torch_files, step)
+
+
+def write_directory(
+    final: Path,
+    states: dict[str, dict[str, torch.Tensor]],
+    json_files: dict[str, Any],
+    torch_files: dict[str, Any] | None = None,
+    step: int | None = None,
+) -> Path:
+    """Assemble a checkpoint directory (``<name>.safetensors`` per state dict, ``.json`` and
+    ``.pt`` files, then ``checksums.json``) under a hidden name and rename it to ``final``."""
+    root = final.parent
     root.mkdir(parents=True, exist_ok=True)
-    final = root / step_dir_name(step)
     tmp = root / f"{_PARTIAL_PREFIX}{final.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        for name, module in modules.items():
-            save_file(_plain_state_dict(module), str(tmp / f"{name}.safetensors"))
+        for name, state in states.items():
+            save_file(state, str(tmp / f"{name}.safetensors"))
         for name, data in json_files.items():
             (tmp / f"{name}.json").write_text(json.dumps(data, indent=2, sort_keys=True))
-        for name, data in torch_files.items():
+        for name, data in (torch_files or {}).items():
             torch.save(data, tmp / f"{name}.pt")
         sums = {}
         for file in sorted(tmp.iterdir()):
@@ -119,13 +135,25 @@ def write_checkpoint(
         (tmp / CHECKSUMS).write_text(json.dumps({"step": step, "sha256": sums}, indent=2))
         _fsync(tmp / CHECKSUMS)
         _fsync(tmp)
-        if final.exists():  # re-saving a step: move the old one aside first (rename cannot replace a directory)
+        if final.exists():  # re-saving: move the old one aside first (rename cannot replace a directory)
             _discard(final)
         os.rename(tmp, final)
         _fsync(root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def export_checkpoint(source: str | Path, destination: str | Path, dtype: torch.dtype | None = None) -> Path:
+    """Copy a checkpoint's weights (floating tensors cast to ``dtype``) and ``config.json`` into a
+    self-contained model directory: no optimizer, RNG or training state."""
+    source = resolve_checkpoint(source)
+    sums = verify_checkpoint(source)
+    states = {}
+    for name in sorted(n[: -len(".safetensors")] for n in sums if n.endswith(".safetensors")):
+        state = load_file(str(source / f"{name}.safetensors"))
+        states[name] = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in state.items()}
+    return write_directory(Path(destination), states, {"config": read_json(source, "config")})
 
 
 def _plain_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -203,9 +231,18 @@ def load_weights(path: str | Path, modules: dict[str, nn.Module], verify: bool =
         if not file.is_file():
             raise CheckpointError(f"{file}: missing (the checkpoint has no weights for module {name!r})")
         try:
-            missing, unexpected = module.load_state_dict(load_file(str(file)), strict=False)
+            state = load_file(str(file))
         except (SafetensorError, RuntimeError, OSError) as err:
             raise CheckpointError(f"{file}: cannot load into {name!r} ({str(err).splitlines()[0]})") from None
+        expected = module.state_dict()
+        wrong = [key for key, value in state.items() if key in expected and value.shape != expected[key].shape]
+        if wrong:  # e.g. weights of another model width: name the first tensor that differs
+            key = wrong[0]
+            raise CheckpointError(
+                f"{file}: does not match module {name!r}: {key!r} has shape {list(state[key].shape)}, "
+                f"the configured model needs {list(expected[key].shape)} ({len(wrong)} tensors differ)"
+            )
+        missing, unexpected = module.load_state_dict(state, strict=False)
         if missing or unexpected:
             detail = f"missing keys {sorted(missing)[:3]}" if missing else f"unexpected keys {sorted(unexpected)[:3]}"
             raise CheckpointError(f"{file}: does not match module {name!r}: {detail}")

@@ -18,6 +18,7 @@ class TrainerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     steps: int = Field(1000, ge=1, description="optimizer steps to train in total (resume continues up to it)")
+    max_minutes: float | None = Field(None, gt=0, description="time budget: stop with a checkpoint once this much training time (summed over resumes) has passed; steps still sets the schedule")
     batch_size: int = Field(8, ge=1, description="items per micro-batch on each rank")
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes per rank")

@@ -109,6 +109,7 @@ class _Run:
         self.scaler = grad_scaler(self.precision, ctx.device)
         self.stream = BatchStream(trainer.data, self.config, ctx)
         self.step = 0
+        self.train_seconds = 0.0  # wall time spent in training steps, summed over resumes
         self.all_params = [p for m in self.modules.values() for p in m.parameters()]
 
     def _schedule(self, lr: float, min_lr: float) -> WarmupDecay:
@@ -145,7 +146,10 @@ class _Run:
         rng_states = dist_utils.gather_objects(rng.capture(), self.ctx)
         path = None
         if self.ctx.is_main:
-            state = {"step": self.step, "data": self.stream.state(), "world_size": self.ctx.world_size, "precision": self.precision}
+            state = {
+                "step": self.step, "data": self.stream.state(), "world_size": self.ctx.world_size,
+                "precision": self.precision, "train_seconds": self.train_seconds,
+            }
             optim = {
                 "optimizers": {g: o.state_dict() for g, o in self.optimizers.items()},
                 "schedulers": {g: s.state_dict() for g, s in self.schedulers.items()},
@@ -181,6 +185,7 @@ class _Run:
         except (KeyError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{path / 'optimizer.pt'}: does not match this task's optimizer groups ({err})") from None
         self.step = int(state["step"])
+        self.train_seconds = float(state.get("train_seconds", 0.0))
         self._apply_current_schedule()
         self.stream.load_state(state["data"])
         rng.restore(ckpt.read_torch(path, "rng")["ranks"][self.ctx.rank])
@@ -201,6 +206,9 @@ class _Run:
             scheduler._last_lr = [lrs[g] * schedule(self.step)]
 
     # -- the loop -------------------------------------------------------------------------------
+
+    def _out_of_time(self) -> bool:
+        return self.config.max_minutes is not None and self.train_seconds >= 60 * self.config.max_minutes
 
     def _train_step(self) -> dict[str, Tensor]:
         accum = self.config.grad_accumulation
@@ -260,7 +268,7 @@ class _Run:
 
         last_checkpoint = found[-1] if found else None
         last_metrics: dict[str, float] = {}
-        if self.step >= config.steps:
+        if self.step >= config.steps or self._out_of_time():
             return FitResult(self.step, last_checkpoint, last_metrics)
         log = MetricsLog(run_dir, self.step) if ctx.is_main else None
         bar = tqdm(total=config.steps, initial=self.step, desc="train", disable=not ctx.is_main, dynamic_ncols=True)
@@ -270,8 +278,10 @@ class _Run:
                 dist_utils.broadcast_state(self.modules.values(), buffers_only=True)
                 metrics = self._train_step()
                 self.step += 1
+                self.train_seconds += time.perf_counter() - started
                 bar.update(1)
-                if self.step % config.log_every == 0 or self.step == config.steps:
+                out_of_time = config.max_minutes is not None and dist_utils.any_rank(self._out_of_time(), ctx)
+                if self.step % config.log_every == 0 or self.step == config.steps or out_of_time:
                     values = dist_utils.all_mean({k: float(v) for k, v in metrics.items()}, ctx)
                     values["step_time"] = time.perf_counter() - started
                     bad = [k for k, v in values.items() if not math.isfinite(v)]
@@ -281,8 +291,11 @@ class _Run:
                     if log:
                         log.write(self.step, values)
                         bar.set_postfix({k.replace("/total", ""): f"{v:.4g}" for k, v in values.items() if k.endswith("/total")})
-                if (config.checkpoint_every and self.step % config.checkpoint_every == 0) or self.step == config.steps:
+                if (config.checkpoint_every and self.step % config.checkpoint_every == 0) or self.step == config.steps or out_of_time:
                     last_checkpoint = self._save() or last_checkpoint
+                if out_of_time:
+                    self._say(f"time budget of {config.max_minutes:g} min used up at step {self.step}")
+                    break
         finally:
             bar.close()
             if log:

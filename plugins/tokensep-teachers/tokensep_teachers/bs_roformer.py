@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch.nn.functional as F
-from bs_roformer import BSRoformer
 from pydantic import Field
 from torch import Tensor, nn
 
@@ -32,6 +31,8 @@ class BSRoformerSeparator(NetworkSeparator):
 
     def build_network(self) -> nn.Module:
         c = self.config
+        from bs_roformer import BSRoformer  # imported on use: it costs ~2 s, paid by every registry load otherwise
+
         return BSRoformer(
             c.dim,
             depth=c.depth,
@@ -52,7 +53,7 @@ class BSRoformerSeparator(NetworkSeparator):
         return stems_of(self.network, segments, self.config.stft_hop_length)
 
 
-def stems_of(network: BSRoformer, wav: Tensor, hop: int) -> Tensor:
+def stems_of(network: nn.Module, wav: Tensor, hop: int) -> Tensor:
     """wav ``[B, C, L]`` -> stems ``[B, S, C, L]`` (a single-stem network gets its S dim back)."""
     length = wav.shape[-1]
     padded = F.pad(wav, (0, -length % hop))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from demucs.htdemucs import HTDemucs
 from pydantic import Field
 from torch import nn
 
@@ -34,6 +33,8 @@ class HTDemucsSeparator(NetworkSeparator):
         c = self.config
         if c.channels_hidden < c.dconv_comp:
             raise ConfigError(f"separator 'htdemucs': channels_hidden {c.channels_hidden} must be at least dconv_comp {c.dconv_comp}")
+        from demucs.htdemucs import HTDemucs  # imported on use, like BS-RoFormer
+
         return HTDemucs(
             list(c.stems),
             audio_channels=c.channels,

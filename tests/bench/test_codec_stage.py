@@ -1,0 +1,50 @@
+"""The grid's codec stage: codecs trained first, rows pointing at them with {codec:NAME}; a codec
+that cannot be trained fails only the rows that use it."""
+
+import json
+
+import pytest
+import yaml
+
+from tokensep_core.bench import run_grid
+from tokensep_core.errors import ConfigError
+
+SYNTH = {"songs": 4, "seconds": 1.0, "sample_rate": 16000, "seed": 2, "test_fraction": 0.5}
+TINY = {"name": "hcodec", "params": {"preset": "tiny"}}
+GRID = {
+    "codecs": {
+        "tiny": {"codec": TINY, "augment": {"seconds": 0.25, "examples_per_epoch": 4}, "trainer": {"batch_size": 1, "device": "cpu", "checkpoint_every": 0}},
+        "bad": {"codec": {"name": "no_such_codec"}, "augment": {"seconds": 0.25}},
+    },
+    "codec_budget": {"steps": 1},
+    "baselines": [
+        {"name": "coded", "separator": {"name": "codec_oracle", "params": {"codec": TINY, "checkpoint": "{codec:tiny}", "device": "cpu"}}},
+        {"name": "coded_bad", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:bad}", "device": "cpu"}}},
+        {"name": "copy", "separator": {"name": "mixture_copy"}},
+    ],
+    "data": {"train": {"name": "synthetic", "params": {**SYNTH, "split": "train"}}, "test": {"name": "synthetic", "params": {**SYNTH, "split": "test"}}},
+    "budget": {"steps": 1},
+    "metrics": ["si_sdr"],
+    "songs": 1,
+}
+
+
+@pytest.mark.slow
+def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(GRID))
+    results = {r["row"]: r for r in run_grid(path, tmp_path / "out").results}
+    step_dir = tmp_path / "out" / "codecs" / "tiny" / "run" / "checkpoints" / "step_00000001"
+    assert (step_dir / "codec.safetensors").is_file()
+    assert results["coded"]["status"] == "ok" and results["copy"]["status"] == "ok"
+    assert results["coded"]["config"]["codecs"]["tiny"]["budget"] == {"steps": 1}  # the row's config names its codec
+    assert results["coded_bad"]["error"].startswith("codec 'bad' has no checkpoint: unknown codec 'no_such_codec'")
+    stored = json.loads((tmp_path / "out" / "rows" / "coded" / "result.json").read_text())
+    assert stored["config"]["separator"]["params"]["checkpoint"] == "{codec:tiny}"
+
+
+def test_unknown_codec_references_are_refused(tmp_path) -> None:
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({**GRID, "baselines": [{"name": "x", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:nope}"}}}]}))
+    with pytest.raises(ConfigError, match=r"\{codec:nope\} refers to no codec"):
+        run_grid(path, tmp_path / "out")

@@ -1,0 +1,96 @@
+"""Grid files: axes expand to their cartesian product, overrides and the budget land in each
+row's config, baselines resolve, mistakes are one-line errors naming the file."""
+
+import pytest
+import yaml
+
+from tokensep_core.bench.grid import load_grid, set_path
+from tokensep_core.bench.rows import resolve_rows
+from tokensep_core.config import ComponentSpec
+from tokensep_core.errors import ConfigError
+
+GRID = {
+    "base": {"model": {"lm": {"name": "llama", "params": {"preset": "tiny"}}}, "augment": {"seconds": 0.5}, "trainer": {"lr": 0.01, "steps": 500}},
+    "axes": {
+        "encoder": [{"name": "conf", "set": {"model.encoder": {"name": "conformer"}}}, {"name": "frozen", "set": {"model.encoder": {"name": "frozen_codec"}}}],
+        "order": [{"name": "seq", "set": {"model.track_order.name": "sequential"}}, {"name": "ind", "set": {"model.track_order.name": "independent"}}],
+        "temp": [{"name": "t07", "set": {"inference.sampling.temperature": 0.7}}],
+    },
+    "baselines": [
+        {"name": "copy", "separator": {"name": "mixture_copy"}},
+        {"name": "demucs", "separator": {"name": "htdemucs", "params": {"depth": 2}}, "train": True},
+        {"name": "pretrained", "checkpoint": "runs/x"},
+    ],
+    "data": {"synth": {"songs": 4}},
+    "budget": {"minutes": 2.5},
+    "metrics": ["si_sdr", {"name": "onset_f", "stems": ["drums"]}],
+    "seeds": [0, 1],
+}
+TRAIN = ComponentSpec(name="musdb", params={"root": "d", "split": "train"})
+TEST = ComponentSpec(name="musdb", params={"root": "d", "split": "test"})
+
+
+def _write(tmp_path, grid) -> str:
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(grid))
+    return str(path)
+
+
+def test_rows_are_the_product_of_the_axes_then_the_baselines(tmp_path) -> None:
+    grid = load_grid(_write(tmp_path, GRID))
+    rows = resolve_rows(grid, TRAIN, TEST, 16000, "grid.yaml")
+    assert [r.name for r in rows] == ["conf+seq+t07", "conf+ind+t07", "frozen+seq+t07", "frozen+ind+t07", "copy", "demucs", "pretrained"]
+    training = rows[3].config["training"]
+    assert training["model"]["encoder"] == {"name": "frozen_codec"}
+    assert training["model"]["track_order"] == {"name": "independent"}
+    assert training["model"]["lm"]["params"] == {"preset": "tiny"}
+    assert training["inference"]["sampling"]["temperature"] == 0.7
+    assert training["trainer"] == {"lr": 0.01, "steps": 500, "max_minutes": 2.5}
+    assert training["data"] == {"name": "musdb", "params": {"root": "d", "split": "train"}}
+    assert GRID["base"]["model"].get("encoder") is None  # the base config is not modified
+    teacher = rows[5].config
+    assert teacher["kind"] == "teacher" and teacher["task"] == "tokensep_teachers.tasks:HTDemucsTask"
+    assert teacher["separator"]["params"] == {"depth": 2, "sample_rate": 16000}
+    assert teacher["trainer"]["max_minutes"] == 2.5 and teacher["augment"] == {"seconds": 0.5}
+    assert rows[4].kind == "separator" and rows[6].kind == "checkpoint"
+    assert all(r.config["seeds"] == [0, 1] and r.config["metrics"][1]["stems"] == ["drums"] for r in rows)
+
+
+def test_set_path_refuses_to_descend_into_a_value() -> None:
+    config = {"model": {"lm": "llama"}}
+    set_path(config, "model.codec.params.dim", 8, "g")
+    assert config["model"]["codec"] == {"params": {"dim": 8}}
+    with pytest.raises(ConfigError, match="'lm' is not a mapping"):
+        set_path(config, "model.lm.name", "x", "g")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"budget": {}}, "give steps, minutes or both"),
+        ({"data": {"train": {"name": "musdb"}}}, "'train' and 'test'"),
+        ({"baselines": [{"name": "a", "separator": {"name": "oracle"}, "checkpoint": "x"}]}, "either 'separator' or 'checkpoint'"),
+        ({"base": {"data": {}}}, "remove base.data"),
+        ({"axes": {"order": [{"name": "x", "set": {}}, {"name": "x", "set": {}}]}}, "repeats an option name"),
+        ({"seeds": []}, "seeds"),
+        ({"typo": 1}, "field 'typo': unknown field"),
+    ],
+)
+def test_grid_mistakes_are_one_line_errors(tmp_path, change, message) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_grid(_write(tmp_path, {**GRID, **change}))
+    assert "grid.yaml" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_row_names_must_be_distinct_and_folder_safe(tmp_path) -> None:
+    for baselines, message in (([{"name": "copy", "separator": {"name": "oracle"}}] * 2, "two rows are named 'copy'"),
+                               ([{"name": "../x", "separator": {"name": "oracle"}}], "row name '../x'")):
+        grid = load_grid(_write(tmp_path, {**GRID, "axes": {}, "baselines": baselines}))
+        with pytest.raises(ConfigError, match=message):
+            resolve_rows(grid, TRAIN, TEST, None, "grid.yaml")
+
+
+def test_a_trained_baseline_without_a_known_task_needs_one(tmp_path) -> None:
+    grid = load_grid(_write(tmp_path, {**GRID, "baselines": [{"name": "o", "separator": {"name": "oracle"}, "train": True}]}))
+    with pytest.raises(ConfigError, match="no known training task for separator 'oracle'"):
+        resolve_rows(grid, TRAIN, TEST, None, "grid.yaml")

@@ -1,0 +1,40 @@
+"""``tokensep bench benchmarks/smoke.yaml`` end to end (plus one deliberately broken row), then
+a re-run that only re-tries the broken row."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tokensep_core.cli.main import main
+
+SMOKE = Path(__file__).resolve().parents[2] / "benchmarks" / "smoke.yaml"
+
+
+@pytest.mark.slow
+def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
+    grid = yaml.safe_load(SMOKE.read_text())
+    grid["baselines"].append({"name": "broken_codec", "separator": {"name": "codec_oracle", "params": {"codec": {"name": "no_such_codec"}}}})
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(grid))
+    out = tmp_path / "out"
+
+    assert main(["bench", str(path), "-o", str(out)]) == 1  # a failed row makes the exit code non-zero
+    printed = capsys.readouterr().out
+    assert "4 rows run" not in printed and "1 failed" in printed
+    markdown = (out / "results.md").read_text()
+    for row in ("sequential", "independent", "mixture_copy", "oracle", "codec_oracle"):
+        assert f"| {row} | " in markdown and (out / "rows" / row / "result.json").is_file()
+    assert "| broken_codec | separator | failed | – | – | – | – | unknown codec 'no_such_codec'" in markdown
+    assert "| sequential | generative | ok | 10 |" in markdown
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
+        f"{m}{suffix}.png" for m in ("si_sdr", "usdr", "csdr", "onset_f") for suffix in ("", "_vs_rtf")
+    )
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 8 and "broken_codec" in page
+
+    stamp = (out / "rows" / "sequential" / "result.json").stat().st_mtime_ns
+    assert main(["bench", str(path), "-o", str(out)]) == 1
+    assert "1 rows run, 5 already done, 1 failed" in capsys.readouterr().out
+    assert (out / "rows" / "sequential" / "result.json").stat().st_mtime_ns == stamp
+    assert "| oracle | inf [inf, inf] |" in (out / "results.md").read_text()  # the oracle's cSDR survives the JSON round trip

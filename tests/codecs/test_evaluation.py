@@ -1,0 +1,80 @@
+"""``tokensep eval codec``: bitrate, codebook statistics, and the command on a tiny trained codec."""
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+
+from tokensep_core.cli.main import main
+from tokensep_core.plugins import load_registry
+from tokensep_codecs.evaluation import bitrate_kbps, code_histogram, codebook_perplexity, codebook_usage
+from tokensep_codecs.hcodec import HCodec, HCodecConfig
+
+
+def test_bitrate_is_frame_rate_times_bits_per_frame_per_channel():
+    mono = HCodec(HCodecConfig(preset="tiny"))  # 100 Hz, 2 + 2 codebooks x 64 (6 bits)
+    assert bitrate_kbps(mono) == pytest.approx(100 * 4 * 6 / 1000)
+    stereo = HCodec(HCodecConfig(preset="tiny", channels=2))  # twice the codebooks for two channels
+    assert stereo.num_codebooks == 8 and bitrate_kbps(stereo) == pytest.approx(2.4)
+    dac = load_registry().build("codec", {"name": "dac", "params": {
+        "sample_rate": 16000, "encoder_dim": 4, "encoder_rates": [2, 4, 5, 8], "decoder_dim": 64, "decoder_rates": [8, 5, 4, 2],
+        "n_codebooks": 3, "codebook_size": 1024,
+    }})
+    assert bitrate_kbps(dac) == pytest.approx(50 * 3 * 10 / 1000)
+
+
+def test_usage_and_perplexity_of_a_known_histogram():
+    # codebook 0: codes 0 and 1 equally often; codebook 1: always code 3; codebook 2: all 8 codes once
+    codes = torch.tensor([[[0, 1, 0, 1, 0, 1, 0, 1], [3] * 8, list(range(8))]])
+    hist = code_histogram(codes, 8)
+    assert hist.tolist() == [[4, 4, 0, 0, 0, 0, 0, 0], [0, 0, 0, 8, 0, 0, 0, 0], [1] * 8]
+    assert codebook_usage(hist).tolist() == [2 / 8, 1 / 8, 1.0]
+    assert codebook_perplexity(hist).tolist() == pytest.approx([2.0, 1.0, 8.0])
+
+
+def _summary(out):
+    with (out / "summary.csv").open() as f:
+        return {row["stem"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+def test_eval_codec_on_a_checkpoint_and_untrained(tiny_codec_run, tiny_songs, tmp_path, capsys):
+    out = tmp_path / "trained"
+    argv = ["eval", "codec", str(tiny_codec_run), str(tiny_songs), "-o", str(out), "--seconds", "1.25", "--stems", "drums", "bass"]
+    assert main(argv) == 0
+    assert "| drums |" in capsys.readouterr().out
+    summary = _summary(out)
+    assert list(summary) == ["drums", "bass", "all"]
+    for row in summary.values():
+        for key in ("si_sdr", "mel_distance", "visqol", "usage", "perplexity", "encode_rtf", "decode_rtf"):
+            assert math.isfinite(float(row[key])), key
+        assert float(row["bitrate_kbps"]) == pytest.approx(2.4)
+        assert 0 < float(row["usage"]) <= 1 and 1 <= float(row["perplexity"]) <= 64
+    results = json.loads((out / "results.json").read_text())
+    checkpoint = tiny_codec_run / "checkpoints" / "step_00000002"
+    sums = json.loads((checkpoint / "checksums.json").read_text())["sha256"]
+    assert results["codec"]["weights_sha256"] == sums["codec.safetensors"]
+    assert [(r["song"], r["stem"]) for r in results["results"]] == [("synth_00002", "drums"), ("synth_00002", "bass")]
+    assert results["results"][0]["audio_seconds"] == pytest.approx(1.25)  # --seconds, at the codec's 16 kHz
+    assert len(results["codebooks"]) == 4
+    assert (out / "codebooks.csv").read_text().startswith("codebook,usage,perplexity")
+
+    untrained = tmp_path / "untrained"
+    spec = json.dumps({"name": "hcodec", "params": {"preset": "tiny"}})
+    argv = ["eval", "codec", "untrained", str(tiny_songs), "--codec-spec", spec, "-o", str(untrained), "--seconds", "1.25", "--stems", "drums", "--metrics", "si_sdr"]
+    assert main(argv) == 0
+    data = json.loads((untrained / "results.json").read_text())
+    assert data["codec"]["checkpoint"] is None and data["label"] == "hcodec (untrained)"
+    # two steps of training already change the reconstruction
+    assert data["summary"]["drums"]["si_sdr"] != results["summary"]["drums"]["si_sdr"]
+
+
+def test_user_errors_are_one_line(tiny_songs, tmp_path, capsys):
+    assert main(["eval", "codec", "untrained", str(tiny_songs), "-o", str(tmp_path)]) == 1
+    assert "needs --codec-spec" in capsys.readouterr().err
+    assert main(["eval", "codec", str(tmp_path), str(tiny_songs), "-o", str(tmp_path / "o")]) == 1
+    assert "no complete checkpoint" in capsys.readouterr().err
+    assert main(["eval", "codec", "untrained", str(tiny_songs), "--codec-spec", "{bad", "-o", str(tmp_path)]) == 1
+    assert "not valid JSON" in capsys.readouterr().err

@@ -1,0 +1,159 @@
+"""SIGKILL in the middle of long jobs: a restart resumes from what is complete, never re-uses a
+half-written file, and ends with exactly the output of an uninterrupted run.
+
+Training: tests/training/test_trainer_subprocess.py kills the trainer (often mid-checkpoint) and
+checks the resumed losses and weights against an uninterrupted run. Benchmark grids: resuming
+after a finished/failed row is tested in tests/bench; a SIGKILL test belongs with the harness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import soundfile as sf
+import torch
+
+from tokensep_core.audio_io import write_audio
+
+REPO = Path(__file__).resolve().parents[2]
+TOKENSEP = (sys.executable, "-m", "tokensep_core.cli.main")
+SONG_FILES = ("mixture.wav", "vocals.wav", "drums.wav", "bass.wav", "other.wav")
+
+
+def _songs_done(out: Path) -> list[Path]:
+    """Visible song folders (hidden ones are a writer's temporary folders)."""
+    return [p.parent for p in out.rglob("mixture.wav") if not any(part.startswith(".") for part in p.relative_to(out).parts)]
+
+
+def _snapshot(out: Path) -> dict[str, object]:
+    """Every file under ``out``: audio as (rate, channels, subtype, samples), others as bytes
+    (float WAV files carry libsndfile's PEAK chunk with a timestamp, so their bytes differ)."""
+    snapshot: dict[str, object] = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        if path.suffix == ".wav":
+            info = sf.info(str(path))
+            snapshot[path.relative_to(out).as_posix()] = (info.samplerate, info.channels, info.subtype, sf.read(str(path), dtype="float32")[0].tobytes())
+        else:
+            snapshot[path.relative_to(out).as_posix()] = path.read_bytes()
+    return snapshot
+
+
+def _kill_during(argv: list[str], out: Path, seed: int, progress: Callable[[Path], int], after: int = 2) -> None:
+    """Start ``tokensep argv``, wait until ``progress(out) >= after``, then SIGKILL it a seeded
+    random moment later (within about two more units of work)."""
+    started = time.monotonic()
+    proc = subprocess.Popen([*TOKENSEP, *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = None
+        while progress(out) < after:
+            assert proc.poll() is None, f"the job exited ({proc.returncode}) before it could be killed"
+            assert time.monotonic() - started < 180, "the job made no progress"
+            if first is None and progress(out) >= 1:
+                first = time.monotonic()
+            time.sleep(0.005)
+        per_unit = time.monotonic() - (first or started)
+        time.sleep(random.Random(seed).uniform(0.0, 2.0) * per_unit)
+        assert proc.poll() is None, "the job finished before the kill: make it longer"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _check_visible_songs_complete(out: Path) -> None:
+    for folder in _songs_done(out):
+        assert sorted(p.name for p in folder.iterdir()) == sorted(SONG_FILES), f"{folder} is incomplete"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3])
+def test_data_synth_killed_and_rerun_equals_an_uninterrupted_run(tmp_path: Path, seed: int) -> None:
+    args = ["--songs", "8", "--seconds", "1", "--sample-rate", "16000", "--seed", "5", "--test-fraction", "0.25", "--no-progress"]
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    subprocess.run([*TOKENSEP, "data", "synth", str(reference), *args], cwd=REPO, check=True, capture_output=True, timeout=300)
+
+    _kill_during(["data", "synth", str(killed), *args], killed, seed, lambda out: len(_songs_done(out)))
+    _check_visible_songs_complete(killed)
+    assert 2 <= len(_songs_done(killed)) < 8
+
+    result = subprocess.run([*TOKENSEP, "data", "synth", str(killed), *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=300)
+    assert "already there" in result.stdout
+    assert _snapshot(killed) == _snapshot(reference), "no leftovers, every file identical"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3])
+def test_pseudolabel_killed_and_rerun_equals_an_uninterrupted_run(tmp_path: Path, seed: int) -> None:
+    source = tmp_path / "unlabeled"
+    gen = torch.Generator().manual_seed(0)
+    for i in range(12):
+        write_audio(source / f"song{i:02d}.wav", 0.1 * torch.randn(2, 44100, generator=gen), 44100, "FLOAT")
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    argv = lambda out: ["pseudolabel", str(source), str(out), "--teacher", "mixture_copy"]  # noqa: E731
+    subprocess.run([*TOKENSEP, *argv(reference)], cwd=REPO, check=True, capture_output=True, timeout=300)
+
+    _kill_during(argv(killed), killed, seed, lambda out: len(_songs_done(out)))
+    _check_visible_songs_complete(killed)
+    assert 2 <= len(_songs_done(killed)) < 12
+
+    result = subprocess.run([*TOKENSEP, *argv(killed)], cwd=REPO, check=True, capture_output=True, text=True, timeout=300)
+    assert "already complete, 0 failed" in result.stdout
+    assert _snapshot(killed) == _snapshot(reference), "no leftovers, every file identical"
+
+
+@pytest.fixture(scope="module")
+def songs_and_codec(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(a MUSDB-layout folder of 6 synthetic songs of 1 s at 16 kHz, a tiny HCodec trained 1 step on it)."""
+    from tokensep_codecs.training import build_codec_training
+    from tokensep_core.data.writer import write_synthetic_dataset
+    from tokensep_core.plugins import load_registry
+    from tokensep_core.training import TrainerConfig, train
+
+    songs, run_dir = tmp_path_factory.mktemp("songs"), tmp_path_factory.mktemp("codec_run")
+    write_synthetic_dataset(songs, 6, 1.0, 16000, 11, load_registry().build("renderer", "procedural"), test_fraction=0.0, progress=False)
+    sections = {"codec": {"name": "hcodec", "params": {"preset": "tiny"}}, "data": {"name": "musdb", "params": {"root": str(songs), "sample_rate": 16000}}, "augment": {"seconds": 0.5, "examples_per_epoch": 2}}
+    task, examples = build_codec_training(sections, "tiny codec")
+    train(task, TrainerConfig(steps=1, batch_size=1, checkpoint_every=0, device="cpu"), run_dir, examples)
+    return songs, run_dir
+
+
+def _shards(out: Path) -> int:
+    return len(list((out / "shards").glob("[0-9]*.safetensors")))
+
+
+def _tokens(out: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(index.json, every tensor of every shard by shard/key), and no other file."""
+    from safetensors.torch import load_file
+
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    shards = [f for f in files if f.startswith("shards/")]
+    assert files == ["index.json", *shards] and all(f.endswith(".safetensors") and "/." not in f for f in shards), files
+    tensors = {f"{f}:{k}": v for f in shards for k, v in load_file(str(out / f)).items()}
+    return json.loads((out / "index.json").read_text()), tensors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3])
+def test_tokenize_killed_and_rerun_equals_an_uninterrupted_run(songs_and_codec: tuple[Path, Path], tmp_path: Path, seed: int) -> None:
+    songs, codec_run = songs_and_codec
+    argv = lambda out: ["tokenize", str(codec_run), str(songs), str(out), "--songs-per-shard", "1", "--segment-seconds", "1", "--no-progress", "-d", "cpu"]  # noqa: E731
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    subprocess.run([*TOKENSEP, *argv(reference)], cwd=REPO, check=True, capture_output=True, timeout=300)
+
+    _kill_during(argv(killed), killed, seed, _shards)
+    index = json.loads((killed / "index.json").read_text())
+    assert not index["complete"] and 1 <= len(index["songs"]) < 6
+
+    subprocess.run([*TOKENSEP, *argv(killed)], cwd=REPO, check=True, capture_output=True, timeout=300)
+    (index, tensors), (expected_index, expected) = _tokens(killed), _tokens(reference)
+    assert index == expected_index and index["complete"] and len(index["songs"]) == 6
+    assert tensors.keys() == expected.keys() and all(torch.equal(tensors[k], expected[k]) for k in tensors)

@@ -1,0 +1,121 @@
+"""Broken plugins are reported by distribution name and take nothing else down.
+
+tests/core/test_plugins.py covers a plugin that raises on import, registers a duplicate name,
+or raises inside its hook. Here: components that violate their interface (refused at
+registration where the contract check can see it, otherwise when built), and what
+``tokensep plugins`` and the rest of tokensep do meanwhile.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from tokensep_core.cli.main import main
+from tokensep_core.errors import RegistryError
+from tokensep_core.plugins import AUTOLOAD_ENV, load_plugins
+
+NOT_A_CODEC = """
+from tokensep_core.config import ComponentConfig
+from tokensep_core.hookspecs import hookimpl
+
+class Almost:
+    '''Has encode/decode but does not implement the Codec interface.'''
+    class Config(ComponentConfig):
+        pass
+    def encode(self, wav): return wav
+    def decode(self, codes): return codes
+
+@hookimpl
+def tokensep_register_components(registry):
+    registry.add("codec", "almost", Almost)
+"""
+
+FACTORIES = """
+from tokensep_core.config import ComponentConfig
+from tokensep_core.hookspecs import hookimpl
+from tokensep_codecs.debug import DebugCodec, DebugCodecConfig
+
+class Empty(ComponentConfig):
+    pass
+
+def make_string(config):
+    '''A factory function: registration cannot see what it builds.'''
+    return "not a codec"
+make_string.Config = Empty
+
+class Forgetful(DebugCodec):
+    '''A Codec subclass that never sets the attributes the interface declares.'''
+    def __init__(self, config):
+        super().__init__(config)
+        del self.sample_rate, self.frame_rate
+
+def make_good(config):
+    return DebugCodec(config)
+make_good.Config = DebugCodecConfig
+
+@hookimpl
+def tokensep_register_components(registry):
+    registry.add("codec", "string_factory", make_string)
+    registry.add("codec", "forgetful", Forgetful)
+    registry.add("codec", "function_factory", make_good)
+"""
+
+IMPORT_FAILS = "import tokensep_this_module_does_not_exist\n"
+
+
+def _install(site: Path, dist: str, module: str, source: str) -> None:
+    """A fake installed distribution: ``module.py`` plus a dist-info with a ``tokensep`` entry point."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 2.0\n")
+    (info / "entry_points.txt").write_text(f"[tokensep]\n{module} = {module}\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    yield tmp_path
+    for name in [n for n in sys.modules if n.startswith("tsrel_")]:
+        del sys.modules[name]
+
+
+def test_a_class_that_is_not_a_codec_is_refused_at_registration(site: Path) -> None:
+    _install(site, "tsrel-almost", "tsrel_almost", NOT_A_CODEC)
+    loaded = load_plugins()
+    failures = {f.distribution: f.reason for f in loaded.failures}
+    assert "tsrel-almost" in failures and "Almost does not implement Codec" in failures["tsrel-almost"]
+    assert "almost" not in loaded.registry.names("codec")
+    assert loaded.registry.build("codec", "debug").sample_rate == 16000, "the core keeps working"
+
+
+def test_built_objects_that_violate_the_interface_are_refused_naming_the_distribution(site: Path) -> None:
+    _install(site, "tsrel-factories", "tsrel_factories", FACTORIES)
+    _install(site, "tsrel-broken", "tsrel_broken", IMPORT_FAILS)
+    loaded = load_plugins()
+    assert [f.distribution for f in loaded.failures] == ["tsrel-broken"]
+    registry = loaded.registry
+    with pytest.raises(RegistryError, match=r"^tsrel-factories: codec 'string_factory': built a str, which does not implement Codec$"):
+        registry.build("codec", "string_factory")
+    with pytest.raises(RegistryError, match=r"^tsrel-factories: codec 'forgetful': built Forgetful without the Codec attribute\(s\) sample_rate, frame_rate$"):
+        registry.build("codec", "forgetful")
+    codec = registry.build("codec", "function_factory")  # a well-behaved factory function passes
+    assert codec.encode(torch.zeros(1, 1, 640)).shape[:2] == (1, codec.num_codebooks)
+    assert registry.get("codec", "function_factory").provider.name == "tsrel-factories"
+
+
+def test_plugins_command_lists_failures_by_distribution_and_exits_zero(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _install(site, "tsrel-broken2", "tsrel_broken2", IMPORT_FAILS)
+    _install(site, "tsrel-almost2", "tsrel_almost2", NOT_A_CODEC)
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    failed = out[out.index("failed plugins:") :].splitlines()[1:]
+    assert any(line.strip().startswith("tsrel-broken2: import of 'tsrel_broken2' failed: ModuleNotFoundError") for line in failed)
+    assert any(line.strip().startswith("tsrel-almost2: registration failed") for line in failed)
+    assert "debug" in out and "llama" in out, "built-in components are still listed"

@@ -1,0 +1,257 @@
+"""Codec evaluation (``tokensep eval codec``): resynthesize every stem of test songs and measure
+quality (SI-SDR, multi-resolution mel distance, ViSQOL), bitrate, codebook usage/perplexity and
+encode/decode real-time factors, per stem and over all stems.
+
+Scores compare the codec's reconstruction with its input at the codec's sample rate (the input
+converted to the codec's rate and items), so the codec is judged on the band it can represent.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm import tqdm
+
+from tokensep_core.errors import ConfigError, TokensepError
+from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
+from tokensep_core.interfaces import Codec, Metric, Song
+from tokensep_codecs.inference import LoadedCodec, decode_long, encode_long, segment_frames, to_items
+
+DEFAULT_METRICS: tuple[str, ...] = ("si_sdr", "mel_distance", "visqol")
+ALL = "all"
+"""Row label of the statistics over every stem."""
+
+
+def bitrate_kbps(codec: Codec) -> float:
+    """Bits per second of one audio channel: ``frame_rate × Σ_codebooks log2(codebook_size) / channels``."""
+    return codec.frame_rate * codec.num_codebooks * math.log2(codec.codebook_size) / codec.channels / 1000
+
+
+def code_histogram(codes: Tensor, codebook_size: int) -> Tensor:
+    """codes ``[B, K, F]`` -> counts ``[K, codebook_size]`` (int64) of each code in each codebook."""
+    flat = codes.transpose(0, 1).reshape(codes.shape[1], -1).long().cpu()
+    hist = torch.zeros(codes.shape[1], codebook_size, dtype=torch.int64)
+    return hist.scatter_add_(1, flat, torch.ones_like(flat))
+
+
+def codebook_usage(hist: Tensor) -> Tensor:
+    """counts ``[K, V]`` -> ``[K]`` fraction of the V codes used at least once."""
+    return (hist > 0).double().mean(dim=1)
+
+
+def codebook_perplexity(hist: Tensor) -> Tensor:
+    """counts ``[K, V]`` -> ``[K]`` ``exp(entropy)`` of each codebook's code distribution (1 when a
+    single code is used, V when all are used equally often)."""
+    p = hist.double() / hist.sum(dim=1, keepdim=True).clamp(min=1)
+    entropy = -(p * torch.log(p.clamp(min=1e-300))).sum(dim=1)
+    return entropy.exp()
+
+
+@dataclass
+class StemResult:
+    """One stem of one song."""
+
+    song: str
+    stem: str
+    audio_seconds: float
+    encode_seconds: float
+    decode_seconds: float
+    scores: dict[str, float]
+
+
+@dataclass
+class CodecEvaluation:
+    """Everything ``evaluate_codec`` measured."""
+
+    label: str
+    codec: dict[str, Any]
+    """Provenance (spec, checkpoint, weights checksum) and shape (rates, codebooks, bitrate)."""
+    metrics: list[str]
+    results: list[StemResult] = field(default_factory=list)
+    histograms: dict[str, Tensor] = field(default_factory=dict)
+    """``{stem: counts [K, V]}`` over every song."""
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def stems(self) -> list[str]:
+        return list(dict.fromkeys(r.stem for r in self.results))
+
+    def histogram(self, stem: str) -> Tensor:
+        """Counts ``[K, V]`` of one stem, or summed over every stem for :data:`ALL`."""
+        return self.histograms[stem] if stem != ALL else torch.stack(list(self.histograms.values())).sum(0)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """``{stem | "all": {metric (mean over songs), bitrate_kbps, usage, perplexity (means over
+        codebooks), encode_rtf, decode_rtf}}``."""
+        out = {}
+        for stem in [*self.stems, ALL]:
+            rows = [r for r in self.results if stem in (ALL, r.stem)]
+            audio = sum(r.audio_seconds for r in rows)
+            hist = self.histogram(stem)
+            out[stem] = {
+                **{m: _nanmean([r.scores[m] for r in rows]) for m in self.metrics},
+                "bitrate_kbps": self.codec["bitrate_kbps"],
+                "usage": float(codebook_usage(hist).mean()),
+                "perplexity": float(codebook_perplexity(hist).mean()),
+                "encode_rtf": sum(r.encode_seconds for r in rows) / audio,
+                "decode_rtf": sum(r.decode_seconds for r in rows) / audio,
+            }
+        return out
+
+    def codebooks(self) -> list[dict[str, float]]:
+        """Usage and perplexity of each codebook over every stem."""
+        hist = self.histogram(ALL)
+        return [{"codebook": k, "usage": float(u), "perplexity": float(p)} for k, (u, p) in enumerate(zip(codebook_usage(hist), codebook_perplexity(hist)))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "codec": self.codec,
+            "metrics": self.metrics,
+            "summary": self.summary(),
+            "codebooks": self.codebooks(),
+            "per_stem_codebooks": {
+                stem: {"usage": codebook_usage(h).tolist(), "perplexity": codebook_perplexity(h).tolist()} for stem, h in self.histograms.items()
+            },
+            "results": [vars(r) for r in self.results],
+            "issues": self.issues,
+        }
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    """(fn(*args), wall seconds), waiting for CUDA work to finish."""
+    start = time.perf_counter()
+    out = fn(*args)
+    if isinstance(out, Tensor) and out.is_cuda:
+        torch.cuda.synchronize(out.device)
+    return out, time.perf_counter() - start
+
+
+def evaluate_codec(
+    loaded: LoadedCodec,
+    songs: Iterable[Song],
+    metrics: dict[str, Metric],
+    stems: Sequence[str] | None = None,
+    seconds: float | None = None,
+    segment_seconds: float = 30.0,
+    label: str = "",
+    total: int | None = None,
+) -> CodecEvaluation:
+    """Resynthesize every stem (``stems``: a subset; ``seconds``: only the first seconds of each
+    song) and score it with ``metrics`` ``{name: metric}``. A silent reference or a metric that
+    cannot score a stem gives NaN and a line in ``issues``."""
+    codec = loaded.codec
+    device = next(iter(codec.parameters()), torch.empty(0)).device
+    frames = segment_frames(codec, segment_seconds)
+    evaluation = CodecEvaluation(
+        label=label or loaded.spec.name,
+        codec={
+            **loaded.describe(), "sample_rate": codec.sample_rate, "channels": codec.channels, "frame_rate": codec.frame_rate,
+            "num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size, "bitrate_kbps": bitrate_kbps(codec),
+        },
+        metrics=list(metrics),
+    )
+    for song in tqdm(songs, desc="eval codec", unit="song", total=total, leave=False):
+        chosen = [s for s in (stems or song.stems) if s in song.stems]
+        if not chosen:
+            raise ConfigError(f"eval codec: song {song.name!r} has none of the stems {list(stems or [])} (it has {', '.join(song.stems)})")
+        for stem in chosen:
+            wav = song.stems[stem].float()
+            if seconds is not None:
+                wav = wav[:, : round(seconds * song.sample_rate)]
+            items = to_items(codec, wav, song.sample_rate).to(device)
+            length = items.shape[-1]
+            codes, encode_time = _timed(encode_long, codec, items, frames)
+            recon, decode_time = _timed(decode_long, codec, codes, frames)
+            reference, estimate = items.flatten(0, 1).cpu(), recon[..., :length].flatten(0, 1).float().cpu()
+            hist = code_histogram(codes, codec.codebook_size)
+            evaluation.histograms[stem] = evaluation.histograms[stem] + hist if stem in evaluation.histograms else hist
+            scores = _score(song.name, stem, reference, estimate, codec.sample_rate, metrics, evaluation.issues)
+            evaluation.results.append(StemResult(song.name, stem, length / codec.sample_rate, encode_time, decode_time, scores))
+    if not evaluation.results:
+        raise ConfigError("eval codec: no songs to evaluate")
+    return evaluation
+
+
+def _score(song: str, stem: str, reference: Tensor, estimate: Tensor, sample_rate: int, metrics: dict[str, Metric], issues: list[str]) -> dict[str, float]:
+    if not bool(reference.abs().max() > 0):
+        issues.append(f"{song} / {stem}: silent reference, not scored")
+        return {name: float("nan") for name in metrics}
+    scores = {}
+    for name, metric in metrics.items():
+        try:
+            scores[name] = float(metric(reference, estimate, sample_rate))
+        except TokensepError as err:
+            scores[name] = float("nan")
+            issues.append(f"{song} / {stem} / {name}: {err}")
+    return scores
+
+
+SUMMARY_COLUMNS: dict[str, tuple[str, int]] = {
+    "si_sdr": ("SI-SDR (dB)", 2),
+    "mel_distance": ("mel distance", 3),
+    "visqol": ("ViSQOL", 3),
+    "bitrate_kbps": ("kbps/channel", 2),
+    "usage": ("codebook usage", 3),
+    "perplexity": ("perplexity", 1),
+    "encode_rtf": ("encode RTF", 4),
+    "decode_rtf": ("decode RTF", 4),
+}
+
+
+def summary_rows(evaluation: CodecEvaluation) -> tuple[list[str], list[list[Any]]]:
+    """Header ``stem, <metrics>, bitrate_kbps, usage, perplexity, encode_rtf, decode_rtf`` and
+    one row per stem, then the ``all`` row."""
+    summary = evaluation.summary()
+    keys = list(next(iter(summary.values())))
+    return ["stem", *keys], [[stem, *(values[k] for k in keys)] for stem, values in summary.items()]
+
+
+def to_markdown(evaluation: CodecEvaluation, command: str = "") -> str:
+    header, rows = summary_rows(evaluation)
+    titles = [SUMMARY_COLUMNS.get(k, (k, 3)) for k in header[1:]]
+    table = markdown_table(["stem", *(t for t, _ in titles)], [[r[0], *(fmt(v, d) for v, (_, d) in zip(r[1:], titles))] for r in rows])
+    codec = evaluation.codec
+    lines = [
+        f"# Codec evaluation: {evaluation.label}",
+        "",
+        f"{codec['spec']['name']}: {codec['sample_rate']} Hz, {codec['frame_rate']:g} Hz frames, {codec['num_codebooks']} codebooks x {codec['codebook_size']}; "
+        f"weights: {codec['checkpoint'] or 'untrained'}; {len({r.song for r in evaluation.results})} songs.",
+        "",
+        table,
+        "Usage: fraction of a codebook's codes used; perplexity: exp(entropy) of its code histogram (both means over codebooks). "
+        "RTF: wall time / audio duration.",
+    ]
+    if command:
+        lines += ["", f"Command: `{command}`"]
+    if evaluation.issues:
+        lines += ["", f"{len(evaluation.issues)} score(s) not computed (see results.json)."]
+    return "\n".join(lines) + "\n"
+
+
+def write_codec_evaluation(evaluation: CodecEvaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
+    """``results.json``, ``summary.csv``, ``summary.md``, ``scores.csv`` (per song and stem) and
+    ``codebooks.csv`` in ``out_dir``, each written atomically; -> their paths by name."""
+    out = Path(out_dir)
+    header, rows = summary_rows(evaluation)
+    score_rows = [[r.song, r.stem, *(r.scores[m] for m in evaluation.metrics), r.audio_seconds, r.encode_seconds, r.decode_seconds] for r in evaluation.results]
+    books = evaluation.codebooks()
+    return {
+        "results.json": write_json(out / "results.json", {**evaluation.to_dict(), "command": command}),
+        "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
+        "summary.md": write_text(out / "summary.md", to_markdown(evaluation, command)),
+        "scores.csv": write_text(out / "scores.csv", csv_text(["song", "stem", *evaluation.metrics, "audio_seconds", "encode_seconds", "decode_seconds"], score_rows)),
+        "codebooks.csv": write_text(out / "codebooks.csv", csv_text(list(books[0]), [list(b.values()) for b in books])),
+    }

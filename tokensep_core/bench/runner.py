@@ -1,0 +1,147 @@
+"""Running a grid: prepare the data, then train/load and evaluate every row, each result stored
+atomically in ``OUT/rows/<row>/result.json``; finished rows are skipped on a re-run, and a
+failing row is recorded with its one-line error while the others go on."""
+
+from __future__ import annotations
+
+import copy
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from tokensep_core.bench.grid import GridConfig, load_grid
+from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows
+from tokensep_core.cli.train_cmd import load_commands
+from tokensep_core.config import ComponentSpec, read_config_file, validate_model
+from tokensep_core.data.writer import write_synthetic_dataset
+from tokensep_core.errors import TokensepError
+from tokensep_core.interfaces import StemDataset
+from tokensep_core.evaluation import BuiltMetric, build_metrics, default_metric_specs
+from tokensep_core.evaluation.tables import write_json, write_text
+from tokensep_core.plugins import load_registry
+from tokensep_core.registry import ComponentRegistry
+from tokensep_core.training import TrainerConfig, train
+from tokensep_core.training.checkpoint import resolve_checkpoint
+
+RESULT = "result.json"
+
+
+@dataclass
+class GridRun:
+    """What :func:`run_grid` did: every row's stored result and which rows ran now."""
+
+    grid: GridConfig
+    results: list[dict[str, Any]]
+    ran: list[str]
+    skipped: list[str]
+
+
+def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tuple[ComponentSpec, ComponentSpec, int | None]:
+    """-> (train spec, test spec, sample rate if known); a ``synth`` block is written first."""
+    data = grid.data
+    if data.synth is None:
+        assert data.train is not None and data.test is not None  # DataConfig validates this
+        rate = data.train.params.get("sample_rate")
+        return data.train, data.test, int(rate) if rate is not None else None
+    synth = data.synth
+    root = out / "data"
+    renderer = registry.build("renderer", synth.renderer, "data.synth.renderer")
+    write_synthetic_dataset(root, synth.songs, synth.seconds, synth.sample_rate, synth.seed, renderer,
+                            test_fraction=synth.test_fraction, renderer_name=synth.renderer)
+    specs = [ComponentSpec(name="musdb", params={"root": str(root.resolve()), "split": split, "sample_rate": synth.sample_rate}) for split in ("train", "test")]
+    return specs[0], specs[1], synth.sample_rate
+
+
+def train_codecs(grid: GridConfig, out: Path, train_spec: ComponentSpec, source: str) -> dict[str, Path | str]:
+    """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
+    with ``tokensep train codec``'s builder -> ``{name: checkpoint directory or one-line error}``."""
+    if not grid.codecs:
+        return {}
+    command = next((c for c in load_commands() if c.name == "codec"), None)
+    if command is None:
+        return dict.fromkeys(grid.codecs, "no 'tokensep train codec' command is installed")
+    found: dict[str, Path | str] = {}
+    for name, config in grid.codecs.items():
+        sections = copy.deepcopy(config)
+        sections.setdefault("data", train_spec.model_dump(mode="json"))
+        trainer_section = {**sections.pop("trainer", {}), **(grid.codec_budget.trainer_overrides() if grid.codec_budget else {})}
+        run_dir = out / "codecs" / name / "run"
+        try:
+            trainer = validate_model(TrainerConfig, trainer_section, f"{source}: codecs.{name}.trainer")
+            task, dataset = command.build(sections, f"{source}: codecs.{name}")
+            train(task, trainer, run_dir, dataset)
+            found[name] = resolve_checkpoint(run_dir)
+        except Exception as err:  # rows using this codec fail with this error; the others go on
+            found[name] = one_line(err)
+            write_text(out / "codecs" / name / "error.log", traceback.format_exc())
+        tqdm.write(f"[bench] codec {name}: {found[name]}")
+    return found
+
+
+def one_line(err: BaseException) -> str:
+    """A row's error as one line: the message of a TokensepError, else type and first line."""
+    lines = str(err).strip().splitlines()
+    if isinstance(err, TokensepError):
+        return lines[0] if lines else type(err).__name__
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def stored_result(row_dir: Path) -> dict[str, Any] | None:
+    try:
+        return read_config_file(row_dir / RESULT)
+    except TokensepError:
+        return None
+
+
+def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry | None = None) -> GridRun:
+    """Run (or resume) the grid in ``grid_path`` into ``out``."""
+    source = str(grid_path)
+    grid = load_grid(grid_path)
+    registry = registry or load_registry()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_spec, test_spec, rate = prepare_data(grid, out, registry)
+    rows = resolve_rows(grid, train_spec, test_spec, rate, source)
+    codecs = train_codecs(grid, out, train_spec, source)
+    metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
+    metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
+    test = registry.build("dataset", test_spec, f"{source}: data.test")
+    results, ran, skipped = [], [], []
+    for row in tqdm(rows, desc="bench", unit="row"):
+        row_dir = out / "rows" / row.name
+        previous = stored_result(row_dir)
+        if previous is not None and previous.get("status") == "ok":
+            if previous.get("config") != row.config:  # keep the stored result; never overwrite it silently
+                previous = {**_new_result(row), "error": f"the row's config changed since its result was stored; delete {row_dir} to run it again"}
+            results.append(previous)
+            skipped.append(row.name)
+            continue
+        result = _run_row(row, row_dir, registry, test, metrics, codecs)
+        write_json(row_dir / RESULT, result)
+        tqdm.write(f"[bench] {row.name}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
+        results.append(result)
+        ran.append(row.name)
+    return GridRun(grid, results, ran, skipped)
+
+
+def _new_result(row: Row) -> dict[str, Any]:
+    return {"row": row.name, "kind": row.kind, "config": row.config, "status": "failed", "error": None, "training": {}, "evaluation": None}
+
+
+def _run_row(row: Row, row_dir: Path, registry: ComponentRegistry, test: StemDataset, metrics: list[BuiltMetric], codecs: dict[str, Path | str]) -> dict[str, Any]:
+    result = _new_result(row)
+    started = time.time()
+    try:
+        outcome = build_row(row, row_dir, registry, codecs)
+        result["training"] = outcome.training
+        result["evaluation"] = evaluate_row(outcome.separator, row, test, metrics).to_dict()
+        result["status"] = "ok"
+    except Exception as err:  # one failing row must not stop the grid
+        result["error"] = one_line(err)
+        write_text(row_dir / "error.log", traceback.format_exc())
+    result["wall_minutes"] = (time.time() - started) / 60
+    return result

@@ -1,0 +1,28 @@
+"""``tokensep bench GRID.yaml [-o OUT]``: run (or resume) a benchmark grid and write its report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from tokensep_core.bench import run_grid, summarize, write_report
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="train and evaluate a grid of separators; tables, plots and an HTML report")
+    parser.add_argument("grid", metavar="GRID", help="grid file (YAML/TOML/JSON; see docs/benchmarks.md)")
+    parser.add_argument("-o", "--out", help="output folder (default: bench-out/<grid name>); re-running resumes it")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else Path("bench-out") / Path(args.grid).stem
+    command = f"tokensep bench {shlex.quote(args.grid)} -o {shlex.quote(str(out))}"
+    grid_run = run_grid(args.grid, out)
+    summary = summarize(grid_run.results)
+    paths = write_report(summary, out, command)
+    failed = [r for r in summary.rows if not r.ok]
+    print(paths["results.md"].read_text())
+    print(f"tokensep: {len(grid_run.ran)} rows run, {len(grid_run.skipped)} already done, {len(failed)} failed; report {paths['report.html']}")
+    return 1 if failed else 0

@@ -1,0 +1,26 @@
+"""``tokensep export CHECKPOINT OUT``: a trained model's weights and config, without training state."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from tokensep_core.training.checkpoint import export_checkpoint
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="export a checkpoint's weights and config as a self-contained model directory")
+    parser.add_argument("checkpoint", help="a step_… directory or a run directory (its latest)")
+    parser.add_argument("out", help="model directory to write (replaced if it exists)")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="store floating weights in this type (loads back as float32)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = export_checkpoint(args.checkpoint, args.out, DTYPES[args.dtype])
+    size = sum(f.stat().st_size for f in path.iterdir())
+    print(f"exported {path} ({size / 1e6:.1f} MB, {args.dtype})")
+    return 0

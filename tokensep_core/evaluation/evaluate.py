@@ -1,0 +1,206 @@
+"""Evaluating a separator on test songs: separate each song, score each stem, measure the cost.
+
+Every song is separated once per seed (once in all for deterministic separators) through
+``separator.separate_song``; each requested metric scores each stem it applies to. A song's
+score is the mean over its seeds; :meth:`Evaluation.summary` aggregates over songs with each
+metric's convention (cSDR: median, the others: mean; tokensep_core.metrics.aggregate_tracks).
+The cost is the real-time factor (separation wall time / audio duration, summed over songs)
+and the peak resident memory of the process while separating.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from tokensep_core.audio_io import write_audio
+from tokensep_core.errors import ConfigError, TokensepError
+from tokensep_core.evaluation.plan import BuiltMetric
+from tokensep_core.evaluation.resources import Usage
+from tokensep_core.interfaces import Separator, Song, StemDataset
+from tokensep_core.metrics import aggregate_tracks
+from tokensep_core.separator import GenerativeSeparator
+
+Scores = dict[str, dict[str, float]]
+"""``{stem: {metric: value}}``."""
+
+
+@dataclass
+class SongResult:
+    """One song separated with one seed."""
+
+    song: str
+    seed: int
+    audio_seconds: float
+    separation_seconds: float
+    peak_rss_mib: float
+    peak_cuda_mib: float | None
+    scores: Scores
+
+
+@dataclass
+class Evaluation:
+    """Everything one evaluation measured; JSON round-trips through :meth:`to_dict`/:meth:`from_dict`."""
+
+    separator: str
+    metrics: list[dict[str, Any]]
+    higher_is_better: dict[str, bool]
+    songs: list[SongResult] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
+    """One line per score that could not be computed (recorded as NaN)."""
+
+    def song_scores(self) -> dict[str, Scores]:
+        """``{song: {stem: {metric: mean over seeds}}}``, songs in evaluation order."""
+        grouped: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for result in self.songs:
+            song = grouped.setdefault(result.song, {})
+            for stem, values in result.scores.items():
+                for metric, value in values.items():
+                    song.setdefault(stem, {}).setdefault(metric, []).append(value)
+        return {
+            song: {stem: {metric: _nanmean(values) for metric, values in by_metric.items()} for stem, by_metric in stems.items()}
+            for song, stems in grouped.items()
+        }
+
+    def values(self) -> dict[str, dict[str, list[float]]]:
+        """``{stem: {metric: [per-song values]}}``: the samples behind :meth:`summary`."""
+        out: dict[str, dict[str, list[float]]] = {}
+        for scores in self.song_scores().values():
+            for stem, by_metric in scores.items():
+                for metric, value in by_metric.items():
+                    out.setdefault(stem, {}).setdefault(metric, []).append(value)
+        return out
+
+    def summary(self) -> Scores:
+        """``{stem: {metric: aggregate over songs}}``."""
+        return {stem: {metric: aggregate_tracks(metric, values) for metric, values in by_metric.items()} for stem, by_metric in self.values().items()}
+
+    @property
+    def real_time_factor(self) -> float:
+        """Separation wall time / audio duration over every separation."""
+        audio = sum(r.audio_seconds for r in self.songs)
+        return sum(r.separation_seconds for r in self.songs) / audio if audio else float("nan")
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max((r.peak_rss_mib for r in self.songs), default=float("nan"))
+
+    @property
+    def peak_cuda_mib(self) -> float | None:
+        peaks = [r.peak_cuda_mib for r in self.songs if r.peak_cuda_mib is not None]
+        return max(peaks) if peaks else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "summary": self.summary(),
+            "real_time_factor": self.real_time_factor,
+            "peak_rss_mib": self.peak_rss_mib,
+            "peak_cuda_mib": self.peak_cuda_mib,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evaluation:
+        return cls(
+            separator=data["separator"],
+            metrics=data["metrics"],
+            higher_is_better=data["higher_is_better"],
+            songs=[SongResult(**{**song, "scores": _nan_for_null(song["scores"])}) for song in data["songs"]],
+            issues=list(data.get("issues", [])),
+        )
+
+
+def _nan_for_null(scores: dict[str, dict[str, float | None]]) -> Scores:
+    """Scores read back from JSON, where NaN was stored as null."""
+    return {stem: {m: float("nan") if v is None else float(v) for m, v in by_metric.items()} for stem, by_metric in scores.items()}
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    finite = [v for v in values if not np.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def select_songs(dataset: StemDataset, limit: int | None = None) -> Iterable[Song]:
+    """The first ``limit`` songs of ``dataset`` (all when None), loaded one at a time."""
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    if count == 0:
+        raise ConfigError("evaluation: the test set has no songs")
+    return (dataset[i] for i in range(count))
+
+
+def reseed(separator: Separator, seed: int) -> None:
+    """Seed the global generators and, for the generative separator, its sampler."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if isinstance(separator, GenerativeSeparator):
+        separator.inference = separator.inference.model_copy(update={"seed": seed})
+
+
+def is_stochastic(separator: Separator) -> bool:
+    """Whether different seeds can give different stems (only sampling separators do)."""
+    return isinstance(separator, GenerativeSeparator)
+
+
+def evaluate(
+    separator: Separator,
+    songs: Iterable[Song],
+    metrics: Sequence[BuiltMetric],
+    seeds: Sequence[int] = (0,),
+    stems_dir: str | Path | None = None,
+    label: str = "",
+    total: int | None = None,
+) -> Evaluation:
+    """Separate and score every song; with ``stems_dir`` the estimates of the first seed are
+    written to ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically)."""
+    if not seeds:
+        raise ConfigError("evaluation: seeds must not be empty")
+    seeds = list(seeds) if is_stochastic(separator) else list(seeds[:1])
+    evaluation = Evaluation(
+        separator=label or type(separator).__name__,
+        metrics=[m.spec.model_dump(mode="json") for m in metrics],
+        higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
+    )
+    for song in tqdm(songs, desc="evaluate", unit="song", total=total, leave=False):
+        stems = [stem for stem in separator.stems if stem in song.stems]
+        if not stems:
+            raise ConfigError(f"evaluation: song {song.name!r} has none of the separator's stems {list(separator.stems)}")
+        for index, seed in enumerate(seeds):
+            reseed(separator, seed)
+            with Usage() as usage:
+                estimates = separator.separate_song(song)
+            if stems_dir is not None and index == 0:
+                for stem in stems:
+                    write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT")
+            scores = {stem: _score(song, stem, estimates[stem], metrics, evaluation.issues) for stem in stems}
+            evaluation.songs.append(SongResult(
+                song.name, seed, song.mixture.shape[-1] / song.sample_rate, usage.seconds, usage.peak_rss_mib, usage.peak_cuda_mib, scores,
+            ))
+    return evaluation
+
+
+def _score(song: Song, stem: str, estimate: torch.Tensor, metrics: Sequence[BuiltMetric], issues: list[str]) -> dict[str, float]:
+    """Every applicable metric on one stem; a metric that cannot score it gives NaN and an issue."""
+    reference = song.stems[stem]
+    scores = {}
+    for built in metrics:
+        if not built.applies_to(stem):
+            continue
+        try:
+            scores[built.name] = float(built.metric(reference, estimate.to(reference.device, reference.dtype), song.sample_rate))
+        except TokensepError as err:
+            scores[built.name] = float("nan")
+            issues.append(f"{song.name} / {stem} / {built.name}: {err}")
+    return scores
+
+
+def _safe_name(name: str) -> str:
+    """A song name usable as one folder name."""
+    return re.sub(r"[/\\\0]", "_", name).strip(". ") or "song"

@@ -1,0 +1,103 @@
+"""Writing an :class:`Evaluation`: JSON for machines, per-song and summary tables in CSV and
+Markdown. Every file is written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from tokensep_core.audio_io import atomic_path
+from tokensep_core.evaluation.evaluate import Evaluation
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Strict JSON: NaN as null, infinities as the strings "inf" / "-inf" (``float()`` reads them)."""
+    return write_text(path, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        if math.isnan(data):
+            return None
+        return data if math.isfinite(data) else str(data)
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number for a table; NaN / None as an en dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def metric_names(evaluation: Evaluation) -> list[str]:
+    return [spec["name"] for spec in evaluation.metrics]
+
+
+def summary_table(evaluation: Evaluation) -> tuple[list[str], list[list[float | str]]]:
+    """Header ``stem, metric…`` and one row per stem of aggregated scores (NaN: not scored)."""
+    metrics = metric_names(evaluation)
+    summary = evaluation.summary()
+    rows = [[stem, *(summary[stem].get(m, float("nan")) for m in metrics)] for stem in summary]
+    return ["stem", *metrics], rows
+
+
+def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
+    """``results.json``, ``scores.csv`` (one row per song, seed, stem and metric),
+    ``summary.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name."""
+    out = Path(out_dir)
+    header, rows = summary_table(evaluation)
+    long_rows = [
+        [r.song, r.seed, stem, metric, value]
+        for r in evaluation.songs for stem, by_metric in r.scores.items() for metric, value in by_metric.items()
+    ]
+    arrows = {m: "↑" if up else "↓" for m, up in evaluation.higher_is_better.items()}
+    md_header = ["stem", *(f"{m} {arrows.get(m, '')}".strip() for m in header[1:])]
+    md = [f"# Evaluation of {evaluation.separator}\n"]
+    if command:
+        md.append(f"Command: `{command}`\n")
+    songs = len(evaluation.song_scores())
+    md.append(f"Songs: {songs}; cSDR is the median over songs, every other metric the mean.\n")
+    md.append(markdown_table(md_header, [[row[0], *(fmt(v) for v in row[1:])] for row in rows]))
+    cuda = f", peak CUDA memory {fmt(evaluation.peak_cuda_mib, 0)} MiB" if evaluation.peak_cuda_mib is not None else ""
+    md.append(f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time), "
+              f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n")
+    if evaluation.issues:
+        md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))
+    paths = {
+        "results.json": write_json(out / "results.json", evaluation.to_dict()),
+        "scores.csv": write_text(out / "scores.csv", csv_text(["song", "seed", "stem", "metric", "value"], long_rows)),
+        "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
+        "summary.md": write_text(out / "summary.md", "\n".join(md)),
+    }
+    return paths
