@@ -39,3 +39,12 @@ def test_per_channel_mode_averages_channel_scores() -> None:
     right = per_channel(reference[1:], estimate[1:], sr)
     assert left > right
     assert per_channel(reference, estimate, sr) == pytest.approx((left + right) / 2, abs=1e-9)
+
+
+def test_too_short_clip_is_a_metric_error_not_a_crash() -> None:
+    from tokensep_core.metrics.common import MetricError
+
+    metric = ViSQOL(ViSQOL.Config())
+    clip = 0.1 * torch.randn(1, 1600, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(MetricError, match="visqol: cannot score 0.10 s"):
+        metric(clip, clip, 16000)

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import Metric
-from tokensep_core.metrics.common import check_pair, resample, to_mono, to_numpy
+from tokensep_core.metrics.common import MetricError, check_pair, resample, to_mono, to_numpy
 
 VISQOL_RATE = 48000
 
@@ -51,4 +51,8 @@ class ViSQOL(Metric):
 
     def _score(self, reference: Tensor, estimate: Tensor) -> float:
         """Mono ``[T]`` signals at 48 kHz -> MOS-LQO."""
-        return float(self.api.measure_from_arrays(to_numpy(reference), to_numpy(estimate), VISQOL_RATE).moslqo)
+        try:
+            result = self.api.measure_from_arrays(to_numpy(reference), to_numpy(estimate), VISQOL_RATE)
+        except ValueError as err:  # e.g. clips shorter than ViSQOL's analysis window (~1 s)
+            raise MetricError(f"visqol: cannot score {reference.shape[-1] / VISQOL_RATE:.2f} s of audio ({str(err).splitlines()[0]})") from None
+        return float(result.moslqo)
