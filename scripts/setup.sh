@@ -22,4 +22,5 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 .venv/bin/python -m pip install --quiet -e plugins/tokensep-teachers
+.venv/bin/python -m pip install --quiet -e plugins/tokensep-transient
 .venv/bin/python -c "import tokensep_core, torch, torchaudio" || { echo "setup: tokensep failed to install" >&2; exit 1; }

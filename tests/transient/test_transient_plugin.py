@@ -1,0 +1,97 @@
+"""The tokensep-transient plugin (installed by scripts/setup.sh) inside tokensep: its three codecs
+are registered, train through `tokensep train codec`'s builder and Trainer, and load back from
+their checkpoints with the same codes."""
+
+import pytest
+import torch
+
+from tokensep_core.plugins import load_registry
+from tokensep_core.training import TrainerConfig, train
+from tokensep_codecs.inference import load_codec
+from tokensep_codecs.training import build_codec_training
+
+VARIANTS = {
+    "hcodec_transient_loss": {"preset": "tiny"},
+    "hcodec_dual_rate": {"preset": "tiny", "high_encoder_strides": [4, 10], "high_latent_dim": 16, "high_decoder_dim": 16, "high_decoder_layers": 1},
+    "hcodec_onset_tokens": {"preset": "tiny", "onset_positions": 4},
+}
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def test_variants_are_registered_next_to_hcodec():
+    registry = load_registry()
+    assert registry.get("codec", "hcodec") is not None
+    for name in VARIANTS:
+        assert registry.get("codec", name).provider.name == "tokensep-transient"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_train_two_steps_and_reload(name, tmp_path):
+    sections = {
+        "codec": {"name": name, "params": VARIANTS[name]},
+        "data": {"name": "synthetic", "params": {"songs": 2, "seconds": 1.0, "sample_rate": 16000, "seed": 1}},
+        "augment": {"seconds": 0.25, "examples_per_epoch": 4},
+        "stems": ["drums"],
+    }
+    task, examples = build_codec_training(sections, "transient test")
+    config = TrainerConfig(steps=2, batch_size=1, checkpoint_every=0, device="cpu", lr=1e-3)
+    result = train(task, config, tmp_path, examples)
+    assert result.step == 2 and all(torch.isfinite(torch.tensor(v)) for v in result.metrics.values())
+
+    loaded = load_codec(load_registry(), tmp_path).codec
+    wav = 0.1 * torch.randn(1, 1, 4000, generator=torch.Generator().manual_seed(0))
+    task.codec.eval()
+    with torch.inference_mode():
+        assert torch.equal(loaded.encode(wav), task.codec.encode(wav))
+        assert loaded.decode(loaded.encode(wav)).shape == (1, 1, 4000)
+
+
+def test_transient_grid_loads_at_equal_bitrate(repo_root):
+    """benchmarks/transient.yaml: valid grid and codec-training sections, four codec rows, four
+    resynthesis rows, and every codec at HCodec's tokens per second."""
+    from tokensep_core.bench.grid import load_grid, row_names
+    from tokensep_core.config import validate_model
+    from tokensep_core.training import TrainerConfig
+    from tokensep_codecs.training import CodecTrainingConfig
+
+    path = repo_root / "benchmarks" / "transient.yaml"
+    grid = load_grid(path)
+    assert {n for n in row_names(grid, str(path)) if not n.startswith("codec_oracle_")} == {"hcodec", "transient_loss", "dual_rate", "onset_tokens", "mixture_copy"}
+    assert {m.name for m in grid.metrics} == {"onset_f", "attack_error", "visqol", "si_sdr"}
+    registry = load_registry()
+    rates = {}
+    for name, section in grid.codecs.items():
+        sections = {**section, "data": {"name": "synthetic"}}
+        validate_model(TrainerConfig, sections.pop("trainer"), name)
+        config = validate_model(CodecTrainingConfig, sections, name)
+        codec = registry.build("codec", config.codec, name)
+        rates[name] = codec.frame_rate * codec.num_codebooks
+    assert rates == dict.fromkeys(["hcodec", *VARIANTS], 200.0)
+
+
+@pytest.mark.parametrize("name", ["hcodec_dual_rate", "hcodec_onset_tokens"])
+def test_inside_the_generative_separator(name, tmp_path):
+    """A separator over a variant's folded code layout trains a step and separates drums."""
+    from tokensep_core.separator import GenerativeSeparator
+    from tokensep_core.separator_training import build_separator_training
+
+    sections = {
+        "model": {"codec": {"name": name, "params": VARIANTS[name]}, "encoder": {"name": "debug"},
+                  "lm": {"name": "llama", "params": {"preset": "tiny"}}, "pattern": {"name": "delay"}},
+        "data": {"name": "synthetic", "params": {"songs": 2, "seconds": 1.0, "sample_rate": 16000, "seed": 3}},
+        "augment": {"seconds": 0.5, "examples_per_epoch": 4},
+        "inference": {"segment_seconds": 0.5, "batch_size": 8},
+    }
+    task, examples = build_separator_training(sections, "transient separator")
+    train(task, TrainerConfig(steps=1, batch_size=2, checkpoint_every=0, device="cpu"), tmp_path, examples)
+    separator = GenerativeSeparator.from_pretrained(tmp_path, device="cpu")
+    mixture = 0.1 * torch.randn(1, 8000, generator=torch.Generator().manual_seed(0))
+    drums = separator.separate(mixture, 16000, stems=["drums"])["drums"]
+    assert drums.shape == (1, 8000) and bool(torch.isfinite(drums).all())
