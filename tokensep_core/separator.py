@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +39,9 @@ class InferenceConfig(BaseModel):
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(temperature=0.8, top_k=50, top_p=0.95))
     seed: int | None = Field(0, description="seed of the sampler (None: not reproducible)")
     mixture_consistency: bool = Field(False, description="shift the stems so they sum to the mixture")
+    dtype: Literal["float32", "bfloat16"] = Field(
+        "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast; the codec stays float32)"
+    )
 
 
 class GenerativeSeparator(Separator):
@@ -128,9 +131,13 @@ class GenerativeSeparator(Separator):
         """segments ``[B, C, L]`` at the codec rate -> stems ``[B, n_stems, C, L]``."""
         codec, encoder = self.pipeline.codec, self.pipeline.encoder
         conditioning = convert(segments, codec.sample_rate, encoder.sample_rate, encoder.channels)
-        prefix, mask = encoder(encoder.prepare(conditioning))
         frames = math.ceil(segments.shape[-1] / codec.hop_length)
-        codes = generate(self.pipeline.lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
+        low_precision = self.inference.dtype == "bfloat16"
+        # bf16 weights halve the bytes each decode step reads; autocast alone re-casts them every step
+        self.pipeline.lm.to(torch.bfloat16 if low_precision else torch.float32)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=low_precision):
+            prefix, mask = encoder(encoder.prepare(conditioning))
+            codes = generate(self.pipeline.lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
         decoded = [codec.decode(codes[stem])[..., : segments.shape[-1]] for stem in stems]
         return torch.stack(decoded, dim=1)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import torch
 from pydantic import Field, model_validator
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
@@ -63,17 +64,57 @@ class LlamaLMConfig(ComponentConfig):
         return self
 
 
+CACHE_BLOCK = 256
+"""Key/value slots a cache grows by: growing copies the cache once per block, not once per step."""
+
+
+@dataclass
+class KVStorage:
+    """Preallocated keys and values ``[layers, B, kv_heads, capacity, head_dim]`` (rotary already
+    applied) and the key mask ``[B, capacity]`` (False at padded prefix steps), shared by the
+    caches of one generation; ``filled`` positions are written. Grows by whole blocks."""
+
+    keys: Tensor
+    values: Tensor
+    key_mask: Tensor
+    filled: int
+
+    def reserve(self, steps: int) -> None:
+        """Make room for ``steps`` more positions."""
+        needed = self.filled + steps
+        if needed <= self.keys.shape[3]:
+            return
+        self.keys, self.values, self.key_mask = (
+            _grown(t, -(-needed // CACHE_BLOCK) * CACHE_BLOCK, self.filled, dim)
+            for t, dim in ((self.keys, 3), (self.values, 3), (self.key_mask, 1))
+        )
+
+    def truncated(self, length: int) -> KVStorage:
+        """A copy holding only the first ``length`` positions."""
+        return KVStorage(self.keys.clone(), self.values.clone(), self.key_mask.clone(), length)
+
+
+def _grown(t: Tensor, capacity: int, filled: int, dim: int) -> Tensor:
+    """``t`` with ``dim`` enlarged to ``capacity``, its first ``filled`` entries kept."""
+    out = t.new_zeros(*t.shape[:dim], capacity, *t.shape[dim + 1 :])
+    out.narrow(dim, 0, filled).copy_(t.narrow(dim, 0, filled))
+    return out
+
+
 @dataclass
 class LlamaCache(LMCache):
-    """The decoder's per-layer keys/values (x-transformers intermediates) and the key mask
-    ``[B, L]`` (False at padded prefix steps) of the ``L`` positions held."""
+    """The first ``filled`` positions of a :class:`KVStorage`. Extending the newest cache writes
+    in place; extending an older one (its storage has moved on) copies first, so every cache
+    stays valid. A cache fresh from an uncached call keeps the decoder's intermediates and
+    ``key_mask [B, L]`` until first extended, so training forwards never allocate storage."""
 
-    intermediates: LayerIntermediates
-    key_mask: Tensor
+    storage: KVStorage | None
+    filled: int
+    pending: tuple[LayerIntermediates, Tensor] | None = None
 
     @property
     def length(self) -> int:
-        return self.key_mask.shape[1]
+        return self.filled
 
 
 class LlamaLM(TokenLM):
@@ -130,24 +171,81 @@ class LlamaLM(TokenLM):
         """tokens [B, K, S]; prefix [B, P, D] and prefix_mask [B, P] (first call only)
         -> (logits [B, K, S, V], cache)."""
         x = self.embed_dropout(self.embed(tokens))
-        batch, steps = x.shape[:2]
-        new_mask = torch.ones(batch, steps, dtype=torch.bool, device=x.device)
+        steps = x.shape[1]
         if cache is not None:
             if not isinstance(cache, LlamaCache):
                 raise TypeError(f"LlamaLM cannot use a {type(cache).__name__}")
             if prefix is not None:
                 raise ValueError("prefix is given with the first call only, not with a cache")
-            key_mask = torch.cat([cache.key_mask, new_mask], dim=1)
-            hidden, inter = self.decoder(
-                x, cache=cache.intermediates, cache_age=steps, self_attn_kv_mask=key_mask, return_hiddens=True
-            )
-        else:
-            if prefix is not None:
-                x, new_mask = self._with_prefix(x, new_mask, prefix, prefix_mask)
-            key_mask = new_mask
-            hidden, inter = self.decoder(x, self_attn_kv_mask=key_mask, return_hiddens=True)
+            hidden, cache = self._cached_forward(x, cache)
+            return self.heads(hidden), cache
+        key_mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+        if prefix is not None:
+            x, key_mask = self._with_prefix(x, key_mask, prefix, prefix_mask)
+        hidden, inter = self.decoder(x, self_attn_kv_mask=key_mask, return_hiddens=True)
         logits = self.heads(hidden[:, hidden.shape[1] - steps :])
-        return logits, LlamaCache(inter, key_mask)
+        return logits, LlamaCache(None, key_mask.shape[1], (inter, key_mask))
+
+    def _new_storage(self, inter: LayerIntermediates, key_mask: Tensor) -> KVStorage:
+        """Copy the decoder's per-layer keys/values ``[B, kv_heads, L, d]`` (x-transformers keeps
+        them before rotary) into preallocated buffers, rotated once here instead of every step."""
+        from x_transformers.x_transformers import apply_rotary_pos_emb
+
+        kvs = [layer.cached_kv for layer in inter.attn_intermediates]
+        batch, kv_heads, length, head_dim = kvs[0][0].shape
+        capacity = -(-(length + 1) // CACHE_BLOCK) * CACHE_BLOCK
+        keys = kvs[0][0].new_zeros(len(kvs), batch, kv_heads, capacity, head_dim)
+        values = torch.zeros_like(keys)
+        freqs, _ = self.decoder.rotary_pos_emb(torch.arange(length, device=keys.device))
+        for i, (k, v) in enumerate(kvs):
+            keys[i, :, :, :length] = apply_rotary_pos_emb(k, freqs)
+            values[i, :, :, :length] = v
+        full_mask = key_mask.new_zeros(batch, capacity)
+        full_mask[:, :length] = key_mask
+        return KVStorage(keys, values, full_mask, length)
+
+    def _cached_forward(self, x: Tensor, cache: LlamaCache) -> tuple[Tensor, LlamaCache]:
+        """New steps ``[B, S, W]`` -> (final hidden states ``[B, S, W]``, the extended cache); keys
+        and values are written into the storage in place. Walks the decoder's pre-norm layers
+        (attention, SwiGLU, residual) itself: x-transformers' cached path concatenates and
+        re-rotates the whole cache every step. Inference only: attention dropout is not applied."""
+        from x_transformers.x_transformers import apply_rotary_pos_emb
+
+        steps = x.shape[1]
+        if cache.pending is not None:  # first extension: build the storage, once for every user of this cache
+            cache.storage, cache.pending = self._new_storage(*cache.pending), None
+        assert cache.storage is not None
+        store = cache.storage if cache.storage.filled == cache.filled else cache.storage.truncated(cache.filled)
+        store.reserve(steps)
+        start, end = cache.filled, cache.filled + steps
+        store.key_mask[:, start:end] = True
+        store.filled = end
+        positions = torch.arange(start, end, device=x.device)
+        freqs, _ = self.decoder.rotary_pos_emb(positions)
+        causal = positions[:, None] >= torch.arange(end, device=x.device)[None]  # [S, end]
+        mask = store.key_mask[:, None, None, :end] & causal  # [B, 1, S, end]
+        layer = 0
+        for layer_type, (norms, block, _) in zip(self.decoder.layer_types, self.decoder.layers):
+            h = norms[0](x)
+            if layer_type == "a":
+                q = block.to_q(h).unflatten(-1, (block.heads, -1)).transpose(1, 2)  # [B, H, S, d]
+                k = block.to_k(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
+                v = block.to_v(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
+                store.keys[layer, :, :, start:end] = apply_rotary_pos_emb(k, freqs)
+                store.values[layer, :, :, start:end] = v
+                attended = F.scaled_dot_product_attention(
+                    apply_rotary_pos_emb(q, freqs),
+                    store.keys[layer, :, :, :end],
+                    store.values[layer, :, :, :end],
+                    attn_mask=mask,
+                    enable_gqa=block.kv_heads != block.heads,
+                )
+                h = block.to_out(attended.transpose(1, 2).flatten(2))
+                layer += 1
+            else:
+                h = block(h)
+            x = x + h
+        return self.decoder.final_norm(x), LlamaCache(store, end)
 
     def _with_prefix(self, x: Tensor, mask: Tensor, prefix: Tensor, prefix_mask: Tensor | None) -> tuple[Tensor, Tensor]:
         """Prepend the adapted prefix, its padded steps moved to the front (see module doc)."""

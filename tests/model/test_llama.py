@@ -138,3 +138,27 @@ def test_a_cache_can_be_reused_after_it_was_extended() -> None:
 
 def test_llama_style_blocks_have_no_biases() -> None:
     assert not [name for name, _ in tiny().named_parameters() if name.endswith("bias")]
+
+
+def test_cache_grows_past_its_preallocated_block() -> None:
+    from tokensep_lms.llama import CACHE_BLOCK
+
+    lm = tiny()
+    tokens, prefix = _inputs(lm, batch=1, steps=CACHE_BLOCK + 20, prefix_steps=3)
+    full, _ = lm(tokens, prefix)
+    logits, cache = lm(tokens[..., :2], prefix)
+    pieces = [logits]
+    for t in range(2, tokens.shape[-1]):
+        logits, cache = lm(tokens[..., t : t + 1], cache=cache)
+        pieces.append(logits)
+    assert cache.storage.keys.shape[3] == 2 * CACHE_BLOCK and cache.length == 3 + CACHE_BLOCK + 20
+    assert (torch.cat(pieces, dim=2) - full).abs().max() < 1e-4
+
+
+def test_an_unextended_cache_allocates_no_storage() -> None:
+    lm = tiny()
+    tokens, prefix = _inputs(lm)
+    _, cache = lm(tokens, prefix)  # a training forward: its cache is never extended
+    assert cache.storage is None and cache.pending is not None
+    _, longer = lm(tokens[..., :1], cache=cache)
+    assert cache.storage is longer.storage and cache.storage.keys.shape[:2] == (2, 2)

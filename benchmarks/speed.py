@@ -1,0 +1,281 @@
+"""Speed benchmark of tokensep's `paper` separator against HTDemucs, in one run on one machine.
+
+Measures (random weights; speed does not depend on them):
+  rtf       tokensep separation real-time factor (wall / audio seconds), stereo 44.1 kHz, 4 stems
+  htdemucs  HTDemucs real-time factor on the same input (demucs.apply.apply_model defaults)
+  decode    LM decode steps/s at batch 1 and at the separator's batch, vs the memory-bandwidth limit
+  memory    peak resident memory separating 1 min and 10 min (each in a fresh subprocess)
+  scaling   real-time factor at 30 s, 2 min and 10 min (fresh subprocesses)
+
+    python benchmarks/speed.py [--seconds 60] [--only rtf,htdemucs,...] [--device auto] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+SAMPLE_RATE = 44100
+SECTIONS = ("rtf", "htdemucs", "decode", "memory", "scaling")
+
+
+def paper_separator(device: torch.device, dtype: str, batch_size: int | None):
+    """The `paper` preset (hcodec-1.0 + conformer paper + llama paper) with random weights."""
+    from tokensep_core.config import ComponentSpec
+    from tokensep_core.pipeline import PipelineConfig
+    from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+
+    config = PipelineConfig(
+        codec=ComponentSpec(name="hcodec", params={"preset": "hcodec-1.0"}),
+        encoder=ComponentSpec(name="conformer", params={"preset": "paper"}),
+        lm=ComponentSpec(name="llama", params={"preset": "paper"}),
+    )
+    inference = InferenceConfig(dtype=dtype, **({} if batch_size is None else {"batch_size": batch_size}))
+    return GenerativeSeparator.build(config, inference=inference, device=device)
+
+
+def mixture(seconds: float) -> torch.Tensor:
+    """Seeded stereo noise ``[2, T]`` at 44.1 kHz (generation cost does not depend on content)."""
+    return 0.1 * torch.randn(2, round(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(0))
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_separation(separator, seconds: float) -> float:
+    """Wall seconds to separate ``seconds`` of audio into all stems."""
+    wav = mixture(seconds)
+    synchronize(separator.device)
+    start = time.perf_counter()
+    separator.separate(wav, SAMPLE_RATE, progress=True)
+    synchronize(separator.device)
+    return time.perf_counter() - start
+
+
+def separator_batch(separator, seconds: float) -> tuple[int, int]:
+    """(LM batch items per generation call, generation calls) the separator uses for ``seconds`` of stereo."""
+    from tokensep_core.chunking import segment_starts
+
+    codec, inference = separator.pipeline.codec, separator.inference
+    segment = math.ceil(round(inference.segment_seconds * codec.sample_rate) / codec.hop_length) * codec.hop_length
+    hop = segment - min(round(inference.overlap * segment), segment - 1)
+    segments = len(segment_starts(round(seconds * codec.sample_rate), segment, hop))
+    per_item = 2 if codec.channels == 1 else 1  # a mono codec folds the two channels into the batch
+    return min(segments, inference.batch_size) * per_item, math.ceil(segments / inference.batch_size)
+
+
+@torch.inference_mode()
+def prefix_length(separator) -> int:
+    """Condition steps the encoder makes of one segment (the LM prefix the separator decodes after)."""
+    encoder = separator.pipeline.encoder
+    segment = torch.zeros(1, encoder.channels, round(separator.inference.segment_seconds * encoder.sample_rate), device=separator.device)
+    prefix, _ = encoder(encoder.prepare(segment))
+    return prefix.shape[1]
+
+
+def htdemucs_seconds(seconds: float, device: torch.device) -> tuple[float, int]:
+    """(wall seconds, parameters) of a randomly initialised HTDemucs on the same input."""
+    from demucs.apply import apply_model
+    from demucs.htdemucs import HTDemucs
+
+    torch.manual_seed(0)
+    model = HTDemucs(sources=["drums", "bass", "other", "vocals"]).to(device).eval()
+    wav = mixture(seconds)[None].to(device)
+    synchronize(device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        apply_model(model, wav, device=device)
+    synchronize(device)
+    return time.perf_counter() - start, sum(p.numel() for p in model.parameters())
+
+
+def read_bandwidth(device: torch.device, megabytes: int = 512, repeats: int = 5) -> float:
+    """Memory read bandwidth in bytes/s: best of ``repeats`` sums over a large float32 buffer."""
+    buffer = torch.ones(megabytes * 2**20 // 4, device=device)
+    best = math.inf
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        buffer.sum()
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return buffer.numel() * 4 / best
+
+
+def weight_bytes_per_step(lm: torch.nn.Module) -> int:
+    """Bytes of weights one decode step reads: everything but the embedding tables (a step
+    gathers K rows of those)."""
+    return sum(p.numel() * p.element_size() for name, p in lm.named_parameters() if not name.startswith("embed."))
+
+
+@torch.inference_mode()
+def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.device, dtype: str) -> float:
+    """LM decode steps/s at ``batch`` after a ``prefix_steps`` prefix (cache filled by one call),
+    computed as the separator does for ``dtype`` (bfloat16: bf16 weights + autocast)."""
+    lm.to(torch.bfloat16 if dtype == "bfloat16" else torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    warm_up = 3
+    tokens = torch.randint(0, lm.codebook_size, (batch, lm.num_codebooks, 1 + warm_up + steps), generator=generator).to(device)
+    prefix = torch.randn(batch, prefix_steps, lm.dim, generator=generator).to(device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
+        _, cache = lm(tokens[..., :1], prefix)
+        for t in range(1, 1 + warm_up + steps):
+            if t == 1 + warm_up:
+                synchronize(device)
+                start = time.perf_counter()
+            _, cache = lm(tokens[..., t : t + 1], cache=cache)
+        synchronize(device)
+    return steps / (time.perf_counter() - start)
+
+
+def child_run(seconds: float, device: str, dtype: str, batch_size: int | None) -> dict[str, float]:
+    """Separate ``seconds`` of audio in a fresh interpreter -> wall, RTF and peak RSS (MiB)."""
+    command = [sys.executable, __file__, "--child", str(seconds), "--device", device, "--dtype", dtype]
+    if batch_size is not None:
+        command += ["--batch-size", str(batch_size)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"child run of {seconds} s failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process (VmHWM), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine_info(device: torch.device) -> list[str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    lines = [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores, AMX-bf16: {'amx_bf16' in flags}, AVX-512: {'avx512f' in flags}",
+        f"- torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}",
+        f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+    ]
+    if device.type == "cuda":
+        lines.append(f"- GPU: {torch.cuda.get_device_name(device)}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> str:
+    from tokensep_core.device import resolve_device
+
+    device = resolve_device(args.device)
+    sections = set(args.only.split(",")) if args.only else set(SECTIONS)
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"speed.py: error: unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    rows: list[tuple[str, str, str]] = []
+    separator = paper_separator(device, args.dtype, args.batch_size)
+    batch, calls = separator_batch(separator, args.seconds)
+    label = f"{args.seconds:g} s stereo 44.1 kHz"
+    tokensep_rtf = demucs_rtf = None
+    if "rtf" in sections:
+        wall = time_separation(separator, args.seconds)
+        tokensep_rtf = wall / args.seconds
+        rows.append(("tokensep `paper` RTF", f"{tokensep_rtf:.3f}", f"{label}, 4 stems, wall {wall:.1f} s, {calls} generation call(s) of {batch} items, {args.dtype}"))
+    if "htdemucs" in sections:
+        wall, params = htdemucs_seconds(args.seconds, device)
+        demucs_rtf = wall / args.seconds
+        rows.append(("HTDemucs RTF", f"{demucs_rtf:.3f}", f"{label}, random init, {params / 1e6:.1f} M params, wall {wall:.1f} s"))
+    if tokensep_rtf is not None and demucs_rtf is not None:
+        rows.append(("tokensep RTF / HTDemucs RTF", f"{tokensep_rtf / demucs_rtf:.2f}", "target ≤ 1.0"))
+    if "decode" in sections:
+        lm = separator.pipeline.lm.to(torch.bfloat16 if args.dtype == "bfloat16" else torch.float32)
+        bandwidth = read_bandwidth(device)
+        weights = weight_bytes_per_step(lm)
+        limit = bandwidth / weights
+        prefix_steps = prefix_length(separator)
+        rows.append(("read bandwidth", f"{bandwidth / 1e9:.1f} GB/s", "best of 5 sums over 512 MiB float32"))
+        rows.append(("bandwidth limit (batch 1)", f"{limit:.1f} steps/s", f"{weights / 1e6:.0f} MB of LM weights read per step"))
+        for size in sorted({1, batch}):
+            rate = decode_rate(lm, size, prefix_steps, args.decode_steps, device, args.dtype)
+            note = f"{args.decode_steps} steps after a {prefix_steps}-step prefix"
+            rows.append((f"LM decode, batch {size}", f"{rate:.1f} steps/s", f"{rate / limit:.0%} of the bandwidth limit; {note}" if size == 1 else f"{rate * size:.0f} item-steps/s; {note}"))
+    del separator
+    children: dict[float, dict[str, float]] = {}
+    memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)
+    wanted = (memory if "memory" in sections else ()) + (scaling if "scaling" in sections else ())
+    for seconds in sorted(set(wanted)):
+        children[seconds] = child_run(seconds, str(device), args.dtype, args.batch_size)
+    if "memory" in sections:
+        for seconds in memory:
+            rows.append((f"peak RSS, {seconds:g} s", f"{children[seconds]['peak_rss_mib']:.0f} MiB", "fresh subprocess, VmHWM"))
+        ratio = children[memory[-1]]["peak_rss_mib"] / children[memory[0]]["peak_rss_mib"]
+        rows.append((f"peak RSS {memory[-1]:g} s / {memory[0]:g} s", f"{ratio:.2f}", "target ≤ 1.25 (600 s / 60 s)"))
+    if "scaling" in sections:
+        for seconds in scaling:
+            rows.append((f"RTF at {seconds:g} s", f"{children[seconds]['rtf']:.3f}", f"fresh subprocess, wall {children[seconds]['wall']:.1f} s"))
+        ratio = children[scaling[-1]]["rtf"] / children[scaling[0]]["rtf"]
+        rows.append((f"RTF {scaling[-1]:g} s / RTF {scaling[0]:g} s", f"{ratio:.2f}", "target 0.85–1.15 (600 s / 30 s)"))
+    command = "python benchmarks/speed.py " + shlex.join(sys.argv[1:])
+    table = ["| measure | value | notes |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
+    return "\n".join([f"Command: `{command.strip()}`", "", *machine_info(device), "", *table, ""])
+
+
+def _lengths(text: str) -> tuple[float, ...]:
+    """'30,120,600' -> (30.0, 120.0, 600.0), sorted."""
+    try:
+        lengths = tuple(sorted(float(x) for x in text.split(",")))
+    except ValueError:
+        raise SystemExit(f"speed.py: error: expected comma-separated seconds, got {text!r}") from None
+    if len(lengths) < 2 or lengths[0] <= 0:
+        raise SystemExit(f"speed.py: error: need at least two positive lengths, got {text!r}")
+    return lengths
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="input length for rtf/htdemucs/decode batch (default 60)")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--device", default="auto", help="auto|cpu|cuda")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="encoder+LM compute type")
+    parser.add_argument("--batch-size", type=int, default=None, help="separator segments per generation call (default: InferenceConfig's)")
+    parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
+    parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")
+    parser.add_argument("--decode-steps", type=int, default=64, help="timed LM steps per decode measurement")
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here")
+    parser.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    if args.child is not None:
+        from tokensep_core.device import resolve_device
+
+        separator = paper_separator(resolve_device(args.device), args.dtype, args.batch_size)
+        wall = time_separation(separator, args.child)
+        print(json.dumps({"wall": wall, "rtf": wall / args.child, "peak_rss_mib": peak_rss_mib()}))
+        return
+    report = run(args)
+    print(report)
+    if args.out is not None:
+        from tokensep_core.audio_io import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            Path(tmp).write_text(report)
+
+
+if __name__ == "__main__":
+    main()

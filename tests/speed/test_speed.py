@@ -1,0 +1,94 @@
+"""The speed benchmark's helpers and the inference speed options (bf16, preallocated cache)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tokensep_core.pipeline import PipelineConfig
+from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+from tokensep_lms.llama import LlamaLM, LlamaLMConfig
+
+
+@pytest.fixture(scope="module")
+def speed():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "speed.py"
+    spec = importlib.util.spec_from_file_location("speed_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def tiny_separator(**inference) -> GenerativeSeparator:
+    config = PipelineConfig.model_validate({"lm": {"name": "llama", "params": {"preset": "tiny"}}})
+    return GenerativeSeparator.build(config, inference=InferenceConfig(**inference), device="cpu")
+
+
+def test_separator_batch_matches_the_generation_calls_made(speed) -> None:
+    separator = tiny_separator(segment_seconds=0.25, overlap=0.25, batch_size=3)
+    seen = []
+    inner = separator._separate_segments
+    separator._separate_segments = lambda segments, *rest: seen.append(segments.shape[0]) or inner(segments, *rest)
+    seconds = 1.0
+    separator.separate(0.1 * torch.randn(2, 16000, generator=torch.Generator().manual_seed(0)), 16000, stems=["vocals"])
+    batch, calls = speed.separator_batch(separator, seconds)
+    assert (max(seen), len(seen)) == (batch, calls)
+
+
+def test_weight_bytes_leave_out_the_embedding_tables(speed) -> None:
+    lm = LlamaLM(LlamaLMConfig(preset="tiny", num_codebooks=2, codebook_size=16, num_special_tokens=2))
+    total = sum(p.numel() * 4 for p in lm.parameters())
+    embedding = sum(p.numel() * 4 for p in lm.embed.parameters())
+    assert embedding > 0 and speed.weight_bytes_per_step(lm) == total - embedding
+
+
+def test_decode_rate_and_bandwidth_are_positive(speed) -> None:
+    lm = LlamaLM(LlamaLMConfig(preset="tiny", num_codebooks=2, codebook_size=16, num_special_tokens=2)).eval()
+    assert speed.decode_rate(lm, 2, 3, 4, torch.device("cpu"), "float32") > 0
+    assert speed.read_bandwidth(torch.device("cpu"), megabytes=8, repeats=2) > 1e6
+
+
+def test_bfloat16_logits_stay_close_to_float32() -> None:
+    """Stated tolerance, for bf16 weights + autocast as the separator runs them: logits within
+    0.15 of fp32 (logit std ≈ 1) and the same top-1 code at ≥ 95% of positions, for the prefix
+    call and cached steps."""
+    torch.manual_seed(0)
+    lm = LlamaLM(LlamaLMConfig(preset="small", layers=2, num_codebooks=4, codebook_size=64, num_special_tokens=4)).eval()
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 64, (2, 4, 12), generator=g)
+    prefix = torch.randn(2, 6, lm.dim, generator=g)
+
+    def run(low: bool) -> torch.Tensor:
+        lm.to(torch.bfloat16 if low else torch.float32)
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+            logits, cache = lm(tokens[..., :4], prefix)
+            pieces = [logits]
+            for t in range(4, 12):
+                logits, cache = lm(tokens[..., t : t + 1], cache=cache)
+                pieces.append(logits)
+        return torch.cat(pieces, dim=2).float()
+
+    exact, low = run(False), run(True)
+    assert 0 < (exact - low).abs().max() < 0.15
+    assert (exact.argmax(-1) == low.argmax(-1)).float().mean() >= 0.95
+
+
+@pytest.mark.parametrize("dtype, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
+def test_separation_computes_the_lm_in_the_configured_dtype(dtype, expected) -> None:
+    separator = tiny_separator(segment_seconds=0.25, dtype=dtype)
+    seen = set()
+    separator.pipeline.lm.register_forward_hook(lambda module, args, out: seen.add(out[0].dtype))
+    mixture = 0.1 * torch.randn(2, 8000, generator=torch.Generator().manual_seed(3))
+    stems = separator.separate(mixture, 16000, stems=["vocals"])["vocals"]
+    assert seen == {expected}
+    assert stems.shape == mixture.shape and stems.dtype == torch.float32 and torch.isfinite(stems).all()
+
+
+def test_length_lists_are_sorted_and_checked(speed) -> None:
+    assert speed._lengths("600,30,120") == (30.0, 120.0, 600.0)
+    for bad in ("60", "a,b", "0,10"):
+        with pytest.raises(SystemExit):
+            speed._lengths(bad)
