@@ -20,7 +20,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-.venv/bin/python -m pip install --quiet -e plugins/tokensep-teachers
-.venv/bin/python -m pip install --quiet -e plugins/tokensep-transient
-.venv/bin/python -c "import tokensep_core, torch, torchaudio" || { echo "setup: tokensep failed to install" >&2; exit 1; }
+# pip warns about every absent local index folder on these machines; keep its real messages
+quiet_pip() {
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
+quiet_pip -e ".[dev]"
+quiet_pip -e plugins/tokensep-teachers
+quiet_pip -e plugins/tokensep-transient
+.venv/bin/python -c "import tokensep_core, tokensep_teachers, tokensep_transient, torch, torchaudio" \
+  || { echo "setup: tokensep failed to install" >&2; exit 1; }

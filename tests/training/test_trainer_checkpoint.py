@@ -89,3 +89,12 @@ def test_resuming_with_a_different_task_config_is_refused(trained, tmp_path):
 def test_mismatched_weights_name_the_file(trained):
     with pytest.raises(CheckpointError, match=r"head.safetensors: .*'head'"):
         load_weights(trained[2].checkpoint, {"head": torch.nn.Linear(3, 1)})
+
+
+def test_resume_accepts_config_fields_added_since_the_checkpoint() -> None:
+    from tokensep_core.training.trainer import _first_difference
+
+    saved = {"model": {"width": 8}, "inference": {"seed": 0}}
+    assert _first_difference(saved, {"model": {"width": 8}, "inference": {"seed": 0, "dtype": "float32"}}) is None
+    assert _first_difference(saved, {"model": {"width": 16}, "inference": {"seed": 0}}) == "model.width"
+    assert _first_difference(saved, {"model": {}, "inference": {"seed": 0}}) == "model.width"

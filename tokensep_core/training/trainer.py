@@ -54,15 +54,17 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
-def _first_difference(a: Any, b: Any, where: str = "") -> str | None:
-    """Path of the first value that differs between two JSON-like trees, or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
-            found = _first_difference(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
+def _first_difference(saved: Any, current: Any, where: str = "") -> str | None:
+    """Path of the first value of ``saved`` that ``current`` changes or drops, or None. Keys only
+    ``current`` has are fields added since the checkpoint was written (taking their defaults),
+    so a config class gaining a field does not block resuming older runs."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        for key in sorted(saved, key=str):
+            found = _first_difference(saved[key], current.get(key), f"{where}.{key}" if where else str(key))
             if found:
                 return found
         return None
-    return None if a == b else (where or "(root)")
+    return None if saved == current else (where or "(root)")
 
 
 class Trainer:
