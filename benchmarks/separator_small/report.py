@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -33,8 +34,8 @@ def main() -> None:
         "# separator-small: results",
         "",
         "Command: `bash benchmarks/separator_small/run.sh` (then `../../.venv/bin/python report.py` here).",
-        f"Machine: {platform.machine()} CPU, {torch.get_num_threads()} torch threads available, 2 cores, 24 GiB, no GPU;"
-        " shared with other jobs during the run (load average 4–6), each stage run with OMP_NUM_THREADS=1.",
+        f"Machine: {platform.machine()} CPU with {os.cpu_count()} cores, 24 GiB, no GPU, torch {torch.__version__};"
+        " shared with other jobs during the run (load average 3–6), every stage run with OMP_NUM_THREADS=1.",
         "",
         f"- codec (`codec.yaml`): {training_summary(HERE / 'runs' / 'codec')}",
         f"- separator (`separator.yaml`): {training_summary(HERE / 'runs' / 'separator')}",
