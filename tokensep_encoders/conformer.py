@@ -9,8 +9,7 @@ from torch import Tensor, nn
 from torchaudio.models import Conformer
 
 from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import ConditionEncoder
-from tokensep_encoders.features import LogMel, frame_mask
+from tokensep_encoders.features import LogMelEncoder, frame_mask
 
 PRESETS: dict[str, dict[str, float | int]] = {
     "tiny": {"dim": 32, "layers": 2, "heads": 2, "conv_kernel": 7, "dropout": 0.0},
@@ -50,20 +49,14 @@ class ConformerEncoderConfig(ComponentConfig):
         return self
 
 
-class ConformerEncoder(ConditionEncoder):
+class ConformerEncoder(LogMelEncoder):
     """Log-mel [B, F, P] -> normalised -> Linear -> torchaudio Conformer -> Linear [B, P, D]."""
 
     Config = ConformerEncoderConfig
 
     def __init__(self, config: ConformerEncoderConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.sample_rate = config.sample_rate
-        self.channels = config.channels
-        self.output_dim = config.output_dim
-        self.frame_rate = config.sample_rate / config.hop_length
+        super().__init__(config, n_fft=config.n_fft)
         dim, heads = int(config.resolved("dim")), int(config.resolved("heads"))
-        self.features = LogMel(config.sample_rate, config.n_fft, config.hop_length, config.n_mels)
         self.norm = nn.LayerNorm(config.n_mels)
         self.in_proj = nn.Linear(config.n_mels, dim)
         self.conformer = Conformer(
@@ -75,14 +68,6 @@ class ConformerEncoder(ConditionEncoder):
             dropout=float(config.resolved("dropout")),
         )
         self.out_proj = nn.Linear(dim, config.output_dim)
-
-    def prepare(self, wav: Tensor) -> Tensor:
-        """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
-        return self.features(wav)
-
-    def feature_lengths(self, num_samples: Tensor) -> Tensor:
-        """Valid samples [B] -> valid feature frames [B]."""
-        return self.features.num_frames(num_samples)
 
     def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """log-mel [B, n_mels, P], lengths [B] -> (embeds [B, P, D], mask [B, P])."""

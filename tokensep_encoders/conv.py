@@ -6,8 +6,7 @@ from pydantic import Field, field_validator
 from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import ConditionEncoder
-from tokensep_encoders.features import LogMel, frame_mask
+from tokensep_encoders.features import LogMelEncoder, frame_mask
 
 
 class ConvEncoderConfig(ComponentConfig):
@@ -42,31 +41,17 @@ class _ConvBlock(nn.Module):
         return x + self.act(self.norm(self.conv(x)))
 
 
-class ConvEncoder(ConditionEncoder):
+class ConvEncoder(LogMelEncoder):
     """Log-mel [B, F, P] -> Conv1d -> residual conv blocks -> Linear [B, P, D]; no attention."""
 
     Config = ConvEncoderConfig
 
     def __init__(self, config: ConvEncoderConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.sample_rate = config.sample_rate
-        self.channels = config.channels
-        self.output_dim = config.output_dim
-        self.frame_rate = config.sample_rate / config.hop_length
-        self.features = LogMel(config.sample_rate, config.n_fft, config.hop_length, config.n_mels)
+        super().__init__(config, n_fft=config.n_fft)
         self.norm = nn.LayerNorm(config.n_mels)
         self.in_conv = nn.Conv1d(config.n_mels, config.hidden, config.kernel_size, padding=config.kernel_size // 2)
         self.blocks = nn.Sequential(*(_ConvBlock(config.hidden, config.kernel_size) for _ in range(config.layers)))
         self.out_proj = nn.Linear(config.hidden, config.output_dim)
-
-    def prepare(self, wav: Tensor) -> Tensor:
-        """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
-        return self.features(wav)
-
-    def feature_lengths(self, num_samples: Tensor) -> Tensor:
-        """Valid samples [B] -> valid feature frames [B]."""
-        return self.features.num_frames(num_samples)
 
     def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """log-mel [B, n_mels, P], lengths [B] -> (embeds [B, P, D], mask [B, P])."""

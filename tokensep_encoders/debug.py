@@ -6,8 +6,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import ConditionEncoder
-from tokensep_encoders.features import LogMel, frame_mask
+from tokensep_encoders.features import LogMelEncoder, frame_mask
 
 
 class DebugEncoderConfig(ComponentConfig):
@@ -18,28 +17,14 @@ class DebugEncoderConfig(ComponentConfig):
     output_dim: int = Field(32, ge=1)
 
 
-class DebugEncoder(ConditionEncoder):
+class DebugEncoder(LogMelEncoder):
     """Log-mel of the mono mixture, one Linear to ``output_dim``; every step is valid."""
 
     Config = DebugEncoderConfig
 
     def __init__(self, config: DebugEncoderConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.sample_rate = config.sample_rate
-        self.channels = config.channels
-        self.output_dim = config.output_dim
-        self.frame_rate = config.sample_rate / config.hop_length
-        self.features = LogMel(config.sample_rate, 4 * config.hop_length, config.hop_length, config.n_mels)
+        super().__init__(config, n_fft=4 * config.hop_length)
         self.proj = nn.Linear(config.n_mels, config.output_dim)
-
-    def prepare(self, wav: Tensor) -> Tensor:
-        """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
-        return self.features(wav)
-
-    def feature_lengths(self, num_samples: Tensor) -> Tensor:
-        """Valid samples [B] -> valid feature frames [B]."""
-        return self.features.num_frames(num_samples)
 
     def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """log-mel [B, n_mels, P], lengths [B] -> (embeds [B, P, D], mask [B, P])."""

@@ -1,10 +1,14 @@
-"""Parameter-free mixture features shared by the encoders."""
+"""Parameter-free mixture features shared by the encoders, and their common base class."""
 
 from __future__ import annotations
 
 import torch
 import torchaudio
+from typing import Any
+
 from torch import Tensor, nn
+
+from tokensep_core.interfaces import ConditionEncoder
 
 
 class LogMel(nn.Module):
@@ -36,3 +40,26 @@ def frame_mask(features: Tensor, lengths: Tensor | None) -> Tensor:
     if lengths is None:
         return torch.ones(features.shape[0], features.shape[-1], dtype=torch.bool, device=features.device)
     return steps.unsqueeze(0) < lengths.to(features.device).unsqueeze(1)
+
+
+class LogMelEncoder(ConditionEncoder):
+    """Base of the encoders that read the log-mel of the mono mixture: sets the interface's
+    attributes from ``config`` (sample_rate, channels, hop_length, n_mels, output_dim) and
+    provides ``prepare`` and ``feature_lengths``."""
+
+    def __init__(self, config: Any, n_fft: int) -> None:
+        super().__init__()
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.channels = config.channels
+        self.output_dim = config.output_dim
+        self.frame_rate = config.sample_rate / config.hop_length
+        self.features = LogMel(config.sample_rate, n_fft, config.hop_length, config.n_mels)
+
+    def prepare(self, wav: Tensor) -> Tensor:
+        """wav [B, C, T] -> log-mel [B, n_mels, T // hop + 1]."""
+        return self.features(wav)
+
+    def feature_lengths(self, num_samples: Tensor) -> Tensor:
+        """Valid samples [B] -> valid feature frames [B]."""
+        return self.features.num_frames(num_samples)
