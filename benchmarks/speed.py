@@ -4,8 +4,9 @@ Measures (random weights; speed does not depend on them):
   rtf       tokensep separation real-time factor (wall / audio seconds), stereo 44.1 kHz, 4 stems
   htdemucs  HTDemucs real-time factor on the same input (demucs.apply.apply_model defaults)
   decode    LM decode steps/s at batch 1 and at the separator's batch, vs the memory-bandwidth limit
-  memory    peak resident memory separating 1 min and 10 min (each in a fresh subprocess)
-  scaling   real-time factor at 30 s, 2 min and 10 min (fresh subprocesses)
+  memory    peak resident memory separating 1 min and 10 min files (fresh subprocesses, the
+            streamed file-to-files path of `tokensep separate`)
+  scaling   real-time factor at 30 s, 2 min and 10 min (same path, fresh subprocesses)
 
     python benchmarks/speed.py [--seconds 60] [--only rtf,htdemucs,...] [--device auto] [--out FILE]
 """
@@ -21,6 +22,7 @@ import resource
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,14 +67,33 @@ def time_separation(separator, seconds: float) -> float:
     return time.perf_counter() - start
 
 
+def time_file_separation(separator, seconds: float, folder: Path) -> float:
+    """Wall seconds of ``tokensep separate``'s path, file to files (streamed, memory bounded):
+    ``seconds`` of seeded stereo noise written to ``folder`` a minute at a time, then separated."""
+    from tokensep_core.audio_io import AudioWriter
+
+    generator, left = torch.Generator().manual_seed(0), round(seconds * SAMPLE_RATE)
+    with AudioWriter(folder / "mixture.wav", SAMPLE_RATE, 2) as writer:
+        while left:
+            n = min(left, 60 * SAMPLE_RATE)
+            writer.write(0.1 * torch.randn(2, n, generator=generator))
+            left -= n
+    targets = {stem: folder / f"{stem}.wav" for stem in separator.stems}
+    synchronize(separator.device)
+    start = time.perf_counter()
+    separator.separate_file(folder / "mixture.wav", targets, progress=True)
+    synchronize(separator.device)
+    return time.perf_counter() - start
+
+
 def separator_batch(separator, seconds: float) -> tuple[int, int]:
     """(LM batch items per generation call, generation calls) the separator uses for ``seconds`` of stereo."""
     from tokensep_core.chunking import segment_starts
 
     codec, inference = separator.pipeline.codec, separator.inference
-    segment = math.ceil(round(inference.segment_seconds * codec.sample_rate) / codec.hop_length) * codec.hop_length
+    segment = round(inference.segment_seconds * SAMPLE_RATE)  # segments are cut at the input's rate
     hop = segment - min(round(inference.overlap * segment), segment - 1)
-    segments = len(segment_starts(round(seconds * codec.sample_rate), segment, hop))
+    segments = len(segment_starts(round(seconds * SAMPLE_RATE), segment, hop))
     per_item = 2 if codec.channels == 1 else 1  # a mono codec folds the two channels into the batch
     return min(segments, inference.batch_size) * per_item, math.ceil(segments / inference.batch_size)
 
@@ -265,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
         from tokensep_core.device import resolve_device
 
         separator = paper_separator(resolve_device(args.device), args.dtype, args.batch_size)
-        wall = time_separation(separator, args.child)
+        with tempfile.TemporaryDirectory(prefix="tokensep-speed-") as folder:
+            wall = time_file_separation(separator, args.child, Path(folder))
         print(json.dumps({"wall": wall, "rtf": wall / args.child, "peak_rss_mib": peak_rss_mib()}))
         return
     report = run(args)

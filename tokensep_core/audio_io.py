@@ -73,15 +73,100 @@ def write_audio(path: str | Path, wav: Tensor, sample_rate: int, subtype: Subtyp
     path = Path(path)
     if wav.dim() != 2:
         raise AudioError(f"{path}: expected a [channels, samples] tensor, got shape {list(wav.shape)}")
-    data = wav.detach().to("cpu", torch.float32).numpy().T
-    if subtype != "FLOAT":
-        data = np.clip(data, -1.0, 1.0)
-    with atomic_path(path) as tmp:
-        try:
-            sf.write(str(tmp), data, sample_rate, subtype=subtype, format=_format_for(path))
-        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
-            raise AudioError(f"{path}: cannot write audio ({_reason(err)})") from None
+    with AudioWriter(path, sample_rate, wav.shape[0], subtype) as writer:
+        writer.write(wav)
     return path
+
+
+class AudioWriter:
+    """Write one audio file block by block under a temporary name beside ``path``; ``commit``
+    renames it into place, ``abort`` (or leaving a ``with`` block by an exception) deletes it.
+    Leaving a ``with`` block normally commits."""
+
+    def __init__(self, path: str | Path, sample_rate: int, channels: int, subtype: Subtype = "PCM_16") -> None:
+        self.path = Path(path)
+        self.channels = channels
+        self.clip = subtype != "FLOAT"
+        file_format = _format_for(self.path)
+        if self.path.is_dir():
+            raise AudioError(f"{self.path}: cannot write here (a folder has this name)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        except OSError as err:
+            raise AudioError(f"{self.path}: cannot write here ({err.strerror or err})") from None
+        os.close(fd)
+        self.tmp = Path(tmp_name)
+        try:
+            self._file: sf.SoundFile | None = sf.SoundFile(str(self.tmp), "w", sample_rate, channels, subtype=subtype, format=file_format)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            self.tmp.unlink(missing_ok=True)
+            raise AudioError(f"{self.path}: cannot write audio ({_reason(err)})") from None
+
+    def write(self, block: Tensor) -> None:
+        """Append ``block [C, n]``."""
+        if self._file is None:
+            raise AudioError(f"{self.path}: writer already closed")
+        if block.dim() != 2 or block.shape[0] != self.channels:
+            raise AudioError(f"{self.path}: expected a [{self.channels}, samples] block, got shape {list(block.shape)}")
+        data = block.detach().to("cpu", torch.float32).numpy().T
+        if self.clip:
+            data = np.clip(data, -1.0, 1.0)
+        try:
+            self._file.write(np.ascontiguousarray(data))
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            raise AudioError(f"{self.path}: cannot write audio ({_reason(err)})") from None
+
+    def close(self) -> None:
+        """Finish the temporary file (it keeps its temporary name)."""
+        if self._file is not None:
+            try:
+                self._file.close()
+            except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+                raise AudioError(f"{self.path}: cannot write audio ({_reason(err)})") from None
+            finally:
+                self._file = None
+
+    def commit(self) -> Path:
+        """Close and rename the finished file to ``path``."""
+        self.close()
+        self.tmp.chmod(0o666 & ~_umask())  # mkstemp makes files private; a finished file gets the usual mode
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as err:
+            raise AudioError(f"{self.path}: cannot write here ({err.strerror or err})") from None
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the temporary file."""
+        try:
+            self.close()
+        except AudioError:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AudioWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def commit_all(writers: list[AudioWriter]) -> None:
+    """Commit every writer, or none: a failure deletes the files already placed and the rest."""
+    placed: list[Path] = []
+    try:
+        for writer in writers:
+            placed.append(writer.commit())
+    except AudioError:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        for writer in writers:
+            writer.abort()
+        raise
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import TokenLM
 from tokensep_core.lm_objective import null_condition
-from tokensep_core.sampling import SamplingConfig, sample_ids
+from tokensep_core.sampling import SamplingConfig, guided_scores, sample_ids
 from tokensep_core.token_layout import SequencePlan, TokenLayout
 
 
@@ -87,7 +87,7 @@ def _decode(
     for t in tqdm(range(1, length), desc="generating", unit="step", disable=not progress, leave=False):
         free = plan.forced[..., t] < 0  # [B', K'']
         if free.any():
-            scores = _next_scores(logits[:, :, -1], sampling.cfg_scale if guided else None)
+            scores = guided_scores(logits[:, :, -1], sampling.cfg_scale if guided else None)
             ids = torch.arange(scores.shape[-1], device=scores.device)
             allowed = (ids >= plan.low[..., t, None]) & (ids < plan.high[..., t, None])
             chosen = sample_ids(scores[free].masked_fill(~allowed[free], float("-inf")), sampling, generator)
@@ -95,12 +95,3 @@ def _decode(
         if t < length - 1:
             logits, cache = lm(feed(sequences[..., t : t + 1]), cache=cache)
     return sequences
-
-
-def _next_scores(logits: Tensor, cfg_scale: float | None) -> Tensor:
-    """Last-position logits [B2, K'', V] -> scores [B', K'', V]; with guidance the batch holds
-    conditional then null rows, combined as ``null + scale (cond - null)`` on log-probabilities."""
-    if cfg_scale is None:
-        return logits.float()
-    cond, null = logits.float().log_softmax(dim=-1).chunk(2)
-    return null + cfg_scale * (cond - null)

@@ -1,7 +1,8 @@
 """The contracts of tokensep's component kinds (see DESIGN.md, "Vocabulary").
 
 Shape letters: B batch, C audio channels, T samples, K codebooks, T' codec frames,
-S sequence steps, P prefix (conditioning) steps, D model width, V output vocabulary.
+S sequence steps, P prefix (conditioning) steps, D model width, V output vocabulary,
+N stems.
 Neural components are ``torch.nn.Module`` subclasses; the others are plain objects.
 """
 
@@ -106,6 +107,40 @@ class TokenLM(nn.Module, ABC):
         """tokens ``[B, K, S]`` int64; prefix ``[B, P, D]`` and prefix_mask ``[B, P]`` (True =
         valid) only when ``cache`` is None -> (logits ``[B, K, S, V]`` for the token positions,
         a new cache holding prefix + tokens; the given cache stays valid)."""
+
+
+class MaskedTokenLM(nn.Module, ABC):
+    """Bidirectional LM that fills masked codes of several stems of a chunk at once (iterative
+    parallel decoding, see tokensep_core.parallel_generation).
+
+    It reads the codec's codes directly: no pattern or track order. Input ids are codes in
+    ``[0, codebook_size)`` and ``mask_id`` (= ``codebook_size``) where a code is unknown; output
+    logits cover the codes: ``V = codebook_size``. Attributes: ``num_codebooks`` (the codec's K),
+    ``codebook_size`` (the codec's), ``vocab_size`` (codes + mask id), ``dim`` (D of prefix),
+    ``stems`` (every stem it can generate), ``mask_id``, and ``passes``: the default number of
+    decoding passes per codebook level (coarse first; the last entry repeats for finer levels).
+    """
+
+    num_codebooks: int
+    codebook_size: int
+    vocab_size: int
+    dim: int
+    stems: tuple[str, ...]
+    mask_id: int
+    passes: tuple[int, ...]
+
+    @abstractmethod
+    def forward(
+        self,
+        tokens: Tensor,
+        prefix: Tensor | None = None,
+        prefix_mask: Tensor | None = None,
+        stems: Sequence[str] | None = None,
+        codebook: int | None = None,
+    ) -> Tensor:
+        """tokens ``[B, N, K, T]`` int64 for the N ``stems`` (default: all of ``self.stems``);
+        prefix ``[B, P, D]``, prefix_mask ``[B, P]`` (True = valid) -> logits ``[B, N, K, T, V]``,
+        or ``[B, N, 1, T, V]`` for that ``codebook`` only (decoding needs one level per pass)."""
 
 
 @dataclass(frozen=True)
@@ -273,10 +308,10 @@ class Renderer(ABC):
         """-> ``{stem: [2, round(seconds * sample_rate)]}`` float32 for the four stems."""
 
 
-KINDS: dict[str, type] = {
+KINDS: dict[str, type | tuple[type, ...]] = {
     "codec": Codec,
     "encoder": ConditionEncoder,
-    "lm": TokenLM,
+    "lm": (TokenLM, MaskedTokenLM),
     "pattern": CodebookPattern,
     "track_order": TrackOrder,
     "separator": Separator,
@@ -284,7 +319,14 @@ KINDS: dict[str, type] = {
     "dataset": StemDataset,
     "renderer": Renderer,
 }
-"""Every component kind the registry knows, with the interface its components must implement."""
+"""Every component kind the registry knows, with the interface its components must implement
+(a tuple: one of several families, e.g. autoregressive or masked LMs)."""
+
+
+def kind_interfaces(kind: str) -> tuple[type, ...]:
+    """The interfaces a component of ``kind`` may implement (one of them)."""
+    interfaces = KINDS[kind]
+    return interfaces if isinstance(interfaces, tuple) else (interfaces,)
 
 
 

@@ -3,6 +3,9 @@
 ``build_pipeline`` derives what one component's shape dictates for another, unless the config
 sets it explicitly: the LM's ``num_codebooks``/``codebook_size``/``num_special_tokens`` follow
 from the codec, pattern and track order; the encoder's ``output_dim`` from the LM's ``dim``.
+A masked LM (:class:`MaskedTokenLM`) reads the codec's codes directly: it takes the codec's
+``num_codebooks``/``codebook_size`` and the config's ``stems``, and the pattern and track order
+are not used (``Pipeline.token_layout`` is None).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Codec, ConditionEncoder, TokenLM
+from tokensep_core.interfaces import Codec, ConditionEncoder, MaskedTokenLM, TokenLM
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.token_layout import TokenLayout
 
@@ -50,8 +53,9 @@ class Pipeline:
     config: PipelineConfig
     codec: Codec
     encoder: ConditionEncoder
-    lm: TokenLM
-    token_layout: TokenLayout
+    lm: TokenLM | MaskedTokenLM
+    token_layout: TokenLayout | None
+    """How codes become AR sequences; None for a masked LM (no pattern, no track order)."""
 
     def modules(self) -> dict[str, Any]:
         """The neural modules whose weights make up a separator checkpoint."""
@@ -66,6 +70,8 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
 
         load_weights(resolve_checkpoint(config.codec_checkpoint), {"codec": codec})
     codec.requires_grad_(False).eval()
+    if _is_masked(registry, config.lm.name):
+        return _masked_pipeline(registry, config, codec, source)
     pattern = registry.build("pattern", config.pattern, source)
     order_params = {"stems": list(config.stems)} if "stems" in registry.get("track_order", config.track_order.name).config_cls.model_fields else {}
     track_order = registry.build("track_order", _with_defaults(config.track_order, order_params), source)
@@ -79,16 +85,47 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
         }),
     )
     lm = registry.build("lm", lm_spec, source)
-    encoder_spec = _with_defaults(config.encoder, _known_fields(registry, "encoder", config.encoder.name, {"output_dim": lm.dim}))
-    encoder = registry.build("encoder", encoder_spec, source)
-    where = f"{source}: " if source else ""
-    if encoder.output_dim != lm.dim:
-        raise ConfigError(f"{where}encoder {config.encoder.name!r} output_dim {encoder.output_dim} != lm {config.lm.name!r} dim {lm.dim}")
+    encoder = _build_encoder(registry, config, lm, source)
     try:
         layout.check_lm(lm)
     except ConfigError as err:
-        raise ConfigError(f"{where}{err}") from None
+        raise ConfigError(f"{_where(source)}{err}") from None
     return Pipeline(config, codec, encoder, lm, layout)
+
+
+def _is_masked(registry: ComponentRegistry, lm_name: str) -> bool:
+    factory = registry.get("lm", lm_name).factory
+    return isinstance(factory, type) and issubclass(factory, MaskedTokenLM)
+
+
+def _masked_pipeline(registry: ComponentRegistry, config: PipelineConfig, codec: Codec, source: str) -> Pipeline:
+    """A pipeline around a masked LM: shapes from the codec and stems, no token layout."""
+    defaults = {"num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size, "stems": list(config.stems)}
+    lm = registry.build("lm", _with_defaults(config.lm, _known_fields(registry, "lm", config.lm.name, defaults)), source)
+    encoder = _build_encoder(registry, config, lm, source)
+    where = _where(source)
+    if (lm.num_codebooks, lm.codebook_size) != (codec.num_codebooks, codec.codebook_size):
+        raise ConfigError(
+            f"{where}lm {config.lm.name!r} has {lm.num_codebooks} codebooks of {lm.codebook_size} codes; "
+            f"codec {config.codec.name!r} has {codec.num_codebooks} of {codec.codebook_size}"
+        )
+    missing = [s for s in config.stems if s not in lm.stems]
+    if missing:
+        raise ConfigError(f"{where}lm {config.lm.name!r} cannot generate stems {missing} (it knows {', '.join(lm.stems)})")
+    return Pipeline(config, codec, encoder, lm, None)
+
+
+def _build_encoder(registry: ComponentRegistry, config: PipelineConfig, lm: TokenLM | MaskedTokenLM, source: str) -> ConditionEncoder:
+    """The encoder, its ``output_dim`` following the LM's ``dim`` unless set."""
+    encoder_spec = _with_defaults(config.encoder, _known_fields(registry, "encoder", config.encoder.name, {"output_dim": lm.dim}))
+    encoder = registry.build("encoder", encoder_spec, source)
+    if encoder.output_dim != lm.dim:
+        raise ConfigError(f"{_where(source)}encoder {config.encoder.name!r} output_dim {encoder.output_dim} != lm {config.lm.name!r} dim {lm.dim}")
+    return encoder
+
+
+def _where(source: str) -> str:
+    return f"{source}: " if source else ""
 
 
 def _known_fields(registry: ComponentRegistry, kind: str, name: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from tokensep_core.config import ComponentConfig, ComponentSpec, format_validation_error
 from tokensep_core.errors import ConfigError, RegistryError
-from tokensep_core.interfaces import KINDS
+from tokensep_core.interfaces import KINDS, kind_interfaces
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,11 @@ class Entry:
         """``factory(config)``, refused with a one-line error naming the provider when the built
         object does not implement the kind's interface or lacks an attribute it declares."""
         component = self.factory(config)
-        interface = KINDS[self.kind]
         where = f"{self.provider.name}: {self.kind} {self.name!r}"
-        if not isinstance(component, interface):
-            raise RegistryError(f"{where}: built a {type(component).__name__}, which does not implement {interface.__name__}")
+        implemented = [i for i in kind_interfaces(self.kind) if isinstance(component, i)]
+        if not implemented:
+            raise RegistryError(f"{where}: built a {type(component).__name__}, which does not implement {_interface_names(self.kind)}")
+        interface = implemented[0]
         missing = [attr for attr in _declared_attributes(interface) if not hasattr(component, attr)]
         if missing:
             raise RegistryError(f"{where}: built {type(component).__name__} without the {interface.__name__} attribute(s) {', '.join(missing)}")
@@ -156,9 +157,13 @@ def _check_contract(kind: str, name: str, factory: Any, config_cls: Any, provide
         raise RegistryError(f"{provider.name}: {kind} {name!r}: needs a pydantic Config class, got {config_cls!r}")
     if config_cls.model_config.get("extra") != "forbid":
         raise RegistryError(f"{provider.name}: {kind} {name!r}: {config_cls.__name__} must forbid extra fields (subclass ComponentConfig)")
-    interface = KINDS[kind]
-    if isinstance(factory, type) and not issubclass(factory, interface):
-        raise RegistryError(f"{provider.name}: {kind} {name!r}: {factory.__name__} does not implement {interface.__name__}")
+    if isinstance(factory, type) and not issubclass(factory, kind_interfaces(kind)):
+        raise RegistryError(f"{provider.name}: {kind} {name!r}: {factory.__name__} does not implement {_interface_names(kind)}")
+
+
+def _interface_names(kind: str) -> str:
+    """``Codec``, or ``TokenLM or MaskedTokenLM`` for a kind with several families."""
+    return " or ".join(i.__name__ for i in kind_interfaces(kind))
 
 
 def _declared_attributes(interface: type) -> list[str]:

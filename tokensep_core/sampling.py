@@ -48,3 +48,13 @@ def sample_ids(logits: Tensor, config: SamplingConfig, generator: torch.Generato
         return logits.argmax(dim=-1)
     probs = filter_logits(logits.float(), config).softmax(dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def guided_scores(logits: Tensor, cfg_scale: float | None) -> Tensor:
+    """Logits ``[2B, ..., V]`` -> scores ``[B, ..., V]`` (``[B, ..., V]`` unchanged without
+    guidance); with classifier-free guidance the batch holds conditional then null rows,
+    combined as ``null + scale (cond - null)`` on log-probabilities."""
+    if cfg_scale is None:
+        return logits.float()
+    cond, null = logits.float().log_softmax(dim=-1).chunk(2)
+    return null + cfg_scale * (cond - null)

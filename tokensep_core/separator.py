@@ -1,7 +1,9 @@
 """The generative separator: mixture -> prefix -> generated codes per stem -> decoded stems.
 
-A song is cut into overlapping segments at the codec's rate (tokensep_core.chunking); a batch of
-segments is encoded, generated and decoded together, and the segments are cross-faded back.
+A song is cut into overlapping segments at its own rate (tokensep_core.chunking); a batch of
+segments is converted to the codec's rate, encoded, generated, decoded, converted back and
+cross-faded. The mixture can be read and the stems written block by block (``separate_file``),
+so a song of any length separates in bounded memory.
 Stems come back at the input's sample rate, channel count and length. A mono codec separates
 each input channel as its own batch item; a multi-channel codec gets the input converted to its
 channel count and back.
@@ -11,18 +13,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Iterator, Literal, Mapping, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
 
-from tokensep_core.audio_io import convert
-from tokensep_core.chunking import chunked_apply
+from tokensep_core.audio_io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
+from tokensep_core.chunking import ReadFn, overlap_add_stream
 from tokensep_core.device import resolve_device
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
 from tokensep_core.generation import generate
-from tokensep_core.interfaces import Separator
+from tokensep_core.interfaces import MaskedTokenLM, Separator
+from tokensep_core.parallel_generation import generate_parallel
 from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.sampling import SamplingConfig
@@ -90,60 +93,103 @@ class GenerativeSeparator(Separator):
     def separate(self, wav: Tensor, sample_rate: int, stems: Sequence[str] | None = None, progress: bool = False) -> dict[str, Tensor]:
         """mixture ``[C, T]`` at ``sample_rate`` -> ``{stem: [C, T]}`` at the same rate, channels
         and length, for ``stems`` (default: all)."""
+        if wav.dim() != 2 or wav.shape[-1] == 0:
+            raise ConfigError(f"separate expects a mixture [channels, samples], got shape {list(wav.shape)}")
+
+        def read(start: int, frames: int) -> Tensor:
+            return wav[..., start : start + frames]
+
+        blocks = list(self.separate_stream(read, wav.shape[-1], sample_rate, wav.shape[0], stems, progress))
+        return {stem: torch.cat([block[stem] for block in blocks], dim=-1).to(wav.device, wav.dtype) for stem in blocks[0]}
+
+    def separate_file(self, path: str | Path, targets: Mapping[str, str | Path], subtype: Subtype = "PCM_16", progress: bool = False) -> None:
+        """Separate the audio file ``path`` into ``{stem: output file}``, streaming: the mixture is
+        read and the stems written one batch of segments at a time, so memory does not grow with
+        the song's length. Every target is written under a temporary name and all are renamed
+        together at the end: on any error no output file exists."""
+        info = audio_info(path)
+
+        def read(start: int, frames: int) -> Tensor:
+            return read_audio(path, start, frames)[0]
+
+        writers: list[AudioWriter] = []
+        try:
+            for target in targets.values():
+                writers.append(AudioWriter(target, info.sample_rate, info.channels, subtype))
+            for block in self.separate_stream(read, info.frames, info.sample_rate, info.channels, list(targets), progress):
+                for writer, stem in zip(writers, targets):
+                    writer.write(block[stem])
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+            raise
+        commit_all(writers)
+
+    def separate_stream(
+        self, read: ReadFn, length: int, sample_rate: int, channels: int, stems: Sequence[str] | None = None, progress: bool = False
+    ) -> Iterator[dict[str, Tensor]]:
+        """Separate a mixture of ``length`` samples that ``read(start, frames) -> [C, n]`` fetches
+        on demand; yield consecutive blocks ``{stem: [C, n]}`` (float32, on this separator's
+        device) at the mixture's rate, covering ``[0, length)``.
+
+        Segments are cut at the mixture's rate and converted to the codec's one by one, so the
+        same song gives the same stems whether it is in memory or streamed from a file.
+        """
         stems = tuple(stems) if stems is not None else self.stems
         unknown = [s for s in stems if s not in self.stems]
         if unknown:
             raise ConfigError(f"unknown stems {unknown}; this model separates {', '.join(self.stems)}")
-        if wav.dim() != 2 or wav.shape[-1] == 0:
-            raise ConfigError(f"separate expects a mixture [channels, samples], got shape {list(wav.shape)}")
-        if not torch.isfinite(wav).all():  # refused rather than sanitised: NaN/Inf means a broken file or upstream bug
-            raise AudioError("the mixture contains NaN or infinite samples")
+        if length < 1:
+            raise ConfigError("separate expects a mixture with at least one sample")
         codec = self.pipeline.codec
-        channels, length = wav.shape
         fold = codec.channels == 1  # a mono codec separates every input channel as its own item
-        work_channels = channels if fold else codec.channels
-        mixture = convert(wav.to(self.device, torch.float32), sample_rate, codec.sample_rate, work_channels)
-        segment = max(1, round(self.inference.segment_seconds * codec.sample_rate))
-        segment = math.ceil(segment / codec.hop_length) * codec.hop_length
+        consistent = self.inference.mixture_consistency and set(stems) == set(self.stems)
         calls = [0]
 
         def run(batch: Tensor) -> Tensor:
-            """segments [B, C, L] -> stems [B, n_stems, C, L]."""
+            """segments [B, C, L] at the mixture's rate -> stems [B, n_stems, C, L]."""
+            if not torch.isfinite(batch).all():  # refused rather than sanitised: NaN/Inf means a broken file or upstream bug
+                raise AudioError("the mixture contains NaN or infinite samples")
             seed = None if self.inference.seed is None else self.inference.seed + calls[0]
             calls[0] += 1
             size, chans, samples = batch.shape
-            items = batch.reshape(size * chans, 1, samples) if fold else batch
-            out = self._separate_segments(items, stems, seed, progress)
-            return out.reshape(size, chans, len(stems), samples).transpose(1, 2) if fold else out
+            batch = batch.to(self.device, torch.float32)
+            items = convert(batch, sample_rate, codec.sample_rate, chans if fold else codec.channels)
+            if fold:
+                items = items.reshape(size * chans, 1, items.shape[-1])
+            out = self._separate_segments(items, stems, seed, progress)  # [B', n, C', L']
+            if fold:
+                out = out.reshape(size, chans, len(stems), out.shape[-1]).transpose(1, 2)
+            out = _fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
+            if consistent:  # linear per segment, so the cross-faded stems still sum to the mixture
+                out = out + ((batch - out.sum(dim=1)) / len(stems)).unsqueeze(1)
+            return out
 
-        separated = chunked_apply(run, mixture, segment, self.inference.overlap, self.inference.batch_size, progress=progress)
-        result = {}
-        for i, stem in enumerate(stems):
-            estimate = convert(separated[i], codec.sample_rate, sample_rate, channels)
-            result[stem] = _fit_length(estimate, length).to(wav.device, wav.dtype)
-        if self.inference.mixture_consistency and set(stems) == set(self.stems):
-            residual = (wav - sum(result.values())) / len(result)
-            result = {stem: estimate + residual for stem, estimate in result.items()}
-        return result
+        segment = max(1, round(self.inference.segment_seconds * sample_rate))
+        for block in overlap_add_stream(run, read, length, segment, self.inference.overlap, self.inference.batch_size, progress):
+            yield dict(zip(stems, block))
 
     @torch.inference_mode()
     def _separate_segments(self, segments: Tensor, stems: Sequence[str], seed: int | None, progress: bool) -> Tensor:
         """segments ``[B, C, L]`` at the codec rate -> stems ``[B, n_stems, C, L]``."""
-        codec, encoder = self.pipeline.codec, self.pipeline.encoder
+        codec, encoder, lm = self.pipeline.codec, self.pipeline.encoder, self.pipeline.lm
         conditioning = convert(segments, codec.sample_rate, encoder.sample_rate, encoder.channels)
         frames = math.ceil(segments.shape[-1] / codec.hop_length)
         low_precision = self.inference.dtype == "bfloat16"
         # bf16 weights halve the bytes each decode step reads; autocast alone re-casts them every step
-        self.pipeline.lm.to(torch.bfloat16 if low_precision else torch.float32)
+        lm.to(torch.bfloat16 if low_precision else torch.float32)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=low_precision):
             prefix, mask = encoder(encoder.prepare(conditioning))
-            codes = generate(self.pipeline.lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
+            if isinstance(lm, MaskedTokenLM):  # iterative parallel decoding, lm.passes passes per codebook level
+                codes = generate_parallel(lm, prefix, frames, mask, self.inference.sampling, stems, seed, progress=progress)
+            else:
+                codes = generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
         decoded = [codec.decode(codes[stem])[..., : segments.shape[-1]] for stem in stems]
         return torch.stack(decoded, dim=1)
 
 
 def _fit_length(wav: Tensor, length: int) -> Tensor:
-    """Trim or zero-pad ``[C, T]`` to ``length`` samples (resampling may be off by one)."""
+    """Trim or zero-pad ``[..., T]`` to ``length`` samples (resampling may be off by one)."""
     if wav.shape[-1] >= length:
         return wav[..., :length]
     return torch.nn.functional.pad(wav, (0, length - wav.shape[-1]))

@@ -23,7 +23,9 @@ from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.data.token_shards import TokenCrops, TokenShards, token_crops
 from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import MaskedTokenLM
 from tokensep_core.lm_objective import drop_condition, lm_loss, teacher_forcing
+from tokensep_core.masked_objective import masked_loss
 from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.separator import InferenceConfig
@@ -54,7 +56,8 @@ class SeparatorTrainingConfig(BaseModel):
 
 
 class SeparatorTask(TrainingTask):
-    """Teacher forcing of ``pipeline.lm`` on ``pipeline.codec`` codes, prefix from ``pipeline.encoder``.
+    """Teacher forcing of ``pipeline.lm`` on ``pipeline.codec`` codes, prefix from ``pipeline.encoder``
+    (masked-token prediction, tokensep_core.masked_objective, for a masked LM).
 
     Batches: ``{"mixture": [B, C, T], "stems": [B, S, C, T]}`` at ``sample_rate``, stems in
     ``pipeline.config.stems`` order; or, from token shards, ``{"mixture": [B, C, T], "codes":
@@ -88,8 +91,11 @@ class SeparatorTask(TrainingTask):
         conditioning = convert(mixture, codec.sample_rate, encoder.sample_rate, encoder.channels)
         prefix, mask = encoder(encoder.prepare(conditioning))
         prefix = drop_condition(prefix, self.config.loss.condition_dropout)
-        forcing = teacher_forcing(self.pipeline.token_layout, codes, self.config.loss.codebook_weights, self.config.loss.stem_weights)
-        return {"ce": lm_loss(self.pipeline.lm, forcing, prefix, mask, self.config.loss.label_smoothing)}
+        loss = self.config.loss
+        if isinstance(self.pipeline.lm, MaskedTokenLM):  # masked prediction instead of teacher forcing
+            return {"ce": masked_loss(self.pipeline.lm, codes, prefix, mask, loss.codebook_weights, loss.stem_weights, loss.label_smoothing)}
+        forcing = teacher_forcing(self.pipeline.token_layout, codes, loss.codebook_weights, loss.stem_weights)
+        return {"ce": lm_loss(self.pipeline.lm, forcing, prefix, mask, loss.label_smoothing)}
 
     def _to_codec_items(self, wav: Tensor) -> Tensor:
         """``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate; a mono codec

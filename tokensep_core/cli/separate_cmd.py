@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
-from tokensep_core.audio_io import AUDIO_EXTENSIONS, read_audio, write_audio
+from tokensep_core.audio_io import AUDIO_EXTENSIONS
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
 from tokensep_core.separator import GenerativeSeparator
 
@@ -121,36 +118,10 @@ def run(args: argparse.Namespace) -> int:
     files = collect_inputs(args.inputs)
     for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2):
         try:
-            wav, sample_rate = read_audio(track)
-            estimates = separator.separate(wav, sample_rate, stems=stems, progress=True)
             targets = {stem: output_path(root, model_name, args.filename, track, stem, ext) for stem in stems}
-            _write_all(estimates, targets, sample_rate, subtype)
+            separator.separate_file(track, targets, subtype, progress=True)
             tqdm.write(f"{track} -> {targets[stems[0]].parent}")
         except TokensepError as err:
             failures += 1
             tqdm.write(f"tokensep: error: {err}", file=sys.stderr)
     return 1 if failures else 0
-
-
-def _write_all(estimates: dict[str, torch.Tensor], targets: dict[str, Path], sample_rate: int, subtype: str) -> None:
-    """Write every stem beside its target under a temporary name, then rename them all: a track
-    either gets all its stems or none."""
-    staged: list[tuple[Path, Path]] = []
-    placed: list[Path] = []
-    try:
-        for stem, target in targets.items():
-            if target.is_dir():
-                raise IsADirectoryError(f"{target.name} is a folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_dir = Path(tempfile.mkdtemp(prefix=".tokensep-", dir=target.parent))
-            staged.append((write_audio(tmp_dir / target.name, estimates[stem], sample_rate, subtype), target))
-        for tmp, target in staged:
-            tmp.replace(target)
-            placed.append(target)
-    except OSError as err:
-        for target in placed:  # all stems or none
-            target.unlink(missing_ok=True)
-        raise AudioError(f"{targets[next(iter(targets))].parent}: cannot write stems ({err.strerror or err})") from None
-    finally:
-        for tmp, _ in staged:
-            shutil.rmtree(tmp.parent, ignore_errors=True)

@@ -17,6 +17,7 @@ from tokensep_core.interfaces import (
     Codec,
     CodebookPattern,
     ConditionEncoder,
+    MaskedTokenLM,
     Metric,
     Separator,
     TokenLM,
@@ -75,8 +76,12 @@ def check_encoder(encoder: ConditionEncoder, seconds: float = 1.0, seed: int = 0
         _require(torch.allclose(again, embeds), "encoder is not deterministic in eval mode")
 
 
-def check_lm(lm: TokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
-    """logits shape, cache length, incremental (cached) decoding equal to a full forward."""
+def check_lm(lm: TokenLM | MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
+    """logits shape, cache length, incremental (cached) decoding equal to a full forward (a
+    masked LM: :func:`check_masked_lm`)."""
+    if isinstance(lm, MaskedTokenLM):
+        check_masked_lm(lm, steps, prefix_steps, seed)
+        return
     for attr in ("num_codebooks", "codebook_size", "vocab_size", "dim"):
         _require(hasattr(lm, attr), f"lm {type(lm).__name__} lacks attribute {attr!r}")
     _require(lm.vocab_size >= lm.codebook_size, "vocab_size must include the codebook ids")
@@ -97,6 +102,36 @@ def check_lm(lm: TokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) 
         incremental = torch.cat([head, *tail_logits], dim=2)
         error = (incremental - logits).abs().max().item()
         _require(error < 1e-3, f"cached decoding differs from a full forward by {error:.2e}")
+
+
+def check_masked_lm(lm: MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
+    """logits shape for all stems and a subset, one codebook's logits equal to the full ones',
+    an item's logits independent of the batch and of prefix padding next to it."""
+    for attr in ("num_codebooks", "codebook_size", "vocab_size", "dim", "stems", "mask_id", "passes"):
+        _require(hasattr(lm, attr), f"lm {type(lm).__name__} lacks attribute {attr!r}")
+    _require(lm.codebook_size <= lm.mask_id < lm.vocab_size, "mask_id must be a non-code id below vocab_size")
+    _require(len(lm.passes) > 0 and min(lm.passes) >= 1, f"passes must be counts >= 1, got {lm.passes}")
+    lm.eval()
+    generator = torch.Generator().manual_seed(seed)
+    stems = len(lm.stems)
+    tokens = torch.randint(0, lm.codebook_size, (2, stems, lm.num_codebooks, steps), generator=generator)
+    tokens[..., ::2] = lm.mask_id
+    prefix = torch.randn((2, prefix_steps, lm.dim), generator=generator)
+    mask = torch.ones(2, prefix_steps, dtype=torch.bool)
+    mask[1, -2:] = False
+    with torch.inference_mode():
+        logits = lm(tokens, prefix, mask)
+        _require(logits.shape == (2, stems, lm.num_codebooks, steps, lm.codebook_size), f"forward: expected logits [2, {stems}, {lm.num_codebooks}, {steps}, {lm.codebook_size}], got {list(logits.shape)}")
+        _require(bool(torch.isfinite(logits).all()), "forward produced NaN or Inf")
+        last = lm.num_codebooks - 1
+        one = lm(tokens, prefix, mask, codebook=last)
+        _require(one.shape == (2, stems, 1, steps, lm.codebook_size), f"forward(codebook=...): expected [2, {stems}, 1, {steps}, {lm.codebook_size}], got {list(one.shape)}")
+        _require(torch.allclose(one[:, :, 0], logits[:, :, last], atol=1e-4), "one codebook's logits differ from the full forward's")
+        subset = lm(tokens[:, :1], prefix, mask, stems=lm.stems[:1])
+        _require(subset.shape[1] == 1, f"forward for one stem returned {subset.shape[1]} stems")
+        alone = lm(tokens[1:], prefix[1:, :-2], mask[1:, :-2])
+        error = (alone - logits[1:]).abs().max().item()
+        _require(error < 1e-3, f"an item's logits change by {error:.2e} with its batch neighbour or prefix padding")
 
 
 def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: int = 7, codebook_size: int = 1000) -> None:
