@@ -14,6 +14,7 @@ from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import StereoMode, fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_codecs.codebook_restart import CodebookRestart, CodebookRestartConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss, TrainOutput
 from tokensep_codecs.weights import load_into, read_weights
 
@@ -46,6 +47,7 @@ class DACCodecConfig(ComponentConfig):
     weights: Path | None = None
     reconstruction: ReconstructionConfig = ReconstructionConfig()
     adversarial: AdversarialConfig = AdversarialConfig()
+    codebook_restart: CodebookRestartConfig = CodebookRestartConfig()
 
     @model_validator(mode="after")
     def _check(self) -> "DACCodecConfig":
@@ -84,6 +86,8 @@ class DACCodec(Codec):
         self.used_codebooks = config.n_quantizers or config.n_codebooks
         self.num_codebooks = config.channels * self.used_codebooks
         self.reconstruction = ReconstructionLoss(config.reconstruction, config.sample_rate)
+        if config.codebook_restart.enabled:  # only then: official weights and older checkpoints keep their keys
+            self.restart = CodebookRestart(self.model.quantizer, config.codebook_restart)
 
     @property
     def adversarial_config(self) -> AdversarialConfig:
@@ -124,7 +128,9 @@ class DACCodec(Codec):
     def forward(self, wav: Tensor) -> TrainOutput:
         """One training forward on wav ``[B, C, T]`` (non-adversarial weighted terms)."""
         mono, _ = self._prepare(wav)
-        z, _, _, commitment, codebook = self.model.encode(mono)
+        z, codes, latents, commitment, codebook = self.model.encode(mono)
+        if self.training and self.config.codebook_restart.enabled:
+            self.restart.update(self.model.quantizer, codes, latents)
         length = wav.shape[-1]
         recon, target = _fit(self.model.decode(z), length), mono[..., :length]
         losses = self.reconstruction(recon, target)

@@ -3,7 +3,7 @@ half-written file, and ends with exactly the output of an uninterrupted run.
 
 Training: tests/training/test_trainer_subprocess.py kills the trainer (often mid-checkpoint) and
 checks the resumed losses and weights against an uninterrupted run. Benchmark grids: resuming
-after a finished/failed row is tested in tests/bench; a SIGKILL test belongs with the harness.
+after a finished/failed row is tested in tests/bench, a SIGKILL mid-row in test_bench_kill.py.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from tokensep_core.config import ComponentConfig
 from tokensep_codecs.channels import StereoMode
+from tokensep_codecs.codebook_restart import CodebookRestartConfig
 from tokensep_codecs.hcodec.semantic import LogMelSource, SemanticSourceConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig
 
@@ -92,6 +93,7 @@ class HCodecConfig(ComponentConfig):
     semantic_weight: float = Field(1.0, ge=0, description="weight of the semantic-feature reconstruction loss")
     reconstruction: ReconstructionConfig = ReconstructionConfig()
     adversarial: AdversarialConfig = AdversarialConfig()
+    codebook_restart: CodebookRestartConfig = CodebookRestartConfig()
 
     @model_validator(mode="before")
     @classmethod

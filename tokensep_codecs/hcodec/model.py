@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec.config import HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead, STFTEncoder
 from tokensep_codecs.hcodec.semantic import build_semantic_source
@@ -52,6 +53,9 @@ class HCodec(Codec):
         self.head = ISTFTHead(config.decoder_dim, n_fft, config.stft_hop, config.istft_upsample)
         self.semantic_head = nn.Conv1d(config.decoder_dim, self.semantic_source.dim, kernel_size=1)
         self.reconstruction = ReconstructionLoss(config.reconstruction, config.sample_rate)
+        if config.codebook_restart.enabled:  # only then: checkpoints without restarts keep their keys
+            self.acoustic_restart = CodebookRestart(self.acoustic_quantizer, config.codebook_restart)
+            self.semantic_restart = CodebookRestart(self.semantic_quantizer, config.codebook_restart)
 
     def _rvq(self, dim: int, n: int) -> ResidualVectorQuantize:
         c = self.config
@@ -107,8 +111,11 @@ class HCodec(Codec):
         (without the adversarial ones, which CodecTrainingTask adds)."""
         mono, frames = self._prepare(wav)
         acoustic, semantic, features = self._latents(mono, frames)
-        q_a, _, _, commit_a, book_a = self.acoustic_quantizer(acoustic)
-        q_s, _, _, commit_s, book_s = self.semantic_quantizer(semantic)
+        q_a, codes_a, latents_a, commit_a, book_a = self.acoustic_quantizer(acoustic)
+        q_s, codes_s, latents_s, commit_s, book_s = self.semantic_quantizer(semantic)
+        if self.training and self.config.codebook_restart.enabled:
+            self.acoustic_restart.update(self.acoustic_quantizer, codes_a, latents_a)
+            self.semantic_restart.update(self.semantic_quantizer, codes_s, latents_s)
         recon, predicted = self._synthesize(q_a, q_s)
         length = wav.shape[-1]
         recon, target = recon[..., :length], mono[..., :length]

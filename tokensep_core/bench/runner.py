@@ -97,6 +97,14 @@ def stored_result(row_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+def remove_stale_temporaries(out: Path) -> None:
+    """Delete the hidden ``.NAME.….part`` files of atomic writes (``audio_io.atomic_path``) that a
+    killed run left under ``out``; nothing ever reads them, the renamed complete file is the output."""
+    for path in out.rglob(".*.part"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
 def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry | None = None) -> GridRun:
     """Run (or resume) the grid in ``grid_path`` into ``out``."""
     source = str(grid_path)
@@ -104,6 +112,7 @@ def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry
     registry = registry or load_registry()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     train_spec, test_spec, rate = prepare_data(grid, out, registry)
     rows = resolve_rows(grid, train_spec, test_spec, rate, source)
     codecs = train_codecs(grid, out, train_spec, source)
