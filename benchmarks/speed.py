@@ -30,18 +30,27 @@ import torch
 
 SAMPLE_RATE = 44100
 SECTIONS = ("rtf", "htdemucs", "decode", "memory", "scaling")
+VARIANTS = {  # LM and track order of the `paper` preset's variants (codec and encoder stay the paper's)
+    "sequential": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "sequential"}),
+    "independent": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "independent"}),
+    "interleaved": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "interleaved"}),
+    "masked": ({"name": "masked", "params": {"preset": "paper"}}, {"name": "sequential"}),  # the order is unused
+}
 
 
-def paper_separator(device: torch.device, dtype: str, batch_size: int | None):
-    """The `paper` preset (hcodec-1.0 + conformer paper + llama paper) with random weights."""
+def paper_separator(device: torch.device, dtype: str, batch_size: int | None, variant: str = "sequential"):
+    """The `paper` preset (hcodec-1.0 + conformer paper + llama paper, sequential order) with
+    random weights, or one of its ``VARIANTS`` (another track order, or the masked LM)."""
     from tokensep_core.config import ComponentSpec
     from tokensep_core.pipeline import PipelineConfig
     from tokensep_core.separator import GenerativeSeparator, InferenceConfig
 
+    lm, order = VARIANTS[variant]
     config = PipelineConfig(
         codec=ComponentSpec(name="hcodec", params={"preset": "hcodec-1.0"}),
         encoder=ComponentSpec(name="conformer", params={"preset": "paper"}),
-        lm=ComponentSpec(name="llama", params={"preset": "paper"}),
+        lm=ComponentSpec.model_validate(lm),
+        track_order=ComponentSpec.model_validate(order),
     )
     inference = InferenceConfig(dtype=dtype, **({} if batch_size is None else {"batch_size": batch_size}))
     return GenerativeSeparator.build(config, inference=inference, device=device)
@@ -162,9 +171,9 @@ def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.dev
     return steps / (time.perf_counter() - start)
 
 
-def child_run(seconds: float, device: str, dtype: str, batch_size: int | None) -> dict[str, float]:
+def child_run(seconds: float, device: str, dtype: str, batch_size: int | None, variant: str) -> dict[str, float]:
     """Separate ``seconds`` of audio in a fresh interpreter -> wall, RTF and peak RSS (MiB)."""
-    command = [sys.executable, __file__, "--child", str(seconds), "--device", device, "--dtype", dtype]
+    command = [sys.executable, __file__, "--child", str(seconds), "--device", device, "--dtype", dtype, "--variant", variant]
     if batch_size is not None:
         command += ["--batch-size", str(batch_size)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -207,21 +216,23 @@ def run(args: argparse.Namespace) -> str:
     if unknown:
         raise SystemExit(f"speed.py: error: unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
     rows: list[tuple[str, str, str]] = []
-    separator = paper_separator(device, args.dtype, args.batch_size)
+    separator = paper_separator(device, args.dtype, args.batch_size, args.variant)
     batch, calls = separator_batch(separator, args.seconds)
     label = f"{args.seconds:g} s stereo 44.1 kHz"
     tokensep_rtf = demucs_rtf = None
     if "rtf" in sections:
         wall = time_separation(separator, args.seconds)
         tokensep_rtf = wall / args.seconds
-        rows.append(("tokensep `paper` RTF", f"{tokensep_rtf:.3f}", f"{label}, 4 stems, wall {wall:.1f} s, {calls} generation call(s) of {batch} items, {args.dtype}"))
+        rows.append((f"tokensep `paper` ({args.variant}) RTF", f"{tokensep_rtf:.3f}", f"{label}, 4 stems, wall {wall:.1f} s, {calls} generation call(s) of {batch} items, {args.dtype}"))
     if "htdemucs" in sections:
         wall, params = htdemucs_seconds(args.seconds, device)
         demucs_rtf = wall / args.seconds
         rows.append(("HTDemucs RTF", f"{demucs_rtf:.3f}", f"{label}, random init, {params / 1e6:.1f} M params, wall {wall:.1f} s"))
     if tokensep_rtf is not None and demucs_rtf is not None:
         rows.append(("tokensep RTF / HTDemucs RTF", f"{tokensep_rtf / demucs_rtf:.2f}", "target ≤ 1.0"))
-    if "decode" in sections:
+    if "decode" in sections and args.variant == "masked":
+        rows.append(("LM decode", "n/a", "the masked LM has no incremental decode step (a fixed number of full passes per chunk)"))
+    elif "decode" in sections:
         lm = separator.pipeline.lm.to(torch.bfloat16 if args.dtype == "bfloat16" else torch.float32)
         bandwidth = read_bandwidth(device)
         weights = weight_bytes_per_step(lm)
@@ -238,7 +249,7 @@ def run(args: argparse.Namespace) -> str:
     memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)
     wanted = (memory if "memory" in sections else ()) + (scaling if "scaling" in sections else ())
     for seconds in sorted(set(wanted)):
-        children[seconds] = child_run(seconds, str(device), args.dtype, args.batch_size)
+        children[seconds] = child_run(seconds, str(device), args.dtype, args.batch_size, args.variant)
     if "memory" in sections:
         for seconds in memory:
             rows.append((f"peak RSS, {seconds:g} s", f"{children[seconds]['peak_rss_mib']:.0f} MiB", "fresh subprocess, VmHWM"))
@@ -272,6 +283,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="encoder+LM compute type")
     parser.add_argument("--batch-size", type=int, default=None, help="separator segments per generation call (default: InferenceConfig's)")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="sequential", help="track order of the llama LM, or the masked LM (default: the paper's sequential)")
     parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
     parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")
     parser.add_argument("--decode-steps", type=int, default=64, help="timed LM steps per decode measurement")
@@ -285,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child is not None:
         from tokensep_core.device import resolve_device
 
-        separator = paper_separator(resolve_device(args.device), args.dtype, args.batch_size)
+        separator = paper_separator(resolve_device(args.device), args.dtype, args.batch_size, args.variant)
         with tempfile.TemporaryDirectory(prefix="tokensep-speed-") as folder:
             wall = time_file_separation(separator, args.child, Path(folder))
         print(json.dumps({"wall": wall, "rtf": wall / args.child, "peak_rss_mib": peak_rss_mib()}))

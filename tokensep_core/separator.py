@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterator, Literal, Mapping, Sequence
+from typing import Any, Iterator, Literal, Mapping, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +45,17 @@ class InferenceConfig(BaseModel):
     dtype: Literal["float32", "bfloat16"] = Field(
         "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast; the codec stays float32)"
     )
+
+
+def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], source: str = "inference") -> InferenceConfig:
+    """``current`` inference settings with ``overrides`` applied (``sampling`` key by key), validated."""
+    if not isinstance(overrides.get("sampling", {}), Mapping):
+        raise ConfigError(f"{source}: invalid inference setting: sampling must be a mapping")
+    sampling = {**current.get("sampling", {}), **overrides.get("sampling", {})}
+    try:
+        return InferenceConfig.model_validate({**current, **overrides, "sampling": sampling})
+    except ValueError as err:
+        raise ConfigError(f"{source}: invalid inference setting: {str(err).splitlines()[-1].strip()}") from None
 
 
 class GenerativeSeparator(Separator):
@@ -85,6 +96,10 @@ class GenerativeSeparator(Separator):
         if inference is None and "inference" in stored["task"]:
             inference = InferenceConfig.model_validate(stored["task"]["inference"])
         return cls(pipeline, inference, device)
+
+    def update_inference(self, overrides: Mapping[str, Any], source: str = "inference") -> None:
+        """Change some inference settings (``sampling`` merges key by key), validated as a whole."""
+        self.inference = merge_inference(self.inference.model_dump(), overrides, source)
 
     @property
     def sample_rate(self) -> int:

@@ -55,6 +55,11 @@ def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path) -> None
     first, second = (r["scores"]["vocals"]["si_sdr"] for r in results["songs"])
     assert first != second  # two sampling seeds, two different estimates
     assert results["real_time_factor"] > 0 and not (out / "stems").exists()
+    # --params overrides the checkpoint's inference settings: greedy decoding ignores the seed
+    assert main([*argv[:5], "-o", str(tmp_path / "greedy"), *argv[7:], "--params", '{"sampling": {"greedy": true}}']) == 0
+    greedy = json.loads((tmp_path / "greedy" / "results.json").read_text())["songs"]
+    assert greedy[0]["scores"] == greedy[1]["scores"]
+    assert main([*argv[:5], "-o", str(tmp_path / "bad"), *argv[7:], "--params", '{"overlap": 2}']) == 1
 
 
 def test_user_errors_are_one_line(data_dir, tmp_path, capsys) -> None:

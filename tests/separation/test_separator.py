@@ -54,3 +54,16 @@ def test_exported_half_precision_model_separates_like_the_checkpoint(tiny_run, t
     for name, tensor in original.pipeline.lm.state_dict().items():
         assert torch.allclose(exported.pipeline.lm.state_dict()[name], tensor, atol=1e-2, rtol=1e-2)
     assert exported.pipeline.lm.state_dict()[name].dtype == torch.float32
+
+
+def test_export_can_store_chosen_inference_settings(tiny_run, tmp_path, capsys) -> None:
+    from tokensep_core.cli.main import main
+
+    settings = '{"segment_seconds": 0.5, "sampling": {"temperature": 0.5, "cfg_scale": 3.0}}'
+    assert main(["export", str(tiny_run[0]), str(tmp_path / "model"), "--inference", settings]) == 0
+    original = GenerativeSeparator.from_pretrained(tiny_run[0], device="cpu").inference
+    exported = GenerativeSeparator.from_pretrained(tmp_path / "model", device="cpu").inference
+    assert (exported.segment_seconds, exported.sampling.temperature, exported.sampling.cfg_scale) == (0.5, 0.5, 3.0)
+    assert exported.sampling.top_k == original.sampling.top_k and exported.overlap == original.overlap  # the rest is kept
+    assert main(["export", str(tiny_run[0]), str(tmp_path / "bad"), "--inference", '{"overlap": 1.5}']) == 1
+    assert "--inference: invalid inference setting" in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -30,25 +30,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nisqa-weights", type=Path, help="NISQA v2 weights (nisqa.tar): adds NISQA on vocals")
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")
     parser.add_argument("--seed", type=int, action="append", help="sampling seed; repeat for several (default 0)")
-    parser.add_argument("--params", help="JSON params of a registered separator named as CHECKPOINT")
+    parser.add_argument("--params", help="JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. '{\"sampling\": {\"cfg_scale\": 2}}'")
     parser.add_argument("--no-stems", action="store_true", help="do not write the separated stems")
     parser.add_argument("-d", "--device", default="auto", help="device of a checkpoint separator: auto, cpu, cuda, …")
     parser.set_defaults(func=run)
 
 
 def load_separator(name: str, params: str | None, device: str, registry: ComponentRegistry) -> Separator:
-    """A checkpoint directory, else a registered separator built with ``params`` (JSON)."""
-    if Path(name).exists():
-        if params:
-            raise ConfigError("--params applies to a registered separator name, not to a checkpoint")
-        return GenerativeSeparator.from_pretrained(name, device=device, registry=registry)
-    if ("separator", name) not in registry:
-        known = ", ".join(registry.names("separator"))
-        raise ConfigError(f"{name}: neither a checkpoint directory nor a registered separator (known: {known})")
+    """A checkpoint directory (``params``: overrides of its inference settings), else a registered
+    separator built with ``params`` (JSON)."""
     try:
         parsed = json.loads(params) if params else {}
     except json.JSONDecodeError as err:
         raise ConfigError(f"--params: not valid JSON ({err.msg})") from None
+    if not isinstance(parsed, dict):
+        raise ConfigError("--params: expected a JSON object")
+    if Path(name).exists():
+        separator = GenerativeSeparator.from_pretrained(name, device=device, registry=registry)
+        separator.update_inference(parsed, "--params")
+        return separator
+    if ("separator", name) not in registry:
+        known = ", ".join(registry.names("separator"))
+        raise ConfigError(f"{name}: neither a checkpoint directory nor a registered separator (known: {known})")
     return registry.build("separator", {"name": name, "params": parsed}, "--params")
 
 

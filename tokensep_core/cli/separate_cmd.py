@@ -57,7 +57,6 @@ def collect_inputs(paths: list[str]) -> list[Path]:
 
 
 def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparator) -> None:
-    inference = separator.inference
     sampling = {k: v for k, v in {
         "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p,
         "min_p": args.min_p, "cfg_scale": args.cfg_scale,
@@ -69,11 +68,7 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
     }.items() if v is not None}
     if args.mixture_consistency:
         updates["mixture_consistency"] = True
-    merged = {**inference.model_dump(), **updates, "sampling": {**inference.sampling.model_dump(), **sampling}}
-    try:
-        separator.inference = type(inference).model_validate(merged)
-    except ValueError as err:
-        raise ConfigError(f"invalid separation option: {str(err).splitlines()[-1].strip()}") from None
+    separator.update_inference({**updates, "sampling": sampling}, "separation option")
 
 
 def output_path(root: Path, model: str, pattern: str, track: Path, stem: str, ext: str) -> Path:

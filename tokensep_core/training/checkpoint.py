@@ -144,16 +144,16 @@ def write_directory(
     return final
 
 
-def export_checkpoint(source: str | Path, destination: str | Path, dtype: torch.dtype | None = None) -> Path:
-    """Copy a checkpoint's weights (floating tensors cast to ``dtype``) and ``config.json`` into a
-    self-contained model directory: no optimizer, RNG or training state."""
+def export_checkpoint(source: str | Path, destination: str | Path, dtype: torch.dtype | None = None, config: dict | None = None) -> Path:
+    """Copy a checkpoint's weights (floating tensors cast to ``dtype``) and ``config.json`` (or
+    ``config`` instead) into a self-contained model directory: no optimizer, RNG or training state."""
     source = resolve_checkpoint(source)
     sums = verify_checkpoint(source)
     states = {}
     for name in sorted(n[: -len(".safetensors")] for n in sums if n.endswith(".safetensors")):
         state = load_file(str(source / f"{name}.safetensors"))
         states[name] = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in state.items()}
-    return write_directory(Path(destination), states, {"config": read_json(source, "config")})
+    return write_directory(Path(destination), states, {"config": config if config is not None else read_json(source, "config")})
 
 
 def _plain_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
