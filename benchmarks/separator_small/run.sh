@@ -35,3 +35,8 @@ $TOKENSEP eval separator mixture_copy runs/data -o runs/eval/mixture_copy --metr
 $TOKENSEP eval separator codec_oracle runs/data -o runs/eval/codec_oracle --params "$CODEC" --metrics $METRICS --no-stems
 $PYTHON report.py
 $TOKENSEP export runs/separator ../../pretrained/separator-small --dtype float16 --inference "$BEST"
+# Confirmation of the exported model (the settings above) on 16 more fresh songs (seed 9090).
+$TOKENSEP data synth runs/confirm --songs 16 --seconds 8 --sample-rate 16000 --seed 9090 --test-fraction 1.0
+$TOKENSEP eval separator ../../pretrained/separator-small runs/confirm -o runs/confirm-eval/tokensep --metrics mel_distance --no-stems
+$TOKENSEP eval separator mixture_copy runs/confirm -o runs/confirm-eval/mixture_copy --metrics mel_distance --no-stems
+$PYTHON report.py
