@@ -64,7 +64,7 @@ def test_transient_grid_loads_at_equal_bitrate(repo_root):
     path = repo_root / "benchmarks" / "transient.yaml"
     grid = load_grid(path)
     assert {n for n in row_names(grid, str(path)) if not n.startswith("codec_oracle_")} == {"hcodec", "transient_loss", "dual_rate", "onset_tokens", "mixture_copy"}
-    assert {m.name for m in grid.metrics} == {"onset_f", "attack_error", "visqol", "si_sdr"}
+    assert {m.name for m in grid.metrics} == {"onset_f", "attack_error", "visqol", "si_sdr", "mel_distance"}
     registry = load_registry()
     rates = {}
     for name, section in grid.codecs.items():
