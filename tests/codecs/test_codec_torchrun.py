@@ -27,7 +27,8 @@ def test_two_ranks_train_a_codec_into_the_usual_checkpoint(tiny_songs, tiny_code
     }))
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     cmd = [*torchrun, "-m", "tokensep_core.cli.main", "train", "codec", str(config), "--run-dir", str(tmp_path / "ddp")]
-    subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, f"torchrun exited {done.returncode}:\n{done.stderr[-3000:]}"
 
     ddp = list_checkpoints(tmp_path / "ddp" / "checkpoints")[-1]
     single = list_checkpoints(tiny_codec_run / "checkpoints")[-1]  # the same config in one process

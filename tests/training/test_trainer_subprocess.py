@@ -18,9 +18,21 @@ SCRIPT = Path(__file__).resolve().parent / "train_tiny.py"
 REPO = Path(__file__).resolve().parents[2]
 
 
+LAUNCH_FAILURES = ("EADDRINUSE", "Address already in use", "RendezvousConnectionError", "RendezvousTimeoutError")
+
+
 def run_script(run_dir: Path, *args: str, launcher: tuple[str, ...] = ()) -> None:
+    """Run train_tiny.py (under ``launcher``, e.g. torchrun); failures show the subprocess's stderr.
+    A torchrun launch that loses its free port to another process is retried once: that race is
+    the launcher's, not the trainer's."""
     cmd = [sys.executable, *launcher, str(SCRIPT), str(run_dir), *args]
-    subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=300)
+    for attempt in (1, 2):
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+        if done.returncode == 0:
+            return
+        if not (launcher and attempt == 1 and any(s in done.stderr for s in LAUNCH_FAILURES)):
+            break
+    raise AssertionError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-3000:]}")
 
 
 def metrics(run_dir: Path) -> list[dict[str, float]]:
