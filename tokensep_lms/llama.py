@@ -68,6 +68,32 @@ CACHE_BLOCK = 256
 """Key/value slots a cache grows by: growing copies the cache once per block, not once per step."""
 
 
+def llama_layers(stack: type[nn.Module], width: int, heads: int, layers: int, kv_heads: int | None, ff_mult: float, dropout: float) -> nn.Module:
+    """An x-transformers ``Decoder`` or ``Encoder`` (``stack``) with LLaMA's options: RoPE, RMSNorm,
+    SwiGLU, grouped-query attention, no biases."""
+    module = stack(
+        dim=width,
+        depth=layers,
+        heads=heads,
+        attn_dim_head=width // heads,
+        attn_kv_heads=kv_heads,
+        attn_dropout=dropout,
+        rotary_pos_emb=True,
+        rotary_emb_dim=width // heads,
+        use_rmsnorm=True,
+        ff_mult=ff_mult,
+        ff_glu=True,
+        ff_swish=True,
+        ff_no_bias=True,
+        ff_dropout=dropout,
+        verbose=False,
+    )
+    for child in module.modules():
+        if isinstance(child, nn.Linear) and child.bias is not None:
+            child.bias = None  # x-transformers' SwiGLU input projection always has one; LLaMA has none
+    return module
+
+
 @dataclass
 class KVStorage:
     """Preallocated keys and values ``[layers, B, kv_heads, capacity, head_dim]`` (rotary already
@@ -139,26 +165,7 @@ class LlamaLM(TokenLM):
         self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
         self.embed_dropout = nn.Dropout(dropout)
-        self.decoder = Decoder(
-            dim=width,
-            depth=int(config.resolved("layers")),
-            heads=heads,
-            attn_dim_head=width // heads,
-            attn_kv_heads=config.kv_heads,
-            attn_dropout=dropout,
-            rotary_pos_emb=True,
-            rotary_emb_dim=width // heads,
-            use_rmsnorm=True,
-            ff_mult=config.resolved("ff_mult"),
-            ff_glu=True,
-            ff_swish=True,
-            ff_no_bias=True,
-            ff_dropout=dropout,
-            verbose=False,
-        )
-        for module in self.decoder.modules():
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                module.bias = None  # x-transformers' SwiGLU input projection always has one; LLaMA has none
+        self.decoder = llama_layers(Decoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout)
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
 
     def forward(

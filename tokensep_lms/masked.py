@@ -30,6 +30,7 @@ from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import MaskedTokenLM
 from tokensep_lms.codebook_io import CodebookEmbedding, CodebookHeads
+from tokensep_lms.llama import llama_layers
 
 PRESETS: dict[str, dict[str, float | int]] = {
     "tiny": {"width": 32, "layers": 2, "heads": 2, "ff_mult": 4, "dropout": 0.0},
@@ -108,26 +109,7 @@ class MaskedLM(MaskedTokenLM):
         self.stem_embed = nn.Embedding(len(self.stems), width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
         self.embed_dropout = nn.Dropout(dropout)
-        self.encoder = Encoder(
-            dim=width,
-            depth=int(config.resolved("layers")),
-            heads=heads,
-            attn_dim_head=width // heads,
-            attn_kv_heads=config.kv_heads,
-            attn_dropout=dropout,
-            rotary_pos_emb=True,
-            rotary_emb_dim=width // heads,
-            use_rmsnorm=True,
-            ff_mult=config.resolved("ff_mult"),
-            ff_glu=True,
-            ff_swish=True,
-            ff_no_bias=True,
-            ff_dropout=dropout,
-            verbose=False,
-        )
-        for module in self.encoder.modules():
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                module.bias = None  # x-transformers' SwiGLU input projection always has one; LLaMA has none
+        self.encoder = llama_layers(Encoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout)
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
 
     def forward(
