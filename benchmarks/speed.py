@@ -95,8 +95,8 @@ def time_file_separation(separator, seconds: float, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-def separator_batch(separator, seconds: float) -> tuple[int, int]:
-    """(LM batch items per generation call, generation calls) the separator uses for ``seconds`` of stereo."""
+def generation_calls(separator, seconds: float) -> list[int]:
+    """LM batch items of each generation call the separator makes for ``seconds`` of stereo."""
     from tokensep_core.chunking import segment_starts
 
     codec, inference = separator.pipeline.codec, separator.inference
@@ -104,7 +104,13 @@ def separator_batch(separator, seconds: float) -> tuple[int, int]:
     hop = segment - min(round(inference.overlap * segment), segment - 1)
     segments = len(segment_starts(round(seconds * SAMPLE_RATE), segment, hop))
     per_item = 2 if codec.channels == 1 else 1  # a mono codec folds the two channels into the batch
-    return min(segments, inference.batch_size) * per_item, math.ceil(segments / inference.batch_size)
+    return [min(inference.batch_size, segments - start) * per_item for start in range(0, segments, inference.batch_size)]
+
+
+def separator_batch(separator, seconds: float) -> tuple[int, int]:
+    """(LM batch items of the first generation call, generation calls) for ``seconds`` of stereo."""
+    calls = generation_calls(separator, seconds)
+    return calls[0], len(calls)
 
 
 @torch.inference_mode()
@@ -114,6 +120,28 @@ def prefix_length(separator) -> int:
     segment = torch.zeros(1, encoder.channels, round(separator.inference.segment_seconds * encoder.sample_rate), device=separator.device)
     prefix, _ = encoder(encoder.prepare(segment))
     return prefix.shape[1]
+
+
+def kv_cache_bytes(separator, seconds: float, dtype: str) -> int | None:
+    """Bytes of cached keys and values the LM's decode steps read separating ``seconds`` of stereo
+    (each step attends over the prefix and every earlier position); None for the masked LM."""
+    from tokensep_core.interfaces import MaskedTokenLM
+
+    lm, layout, codec = separator.pipeline.lm, separator.pipeline.token_layout, separator.pipeline.codec
+    if isinstance(lm, MaskedTokenLM):
+        return None
+    frames = math.ceil(round(separator.inference.segment_seconds * codec.sample_rate) / codec.hop_length)
+    prefix = prefix_length(separator)
+    kv_width = sum(2 * m.to_k.out_features for m in lm.modules() if hasattr(m, "to_k") and hasattr(m, "kv_heads"))
+    per_position = kv_width * (2 if dtype == "bfloat16" else 4)
+    total = 0
+    for items in generation_calls(separator, seconds):
+        plan = layout.plan(frames, layout.track_order.stems_to_generate(layout.track_order.stems), items)
+        rows, length = plan.forced.shape[0], plan.forced.shape[-1]
+        rows *= 2 if separator.inference.sampling.cfg_scale != 1.0 else 1  # guidance doubles the batch
+        # the cached call feeding position t (1 … length - 2) attends over the prefix and positions 0 … t
+        total += rows * per_position * sum(prefix + t + 1 for t in range(1, length - 1))
+    return total
 
 
 def htdemucs_seconds(seconds: float, device: torch.device) -> tuple[float, int]:
@@ -154,13 +182,14 @@ def weight_bytes_per_step(lm: torch.nn.Module) -> int:
 @torch.inference_mode()
 def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.device, dtype: str) -> float:
     """LM decode steps/s at ``batch`` after a ``prefix_steps`` prefix (cache filled by one call),
-    computed as the separator does for ``dtype`` (bfloat16: bf16 weights + autocast)."""
-    lm.to(torch.bfloat16 if dtype == "bfloat16" else torch.float32)
+    computed as the separator does for ``dtype`` (:func:`inference_precision`)."""
+    from tokensep_core.precision import inference_precision
+
     generator = torch.Generator().manual_seed(0)
     warm_up = 3
     tokens = torch.randint(0, lm.codebook_size, (batch, lm.num_codebooks, 1 + warm_up + steps), generator=generator).to(device)
     prefix = torch.randn(batch, prefix_steps, lm.dim, generator=generator).to(device)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
+    with inference_precision(lm, dtype, device):
         _, cache = lm(tokens[..., :1], prefix)
         for t in range(1, 1 + warm_up + steps):
             if t == 1 + warm_up:
@@ -215,22 +244,31 @@ def run(args: argparse.Namespace) -> str:
     unknown = sections - set(SECTIONS)
     if unknown:
         raise SystemExit(f"speed.py: error: unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    variants = _variants(args.variant)
     rows: list[tuple[str, str, str]] = []
-    separator = paper_separator(device, args.dtype, args.batch_size, args.variant)
-    batch, calls = separator_batch(separator, args.seconds)
     label = f"{args.seconds:g} s stereo 44.1 kHz"
-    tokensep_rtf = demucs_rtf = None
+    tokensep_rtf: dict[str, float] = {}
     if "rtf" in sections:
-        wall = time_separation(separator, args.seconds)
-        tokensep_rtf = wall / args.seconds
-        rows.append((f"tokensep `paper` ({args.variant}) RTF", f"{tokensep_rtf:.3f}", f"{label}, 4 stems, wall {wall:.1f} s, {calls} generation call(s) of {batch} items, {args.dtype}"))
+        bandwidth = read_bandwidth(device)
+        for variant in variants:
+            separator = paper_separator(device, args.dtype, args.batch_size, variant)
+            batch, calls = separator_batch(separator, args.seconds)
+            wall = time_separation(separator, args.seconds)
+            tokensep_rtf[variant] = wall / args.seconds
+            rows.append((f"tokensep `paper` ({variant}) RTF", f"{wall / args.seconds:.3f}", f"{label}, 4 stems, wall {wall:.1f} s, {calls} generation call(s) of {batch} items, {args.dtype}"))
+            kv = kv_cache_bytes(separator, args.seconds, args.dtype)
+            if kv is not None:
+                rows.append((f"KV cache read ({variant})", f"{kv / 1e9:.0f} GB", f"all decode steps of the song; ≥ {kv / bandwidth:.1f} s at {bandwidth / 1e9:.1f} GB/s"))
+            del separator
     if "htdemucs" in sections:
         wall, params = htdemucs_seconds(args.seconds, device)
         demucs_rtf = wall / args.seconds
         rows.append(("HTDemucs RTF", f"{demucs_rtf:.3f}", f"{label}, random init, {params / 1e6:.1f} M params, wall {wall:.1f} s"))
-    if tokensep_rtf is not None and demucs_rtf is not None:
-        rows.append(("tokensep RTF / HTDemucs RTF", f"{tokensep_rtf / demucs_rtf:.2f}", "target ≤ 1.0"))
-    if "decode" in sections and args.variant == "masked":
+        for variant, rtf in tokensep_rtf.items():
+            rows.append((f"tokensep ({variant}) RTF / HTDemucs RTF", f"{rtf / demucs_rtf:.2f}", "target ≤ 1.0"))
+    separator = paper_separator(device, args.dtype, args.batch_size, variants[0])
+    batch, _ = separator_batch(separator, args.seconds)
+    if "decode" in sections and variants[0] == "masked":
         rows.append(("LM decode", "n/a", "the masked LM has no incremental decode step (a fixed number of full passes per chunk)"))
     elif "decode" in sections:
         lm = separator.pipeline.lm.to(torch.bfloat16 if args.dtype == "bfloat16" else torch.float32)
@@ -249,7 +287,7 @@ def run(args: argparse.Namespace) -> str:
     memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)
     wanted = (memory if "memory" in sections else ()) + (scaling if "scaling" in sections else ())
     for seconds in sorted(set(wanted)):
-        children[seconds] = child_run(seconds, str(device), args.dtype, args.batch_size, args.variant)
+        children[seconds] = child_run(seconds, str(device), args.dtype, args.batch_size, variants[0])
     if "memory" in sections:
         for seconds in memory:
             rows.append((f"peak RSS, {seconds:g} s", f"{children[seconds]['peak_rss_mib']:.0f} MiB", "fresh subprocess, VmHWM"))
@@ -263,6 +301,15 @@ def run(args: argparse.Namespace) -> str:
     command = "python benchmarks/speed.py " + shlex.join(sys.argv[1:])
     table = ["| measure | value | notes |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     return "\n".join([f"Command: `{command.strip()}`", "", *machine_info(device), "", *table, ""])
+
+
+def _variants(text: str) -> list[str]:
+    """'sequential,interleaved' -> ['sequential', 'interleaved'] (the first one also runs decode, memory and scaling)."""
+    variants = [v for v in text.split(",") if v]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if not variants or unknown:
+        raise SystemExit(f"speed.py: error: unknown variant(s) {unknown or text!r}; choose from {','.join(sorted(VARIANTS))}")
+    return variants
 
 
 def _lengths(text: str) -> tuple[float, ...]:
@@ -283,7 +330,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="encoder+LM compute type")
     parser.add_argument("--batch-size", type=int, default=None, help="separator segments per generation call (default: InferenceConfig's)")
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default="sequential", help="track order of the llama LM, or the masked LM (default: the paper's sequential)")
+    parser.add_argument("--variant", default="sequential", help=f"comma-separated from {','.join(sorted(VARIANTS))}: track orders of the llama LM or the masked LM; the first also runs decode, memory and scaling (default: the paper's sequential)")
     parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
     parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")
     parser.add_argument("--decode-steps", type=int, default=64, help="timed LM steps per decode measurement")

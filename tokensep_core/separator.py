@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,7 @@ from tokensep_core.generation import generate
 from tokensep_core.interfaces import MaskedTokenLM, Separator
 from tokensep_core.parallel_generation import generate_parallel
 from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
+from tokensep_core.precision import Dtype, inference_precision
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.sampling import SamplingConfig
 
@@ -42,8 +43,8 @@ class InferenceConfig(BaseModel):
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(temperature=0.8, top_k=50, top_p=0.95))
     seed: int | None = Field(0, description="seed of the sampler (None: not reproducible)")
     mixture_consistency: bool = Field(False, description="shift the stems so they sum to the mixture")
-    dtype: Literal["float32", "bfloat16"] = Field(
-        "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast; the codec stays float32)"
+    dtype: Dtype = Field(
+        "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)"
     )
 
 
@@ -190,10 +191,7 @@ class GenerativeSeparator(Separator):
         codec, encoder, lm = self.pipeline.codec, self.pipeline.encoder, self.pipeline.lm
         conditioning = convert(segments, codec.sample_rate, encoder.sample_rate, encoder.channels)
         frames = math.ceil(segments.shape[-1] / codec.hop_length)
-        low_precision = self.inference.dtype == "bfloat16"
-        # bf16 weights halve the bytes each decode step reads; autocast alone re-casts them every step
-        lm.to(torch.bfloat16 if low_precision else torch.float32)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=low_precision):
+        with inference_precision(lm, self.inference.dtype, self.device):
             prefix, mask = encoder(encoder.prepare(conditioning))
             if isinstance(lm, MaskedTokenLM):  # iterative parallel decoding, lm.passes passes per codebook level
                 codes = generate_parallel(lm, prefix, frames, mask, self.inference.sampling, stems, seed, progress=progress)

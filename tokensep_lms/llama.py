@@ -104,6 +104,8 @@ class KVStorage:
     values: Tensor
     key_mask: Tensor
     filled: int
+    padded: bool = False
+    """Some prefix step is masked (else a single new step needs no attention mask)."""
 
     def reserve(self, steps: int) -> None:
         """Make room for ``steps`` more positions."""
@@ -117,7 +119,7 @@ class KVStorage:
 
     def truncated(self, length: int) -> KVStorage:
         """A copy holding only the first ``length`` positions."""
-        return KVStorage(self.keys.clone(), self.values.clone(), self.key_mask.clone(), length)
+        return KVStorage(self.keys.clone(), self.values.clone(), self.key_mask.clone(), length, self.padded)
 
 
 def _grown(t: Tensor, capacity: int, filled: int, dim: int) -> Tensor:
@@ -141,6 +143,25 @@ class LlamaCache(LMCache):
     @property
     def length(self) -> int:
         return self.filled
+
+
+class _RotaryTables:
+    """x-transformers' rotary embedding (rotate-half over interleaved pairs, computed in float32)
+    for fixed positions, its tables built once and applied to every layer's queries and keys."""
+
+    def __init__(self, rotary: nn.Module, positions: Tensor) -> None:
+        freqs, _ = rotary(positions)  # [1, S, r]
+        self.dims = freqs.shape[-1]
+        self.cos = freqs.cos()
+        sign = torch.tensor([-1.0, 1.0], device=freqs.device).repeat(self.dims // 2)
+        self.sin = freqs.sin() * sign  # rotate_half(t) == swapped pairs of t times (-1, 1)
+
+    def apply(self, t: Tensor) -> Tensor:
+        """[B, H, S, d] -> the same with its first ``dims`` features rotated."""
+        part, rest = t[..., : self.dims].float(), t[..., self.dims :]
+        swapped = part.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
+        rotated = (part * self.cos + swapped * self.sin).to(t.dtype)
+        return torch.cat([rotated, rest], dim=-1) if rest.shape[-1] else rotated
 
 
 class LlamaLM(TokenLM):
@@ -196,28 +217,26 @@ class LlamaLM(TokenLM):
     def _new_storage(self, inter: LayerIntermediates, key_mask: Tensor) -> KVStorage:
         """Copy the decoder's per-layer keys/values ``[B, kv_heads, L, d]`` (x-transformers keeps
         them before rotary) into preallocated buffers, rotated once here instead of every step."""
-        from x_transformers.x_transformers import apply_rotary_pos_emb
-
         kvs = [layer.cached_kv for layer in inter.attn_intermediates]
         batch, kv_heads, length, head_dim = kvs[0][0].shape
         capacity = -(-(length + 1) // CACHE_BLOCK) * CACHE_BLOCK
         keys = kvs[0][0].new_zeros(len(kvs), batch, kv_heads, capacity, head_dim)
         values = torch.zeros_like(keys)
-        freqs, _ = self.decoder.rotary_pos_emb(torch.arange(length, device=keys.device))
+        rotary = _RotaryTables(self.decoder.rotary_pos_emb, torch.arange(length, device=keys.device))
         for i, (k, v) in enumerate(kvs):
-            keys[i, :, :, :length] = apply_rotary_pos_emb(k, freqs)
+            keys[i, :, :, :length] = rotary.apply(k)
             values[i, :, :, :length] = v
         full_mask = key_mask.new_zeros(batch, capacity)
         full_mask[:, :length] = key_mask
-        return KVStorage(keys, values, full_mask, length)
+        return KVStorage(keys, values, full_mask, length, padded=not bool(key_mask.all()))
 
     def _cached_forward(self, x: Tensor, cache: LlamaCache) -> tuple[Tensor, LlamaCache]:
         """New steps ``[B, S, W]`` -> (final hidden states ``[B, S, W]``, the extended cache); keys
         and values are written into the storage in place. Walks the decoder's pre-norm layers
-        (attention, SwiGLU, residual) itself: x-transformers' cached path concatenates and
-        re-rotates the whole cache every step. Inference only: attention dropout is not applied."""
-        from x_transformers.x_transformers import apply_rotary_pos_emb
-
+        (attention, SwiGLU, residual) itself with as few small ops per step as it can: the rotary
+        tables are built once per call and queries and keys are rotated together (x-transformers'
+        cached path concatenates and re-rotates the whole cache every step). Inference only:
+        attention dropout is not applied."""
         steps = x.shape[1]
         if cache.pending is not None:  # first extension: build the storage, once for every user of this cache
             cache.storage, cache.pending = self._new_storage(*cache.pending), None
@@ -227,21 +246,22 @@ class LlamaLM(TokenLM):
         start, end = cache.filled, cache.filled + steps
         store.key_mask[:, start:end] = True
         store.filled = end
-        positions = torch.arange(start, end, device=x.device)
-        freqs, _ = self.decoder.rotary_pos_emb(positions)
-        causal = positions[:, None] >= torch.arange(end, device=x.device)[None]  # [S, end]
-        mask = store.key_mask[:, None, None, :end] & causal  # [B, 1, S, end]
+        rotary = _RotaryTables(self.decoder.rotary_pos_emb, torch.arange(start, end, device=x.device))
+        mask = None  # one new step after an unpadded prefix sees every filled slot
+        if steps > 1 or store.padded:
+            causal = torch.arange(start, end, device=x.device)[:, None] >= torch.arange(end, device=x.device)[None]  # [S, end]
+            mask = store.key_mask[:, None, None, :end] & causal  # [B, 1, S, end]
         layer = 0
         for layer_type, (norms, block, _) in zip(self.decoder.layer_types, self.decoder.layers):
             h = norms[0](x)
             if layer_type == "a":
                 q = block.to_q(h).unflatten(-1, (block.heads, -1)).transpose(1, 2)  # [B, H, S, d]
                 k = block.to_k(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
-                v = block.to_v(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
-                store.keys[layer, :, :, start:end] = apply_rotary_pos_emb(k, freqs)
-                store.values[layer, :, :, start:end] = v
+                q, k = rotary.apply(torch.cat([q, k], dim=1)).split([block.heads, block.kv_heads], dim=1)
+                store.keys[layer, :, :, start:end] = k
+                store.values[layer, :, :, start:end] = block.to_v(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
                 attended = F.scaled_dot_product_attention(
-                    apply_rotary_pos_emb(q, freqs),
+                    q,
                     store.keys[layer, :, :, :end],
                     store.values[layer, :, :, :end],
                     attn_mask=mask,

@@ -34,3 +34,22 @@ def test_filename_pattern_and_flac(tiny_run, tmp_path: Path) -> None:
     sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
     assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--filename", "{stem}-{track}.{ext}", "--flac", "--stems", "drums"]) == 0
     assert [p.name for p in (tmp_path / "o" / run_dir.name).iterdir()] == ["drums-song.flac"]
+
+
+def test_bf16_computes_the_lm_in_bfloat16_and_writes_every_stem(tiny_run, tmp_path: Path, monkeypatch) -> None:
+    from tokensep_core import separator as separator_module
+
+    run_dir, _ = tiny_run
+    source = tmp_path / "song.wav"
+    sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
+    seen = []
+    inner = separator_module.inference_precision
+
+    def recording(lm, dtype, device):
+        seen.append(dtype)
+        return inner(lm, dtype, device)
+
+    monkeypatch.setattr(separator_module, "inference_precision", recording)
+    assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--bf16"]) == 0
+    assert seen and set(seen) == {"bfloat16"}
+    assert len(list((tmp_path / "o" / run_dir.name / "song").iterdir())) == 4

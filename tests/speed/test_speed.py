@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tokensep_core.pipeline import PipelineConfig
+from tokensep_core.precision import packed_linears, inference_precision
 from tokensep_core.separator import GenerativeSeparator, InferenceConfig
 from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
@@ -38,6 +39,29 @@ def test_separator_batch_matches_the_generation_calls_made(speed) -> None:
     assert (max(seen), len(seen)) == (batch, calls)
 
 
+def test_kv_cache_bytes_equal_the_keys_and_values_the_decode_steps_attend_over(speed, monkeypatch) -> None:
+    import tokensep_lms.llama as llama
+
+    separator = tiny_separator(segment_seconds=0.25, overlap=0.25, batch_size=3)
+    read = []
+    attend = llama.F.scaled_dot_product_attention
+
+    def counting(q, k, v, **kwargs):
+        read.append(k.numel() * k.element_size() + v.numel() * v.element_size())
+        return attend(q, k, v, **kwargs)
+
+    monkeypatch.setattr(llama.F, "scaled_dot_product_attention", counting)
+    separator.separate(0.1 * torch.randn(2, speed.SAMPLE_RATE, generator=torch.Generator().manual_seed(0)), speed.SAMPLE_RATE)
+    assert sum(read) > 0 and speed.kv_cache_bytes(separator, 1.0, "float32") == sum(read)
+
+
+def test_variant_lists_are_checked(speed) -> None:
+    assert speed._variants("sequential,interleaved") == ["sequential", "interleaved"]
+    for bad in ("", "sequential,fast"):
+        with pytest.raises(SystemExit):
+            speed._variants(bad)
+
+
 def test_weight_bytes_leave_out_the_embedding_tables(speed) -> None:
     lm = LlamaLM(LlamaLMConfig(preset="tiny", num_codebooks=2, codebook_size=16, num_special_tokens=2))
     total = sum(p.numel() * 4 for p in lm.parameters())
@@ -52,7 +76,8 @@ def test_decode_rate_and_bandwidth_are_positive(speed) -> None:
 
 
 def test_bfloat16_logits_stay_close_to_float32() -> None:
-    """Stated tolerance, for bf16 weights + autocast as the separator runs them: logits within
+    """Stated tolerance, for bf16 weights + autocast (+ packed linear layers where oneDNN has
+    bf16) as the separator runs them: logits within
     0.15 of fp32 (logit std ≈ 1) and the same top-1 code at ≥ 95% of positions, for the prefix
     call and cached steps."""
     torch.manual_seed(0)
@@ -62,8 +87,7 @@ def test_bfloat16_logits_stay_close_to_float32() -> None:
     prefix = torch.randn(2, 6, lm.dim, generator=g)
 
     def run(low: bool) -> torch.Tensor:
-        lm.to(torch.bfloat16 if low else torch.float32)
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+        with torch.no_grad(), inference_precision(lm, "bfloat16" if low else "float32", torch.device("cpu")):
             logits, cache = lm(tokens[..., :4], prefix)
             pieces = [logits]
             for t in range(4, 12):
@@ -92,3 +116,25 @@ def test_length_lists_are_sorted_and_checked(speed) -> None:
     for bad in ("60", "a,b", "0,10"):
         with pytest.raises(SystemExit):
             speed._lengths(bad)
+
+
+def test_packed_linears_compute_what_plain_bf16_linears_do_and_are_undone() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.SiLU(), torch.nn.Linear(96, 32, bias=False)).to(torch.bfloat16)
+    x = torch.randn(3, 5, 64, dtype=torch.bfloat16)
+    with torch.no_grad():
+        plain = model(x).float()
+        with packed_linears(model) as count:
+            packed = model(x).float()
+        after = model(x).float()
+    if count == 0:
+        pytest.skip("oneDNN has no bfloat16 support on this CPU")
+    assert count == 2 and "forward" not in vars(model[0])
+    assert 0 < (plain - packed).abs().max() < 0.05 or torch.equal(plain, packed)
+    assert torch.equal(after, plain)
+
+
+def test_float32_weights_are_never_packed() -> None:
+    model = torch.nn.Linear(8, 8)
+    with packed_linears(model) as count:
+        assert count == 0

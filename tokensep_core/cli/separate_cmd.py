@@ -26,6 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, help="segments generated together")
     parser.add_argument("-d", "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     parser.add_argument("--seed", type=int, help="sampling seed (same seed, same stems)")
+    parser.add_argument("--bf16", action="store_true", help="compute encoder and LM in bfloat16: faster on CPUs with AMX and on GPUs; close to, not bit-identical with, float32")
     sampling = parser.add_argument_group("sampling")
     sampling.add_argument("--greedy", action="store_true", help="always take the most likely code")
     sampling.add_argument("--temperature", type=float)
@@ -68,6 +69,8 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
     }.items() if v is not None}
     if args.mixture_consistency:
         updates["mixture_consistency"] = True
+    if args.bf16:
+        updates["dtype"] = "bfloat16"
     separator.update_inference({**updates, "sampling": sampling}, "separation option")
 
 
