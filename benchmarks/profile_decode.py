@@ -1,0 +1,55 @@
+"""Where one decode step of the `paper` LLaMA LM spends its time: a torch.profiler table.
+
+Fills the KV cache with a prefix and ``--context`` steps, times ``--steps`` more, then profiles 10
+steps, computed as the separator does for ``--dtype`` (bf16: weights, autocast, packed linears).
+
+    python benchmarks/profile_decode.py [--batch 1] [--dtype bfloat16] [--prefix 251] [--context 250]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from tokensep_core.precision import inference_precision
+from tokensep_lms.llama import LlamaLM, LlamaLMConfig
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="bfloat16")
+    parser.add_argument("--prefix", type=int, default=251, help="condition steps (251: a 5 s segment of the paper encoder)")
+    parser.add_argument("--context", type=int, default=250, help="decode steps cached before timing")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps")
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    lm = LlamaLM(LlamaLMConfig(preset="paper")).eval()
+    generator = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, lm.codebook_size, (args.batch, lm.num_codebooks, 1), generator=generator)
+    prefix = torch.randn(args.batch, args.prefix, lm.dim, generator=generator)
+    device = torch.device("cpu")
+    with torch.inference_mode(), inference_precision(lm, args.dtype, device):
+        _, cache = lm(tokens, prefix)
+        for _ in range(args.context):
+            _, cache = lm(tokens, cache=cache)
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            _, cache = lm(tokens, cache=cache)
+        rate = args.steps / (time.perf_counter() - start)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(10):
+                _, cache = lm(tokens, cache=cache)
+    print(f"Command: `python benchmarks/profile_decode.py {shlex.join(sys.argv[1:])}`")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch}, {args.dtype}, context {args.prefix + args.context}")
+    print(f"{rate:.1f} steps/s ({1000 / rate:.1f} ms per step); profile of 10 steps:")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+
+
+if __name__ == "__main__":
+    main()
