@@ -38,6 +38,6 @@ def test_generative_rows_build(name: str) -> None:
         pipeline = build_pipeline(registry, PipelineConfig.model_validate(model), f"{name}:{row}")
         built[row] = type(pipeline.lm).__name__
     if name == "lm-family.yaml":
-        assert built == {"llama_sequential": "LlamaLM", "llama_independent": "LlamaLM", "masked": "MaskedLM"}
+        assert built == {"llama_sequential": "LlamaLM", "llama_independent": "LlamaLM", "llama_interleaved": "LlamaLM", "masked": "MaskedLM"}
     else:
         assert set(built) == {"base", "independent", "dac"}
