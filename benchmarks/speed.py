@@ -35,6 +35,8 @@ VARIANTS = {  # LM and track order of the `paper` preset's variants (codec and e
     "independent": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "independent"}),
     "interleaved": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "interleaved"}),
     "masked": ({"name": "masked", "params": {"preset": "paper"}}, {"name": "sequential"}),  # the order is unused
+    # not the paper's model: grouped-query attention (2 key/value heads for 8 query heads) cuts the KV cache 4×
+    "sequential_gqa": ({"name": "llama", "params": {"preset": "paper", "kv_heads": 2}}, {"name": "sequential"}),
 }
 
 
