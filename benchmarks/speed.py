@@ -381,7 +381,12 @@ def main(argv: list[str] | None = None) -> None:
             wall = time_file_separation(separator, args.child, Path(folder))
         print(json.dumps({"wall": wall, "rtf": wall / args.child, "peak_rss_mib": peak_rss_mib()}))
         return
-    report = run(args)
+    from tokensep_core.errors import TokensepError
+
+    try:
+        report = run(args)
+    except TokensepError as err:
+        raise SystemExit(f"speed.py: error: {err}") from None
     print(report)
     if args.out is not None:
         from tokensep_core.audio_io import atomic_path
