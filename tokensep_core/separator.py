@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 from torch import Tensor
 
 from tokensep_core.audio_io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
@@ -43,6 +43,9 @@ class InferenceConfig(BaseModel):
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(temperature=0.8, top_k=50, top_p=0.95))
     seed: int | None = Field(0, description="seed of the sampler (None: not reproducible)")
     mixture_consistency: bool = Field(False, description="shift the stems so they sum to the mixture")
+    passes: list[PositiveInt] | None = Field(
+        None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
+    )
     dtype: Dtype = Field(
         "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)"
     )
@@ -55,8 +58,10 @@ def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], so
     sampling = {**current.get("sampling", {}), **overrides.get("sampling", {})}
     try:
         return InferenceConfig.model_validate({**current, **overrides, "sampling": sampling})
-    except ValueError as err:
-        raise ConfigError(f"{source}: invalid inference setting: {str(err).splitlines()[-1].strip()}") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "inference"
+        raise ConfigError(f"{source}: invalid inference setting {where}: {first['msg']}") from None
 
 
 class GenerativeSeparator(Separator):
@@ -67,6 +72,7 @@ class GenerativeSeparator(Separator):
         self.inference = inference or InferenceConfig()
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.stems = pipeline.config.stems
+        self._check_inference("inference")
         for module in pipeline.modules().values():
             module.to(self.device).eval()
 
@@ -100,7 +106,17 @@ class GenerativeSeparator(Separator):
 
     def update_inference(self, overrides: Mapping[str, Any], source: str = "inference") -> None:
         """Change some inference settings (``sampling`` merges key by key), validated as a whole."""
-        self.inference = merge_inference(self.inference.model_dump(), overrides, source)
+        inference = merge_inference(self.inference.model_dump(), overrides, source)
+        self.inference, previous = inference, self.inference
+        try:
+            self._check_inference(source)
+        except ConfigError:
+            self.inference = previous
+            raise
+
+    def _check_inference(self, source: str) -> None:
+        if self.inference.passes is not None and not isinstance(self.pipeline.lm, MaskedTokenLM):
+            raise ConfigError(f"{source}: passes apply to a masked LM only; this separator's LM is {type(self.pipeline.lm).__name__}")
 
     @property
     def sample_rate(self) -> int:
@@ -194,7 +210,7 @@ class GenerativeSeparator(Separator):
         with inference_precision(lm, self.inference.dtype, self.device):
             prefix, mask = encoder(encoder.prepare(conditioning))
             if isinstance(lm, MaskedTokenLM):  # iterative parallel decoding, lm.passes passes per codebook level
-                codes = generate_parallel(lm, prefix, frames, mask, self.inference.sampling, stems, seed, progress=progress)
+                codes = generate_parallel(lm, prefix, frames, mask, self.inference.sampling, stems, seed, self.inference.passes, progress)
             else:
                 codes = generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
         decoded = [codec.decode(codes[stem])[..., : segments.shape[-1]] for stem in stems]

@@ -46,6 +46,22 @@ def test_separates_one_second_in_the_configured_passes_per_segment() -> None:
     assert list(separator.separate(mixture, 16000, stems=["bass"])) == ["bass"]
 
 
+def test_inference_passes_override_the_lms_own_and_apply_to_masked_lms_only() -> None:
+    inference = InferenceConfig(segment_seconds=0.5, overlap=0.25, batch_size=8)
+    separator = GenerativeSeparator.build(PipelineConfig.model_validate(MODEL), inference=inference, device="cpu")
+    calls = []
+    separator.pipeline.lm.register_forward_hook(lambda module, args, out: calls.append(1))
+    separator.update_inference({"passes": [5, 2]})
+    separator.separate(0.1 * torch.randn(2, 8000, generator=torch.Generator().manual_seed(0)), 16000)
+    assert len(calls) == 5 + 2 * (separator.pipeline.lm.num_codebooks - 1)
+    with pytest.raises(ConfigError, match="passes"):
+        separator.update_inference({"passes": [0]})
+    assert separator.inference.passes == [5, 2]
+    llama = {**MODEL, "lm": {"name": "llama", "params": {"preset": "tiny"}}, "track_order": {"name": "sequential"}}
+    with pytest.raises(ConfigError, match="masked LM only"):
+        GenerativeSeparator.build(PipelineConfig.model_validate(llama), inference=InferenceConfig(passes=[4]), device="cpu")
+
+
 def test_train_separator_cli_trains_the_masked_lm_and_the_checkpoint_separates(tmp_path) -> None:
     config = {
         "model": MODEL,

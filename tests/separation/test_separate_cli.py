@@ -53,3 +53,13 @@ def test_bf16_computes_the_lm_in_bfloat16_and_writes_every_stem(tiny_run, tmp_pa
     assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--bf16"]) == 0
     assert seen and set(seen) == {"bfloat16"}
     assert len(list((tmp_path / "o" / run_dir.name / "song").iterdir())) == 4
+
+
+def test_passes_are_checked_before_any_output(tiny_run, tmp_path: Path, capsys) -> None:
+    run_dir, _ = tiny_run
+    source = tmp_path / "song.wav"
+    sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
+    for value, message in (("4", "passes apply to a masked LM only"), ("8,x", "--passes '8,x': expected comma-separated counts")):
+        assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--passes", value]) == 1
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not any(p.is_file() for p in (tmp_path / "o").rglob("*"))

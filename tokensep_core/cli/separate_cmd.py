@@ -34,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sampling.add_argument("--top-p", type=float)
     sampling.add_argument("--min-p", type=float)
     sampling.add_argument("--cfg-scale", type=float, help="classifier-free guidance scale (1: off)")
+    sampling.add_argument("--passes", help="masked LM only: passes per codebook level, the last repeated (e.g. 8,1)")
     parser.add_argument("--mixture-consistency", action="store_true", help="adjust the stems so they sum to the mixture")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV")
@@ -71,6 +72,11 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
         updates["mixture_consistency"] = True
     if args.bf16:
         updates["dtype"] = "bfloat16"
+    if args.passes is not None:
+        try:
+            updates["passes"] = [int(n) for n in args.passes.split(",")]
+        except ValueError:
+            raise ConfigError(f"--passes {args.passes!r}: expected comma-separated counts, e.g. 8,1") from None
     separator.update_inference({**updates, "sampling": sampling}, "separation option")
 
 
