@@ -114,11 +114,13 @@ def test_bfloat16_logits_stay_close_to_float32() -> None:
     assert (exact.argmax(-1) == low.argmax(-1)).float().mean() >= 0.95
 
 
+@pytest.mark.parametrize("lm", ["llama", "masked"])
 @pytest.mark.parametrize("dtype, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
-def test_separation_computes_the_lm_in_the_configured_dtype(dtype, expected) -> None:
-    separator = tiny_separator(segment_seconds=0.25, dtype=dtype)
+def test_separation_computes_the_lm_in_the_configured_dtype(dtype, expected, lm) -> None:
+    config = PipelineConfig.model_validate({"lm": {"name": lm, "params": {"preset": "tiny"}}})
+    separator = GenerativeSeparator.build(config, inference=InferenceConfig(segment_seconds=0.25, dtype=dtype), device="cpu")
     seen = set()
-    separator.pipeline.lm.register_forward_hook(lambda module, args, out: seen.add(out[0].dtype))
+    separator.pipeline.lm.register_forward_hook(lambda module, args, out: seen.add((out[0] if isinstance(out, tuple) else out).dtype))
     mixture = 0.1 * torch.randn(2, 8000, generator=torch.Generator().manual_seed(3))
     stems = separator.separate(mixture, 16000, stems=["vocals"])["vocals"]
     assert seen == {expected}
