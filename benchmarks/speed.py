@@ -298,11 +298,11 @@ def run(args: argparse.Namespace) -> str:
         rows.append(("HTDemucs RTF", f"{demucs_rtf:.3f}", f"{label}, random init, {params / 1e6:.1f} M params, wall {wall:.1f} s"))
         for variant, rtf in tokensep_rtf.items():
             rows.append((f"tokensep ({variant}) RTF / HTDemucs RTF", f"{rtf / demucs_rtf:.2f}", "target ≤ 1.0"))
-    separator = paper_separator(device, args.dtype, args.batch_size, variants[0])
-    batch, _ = separator_batch(separator, args.seconds)
     if "decode" in sections and variants[0] == "masked":
         rows.append(("LM decode", "n/a", "the masked LM has no incremental decode step (a fixed number of full passes per chunk)"))
     elif "decode" in sections:
+        separator = paper_separator(device, args.dtype, args.batch_size, variants[0])
+        batch, _ = separator_batch(separator, args.seconds)
         lm = separator.pipeline.lm.to(torch.bfloat16 if args.dtype == "bfloat16" else torch.float32)
         bandwidth = read_bandwidth(device)
         weights = weight_bytes_per_step(lm)
@@ -314,7 +314,7 @@ def run(args: argparse.Namespace) -> str:
             rate = decode_rate(lm, size, prefix_steps, args.decode_steps, device, args.dtype)
             note = f"{args.decode_steps} steps after a {prefix_steps}-step prefix"
             rows.append((f"LM decode, batch {size}", f"{rate:.1f} steps/s", f"{rate / limit:.0%} of the bandwidth limit; {note}" if size == 1 else f"{rate * size:.0f} item-steps/s; {note}"))
-    del separator
+        del separator, lm
     children: dict[float, dict[str, float]] = {}
     memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)
     wanted = (memory if "memory" in sections else ()) + (scaling if "scaling" in sections else ())

@@ -72,7 +72,7 @@ class GenerativeSeparator(Separator):
         self.inference = inference or InferenceConfig()
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.stems = pipeline.config.stems
-        self._check_inference("inference")
+        self._check_inference(self.inference, "inference")
         for module in pipeline.modules().values():
             module.to(self.device).eval()
 
@@ -107,15 +107,11 @@ class GenerativeSeparator(Separator):
     def update_inference(self, overrides: Mapping[str, Any], source: str = "inference") -> None:
         """Change some inference settings (``sampling`` merges key by key), validated as a whole."""
         inference = merge_inference(self.inference.model_dump(), overrides, source)
-        self.inference, previous = inference, self.inference
-        try:
-            self._check_inference(source)
-        except ConfigError:
-            self.inference = previous
-            raise
+        self._check_inference(inference, source)
+        self.inference = inference
 
-    def _check_inference(self, source: str) -> None:
-        if self.inference.passes is not None and not isinstance(self.pipeline.lm, MaskedTokenLM):
+    def _check_inference(self, inference: InferenceConfig, source: str) -> None:
+        if inference.passes is not None and not isinstance(self.pipeline.lm, MaskedTokenLM):
             raise ConfigError(f"{source}: passes apply to a masked LM only; this separator's LM is {type(self.pipeline.lm).__name__}")
 
     @property
