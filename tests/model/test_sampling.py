@@ -49,3 +49,17 @@ def test_config_validation() -> None:
         SamplingConfig(top_p=1.5)
     with pytest.raises(ValidationError):
         SamplingConfig(tempreature=1.0)
+
+
+@pytest.mark.parametrize("config", [SamplingConfig(), SamplingConfig(top_k=3), SamplingConfig(top_k=4, top_p=0.85)])
+def test_draws_follow_the_filtered_distribution(config: SamplingConfig) -> None:
+    expected = filter_logits(LOGITS, config).softmax(-1)[0]
+    ids = sample_ids(LOGITS.expand(40000, -1), config, torch.Generator().manual_seed(1))
+    frequencies = torch.bincount(ids, minlength=5) / ids.numel()
+    assert torch.allclose(frequencies, expected, atol=0.01)
+
+
+def test_candidates_that_are_disallowed_are_never_drawn() -> None:
+    logits = torch.full((300, 6), float("-inf"))
+    logits[:, 4] = 0.0  # the only allowed id, fewer than top_k
+    assert set(sample_ids(logits, SamplingConfig(top_k=3, top_p=0.9), torch.Generator().manual_seed(0)).tolist()) == {4}
