@@ -83,14 +83,15 @@ def _decode(
     def feed(step: Tensor) -> Tensor:
         return torch.cat([step, step]) if guided else step
 
+    sampled_steps = (plan.forced < 0).flatten(0, 1).any(dim=0).tolist()  # [S''], once: no per-step sync
     logits, cache = lm(feed(sequences[..., :1]), prefix, prefix_mask)
+    ids = torch.arange(logits.shape[-1], device=logits.device)
     for t in tqdm(range(1, length), desc="generating", unit="step", disable=not progress, leave=False):
-        free = plan.forced[..., t] < 0  # [B', K'']
-        if free.any():
+        if sampled_steps[t]:
+            free = plan.forced[..., t] < 0  # [B', K'']
             scores = guided_scores(logits[:, :, -1], sampling.cfg_scale if guided else None)
-            ids = torch.arange(scores.shape[-1], device=scores.device)
-            allowed = (ids >= plan.low[..., t, None]) & (ids < plan.high[..., t, None])
-            chosen = sample_ids(scores[free].masked_fill(~allowed[free], float("-inf")), sampling, generator)
+            disallowed = (ids < plan.low[..., t, None]) | (ids >= plan.high[..., t, None])  # [B', K'', V]
+            chosen = sample_ids(scores.masked_fill(disallowed, float("-inf"))[free], sampling, generator)
             sequences[..., t][free] = chosen
         if t < length - 1:
             logits, cache = lm(feed(sequences[..., t : t + 1]), cache=cache)

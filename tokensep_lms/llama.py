@@ -124,8 +124,10 @@ class KVStorage:
 
 
 def _grown(t: Tensor, capacity: int, filled: int, dim: int) -> Tensor:
-    """``t`` with ``dim`` enlarged to ``capacity``, its first ``filled`` entries kept."""
-    out = t.new_zeros(*t.shape[:dim], capacity, *t.shape[dim + 1 :])
+    """``t`` with ``dim`` enlarged to ``capacity``, its first ``filled`` entries kept (the rest
+    zero for a mask, unset for keys and values: slots past ``filled`` are never read)."""
+    shape = (*t.shape[:dim], capacity, *t.shape[dim + 1 :])
+    out = t.new_zeros(shape) if t.dtype == torch.bool else t.new_empty(shape)
     out.narrow(dim, 0, filled).copy_(t.narrow(dim, 0, filled))
     return out
 
@@ -147,22 +149,29 @@ class LlamaCache(LMCache):
 
 
 class _RotaryTables:
-    """x-transformers' rotary embedding (rotate-half over interleaved pairs, computed in float32)
-    for fixed positions, its tables built once and applied to every layer's queries and keys."""
+    """x-transformers' rotary embedding (interleaved pairs, computed in float32) for fixed
+    positions: each pair of the first ``dims`` features is a complex number turned by its
+    position's angle. The turns are built once and applied to every layer's queries and keys."""
 
     def __init__(self, rotary: nn.Module, positions: Tensor) -> None:
-        freqs, _ = rotary(positions)  # [1, S, r]
+        freqs, _ = rotary(positions)  # [1, S, r], each angle repeated for the two features of its pair
         self.dims = freqs.shape[-1]
-        self.cos = freqs.cos()
-        sign = torch.tensor([-1.0, 1.0], device=freqs.device).repeat(self.dims // 2)
-        self.sin = freqs.sin() * sign  # rotate_half(t) == swapped pairs of t times (-1, 1)
+        angles = freqs[..., ::2]
+        self.turns = torch.polar(torch.ones_like(angles), angles)  # [1, S, r/2] complex
 
     def apply(self, t: Tensor) -> Tensor:
         """[B, H, S, d] -> the same with its first ``dims`` features rotated."""
-        part, rest = t[..., : self.dims].float(), t[..., self.dims :]
-        swapped = part.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
-        rotated = (part * self.cos + swapped * self.sin).to(t.dtype)
+        part, rest = t[..., : self.dims], t[..., self.dims :]
+        pairs = torch.view_as_complex(part.float().unflatten(-1, (-1, 2)).contiguous())
+        rotated = torch.view_as_real(pairs * self.turns).flatten(-2).to(t.dtype)
         return torch.cat([rotated, rest], dim=-1) if rest.shape[-1] else rotated
+
+
+def _rms_normed(norm: nn.Module, x: Tensor) -> Tensor:
+    """x-transformers' RMSNorm (``normalize(x) * sqrt(dim) * (g + unit_offset)``) as PyTorch's
+    fused ``rms_norm``: one op instead of five per norm and step."""
+    dim = x.shape[-1]
+    return F.rms_norm(x, (dim,), norm.g + float(norm.unit_offset), eps=1e-24 / dim)  # normalize's eps 1e-12 on the norm
 
 
 class LlamaLM(TokenLM):
@@ -221,8 +230,8 @@ class LlamaLM(TokenLM):
         kvs = [layer.cached_kv for layer in inter.attn_intermediates]
         batch, kv_heads, length, head_dim = kvs[0][0].shape
         capacity = -(-(length + 1) // CACHE_BLOCK) * CACHE_BLOCK
-        keys = kvs[0][0].new_zeros(len(kvs), batch, kv_heads, capacity, head_dim)
-        values = torch.zeros_like(keys)
+        keys = kvs[0][0].new_empty(len(kvs), batch, kv_heads, capacity, head_dim)  # unfilled slots are never read
+        values = torch.empty_like(keys)
         rotary = _RotaryTables(self.decoder.rotary_pos_emb, torch.arange(length, device=keys.device))
         for i, (k, v) in enumerate(kvs):
             keys[i, :, :, :length] = rotary.apply(k)
@@ -254,7 +263,7 @@ class LlamaLM(TokenLM):
             mask = store.key_mask[:, None, None, :end] & causal  # [B, 1, S, end]
         layer = 0
         for layer_type, (norms, block, _) in zip(self.decoder.layer_types, self.decoder.layers):
-            h = norms[0](x)
+            h = _rms_normed(norms[0], x)
             if layer_type == "a":
                 q = block.to_q(h).unflatten(-1, (block.heads, -1)).transpose(1, 2)  # [B, H, S, d]
                 k = block.to_k(h).unflatten(-1, (block.kv_heads, -1)).transpose(1, 2)
@@ -273,7 +282,7 @@ class LlamaLM(TokenLM):
             else:
                 h = block(h)
             x = x + h
-        return self.decoder.final_norm(x), LlamaCache(store, end)
+        return _rms_normed(self.decoder.final_norm, x), LlamaCache(store, end)
 
     def _with_prefix(self, x: Tensor, mask: Tensor, prefix: Tensor, prefix_mask: Tensor | None) -> tuple[Tensor, Tensor]:
         """Prepend the adapted prefix, its padded steps moved to the front (see module doc)."""

@@ -30,8 +30,14 @@ SONG_FILES = ("mixture.wav", "vocals.wav", "drums.wav", "bass.wav", "other.wav")
 
 
 def _songs_done(out: Path) -> list[Path]:
-    """Visible song folders (hidden ones are a writer's temporary folders)."""
-    return [p.parent for p in out.rglob("mixture.wav") if not any(part.startswith(".") for part in p.relative_to(out).parts)]
+    """Visible song folders (hidden ones are a writer's temporary folders). Polled while the
+    writer runs: ``os.walk`` skips a temporary folder renamed away mid-walk (``rglob`` raised)."""
+    done = []
+    for root, folders, files in os.walk(out):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        if "mixture.wav" in files:
+            done.append(Path(root))
+    return done
 
 
 def _snapshot(out: Path) -> dict[str, object]:
