@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from tokensep_core.evaluation.machine import describe_machine, machine_line
 
 SAMPLE_RATE = 44100
 SECTIONS = ("rtf", "htdemucs", "decode", "memory", "scaling")
@@ -251,20 +252,8 @@ def peak_rss_mib() -> float:
 
 
 def machine_info(device: torch.device) -> list[str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    lines = [
-        f"- CPU: {cpu}, {os.cpu_count()} logical cores, AMX-bf16: {'amx_bf16' in flags}, AVX-512: {'avx512f' in flags}",
-        f"- torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}",
-        f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-    ]
-    if device.type == "cuda":
-        lines.append(f"- GPU: {torch.cuda.get_device_name(device)}")
-    return lines
+    return [f"- machine: {machine_line(describe_machine(device))}",
+            f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"]
 
 
 def run(args: argparse.Namespace) -> str:

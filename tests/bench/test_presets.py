@@ -36,8 +36,9 @@ def test_generative_rows_build(name: str) -> None:
             continue  # needs the stage-0 codec's weights file
         torch.manual_seed(0)
         pipeline = build_pipeline(registry, PipelineConfig.model_validate(model), f"{name}:{row}")
-        built[row] = type(pipeline.lm).__name__
+        built[row] = (type(pipeline.lm).__name__, pipeline.lm.config.kv_heads)
     if name == "lm-family.yaml":
-        assert built == {"llama_sequential": "LlamaLM", "llama_independent": "LlamaLM", "llama_interleaved": "LlamaLM", "masked": "MaskedLM"}
+        llama = ("LlamaLM", None)  # as many key/value heads as heads
+        assert built == {"llama_sequential": llama, "llama_independent": llama, "llama_interleaved": llama, "llama_sequential_gqa": ("LlamaLM", 1), "masked": ("MaskedLM", None)}
     else:
         assert set(built) == {"base", "independent", "dac"}

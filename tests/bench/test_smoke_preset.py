@@ -25,7 +25,7 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     markdown = (out / "results.md").read_text()
     for row in ("sequential", "independent", "mixture_copy", "oracle", "codec_oracle"):
         assert f"| {row} | " in markdown and (out / "rows" / row / "result.json").is_file()
-    assert "| broken_codec | separator | failed | – | – | – | – | unknown codec 'no_such_codec'" in markdown
+    assert "| broken_codec | separator | failed | – | – | – | – | – | unknown codec 'no_such_codec'" in markdown
     assert "| sequential | generative | ok | 10 |" in markdown
     assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
         f"{m}{suffix}.png" for m in ("si_sdr", "usdr", "csdr", "onset_f") for suffix in ("", "_vs_rtf")

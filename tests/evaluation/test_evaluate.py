@@ -101,5 +101,8 @@ def test_tables_hold_every_score(registry, tmp_path) -> None:
     assert float(summary[0]["si_sdr"]) == pytest.approx(evaluation.summary()["vocals"]["si_sdr"])
     markdown = paths["summary.md"].read_text()
     assert "| vocals |" in markdown and "Real-time factor" in markdown
+    assert evaluation.machine["threads"] == torch.get_num_threads() and evaluation.machine["device"] == "cpu"
+    assert f"torch {torch.__version__}, {torch.get_num_threads()} thread" in markdown and "device cpu" in markdown
     data = json.loads(paths["results.json"].read_text())
+    assert Evaluation.from_dict(data).machine == evaluation.machine
     assert math.isclose(data["summary"]["bass"]["usdr"], evaluation.summary()["bass"]["usdr"])

@@ -13,6 +13,7 @@ from typing import Sequence
 from tokensep_core.bench.stats import Estimate
 from tokensep_core.bench.plots import write_plots
 from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
+from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
 
 
@@ -30,10 +31,10 @@ def _arrow(summary: GridSummary, metric: str) -> str:
 
 
 def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
-    header = ["row", "kind", "status", "train steps", "train min", "RTF", "peak MiB", "error"]
+    header = ["row", "kind", "status", "train steps", "train min", "RTF", "threads", "peak MiB", "error"]
     rows = [
         [r.name, r.kind, r.status, str(r.training.get("steps", "–")), fmt(r.training.get("minutes"), 2),
-         fmt(r.real_time_factor, 4), fmt(r.peak_rss_mib, 0), r.error or ""]
+         fmt(r.real_time_factor, 4), str(r.machine.get("threads", "–")), fmt(r.peak_rss_mib, 0), r.error or ""]
         for r in summary.rows
     ]
     return header, rows
@@ -55,6 +56,18 @@ def long_rows(summary: GridSummary) -> list[list[object]]:
     return out
 
 
+def machines_note(summary: GridSummary) -> str:
+    """Where the rows' times were measured: one line, or one per machine when they differ
+    (a resumed grid can hold rows from several runs; their RTFs compare only with care)."""
+    rows_by_machine: dict[str, list[str]] = {}
+    for row in summary.rows:
+        if row.machine:
+            rows_by_machine.setdefault(machine_line(row.machine), []).append(row.name)
+    if len(rows_by_machine) <= 1:
+        return "".join(f"\nMachine: {line}.\n" for line in rows_by_machine)
+    return "\nMachines (RTFs compare only within one):\n\n" + "".join(f"- {line}: {', '.join(names)}\n" for line, names in rows_by_machine.items())
+
+
 def markdown(summary: GridSummary, command: str) -> str:
     parts = ["# Benchmark results\n"]
     if command:
@@ -63,6 +76,7 @@ def markdown(summary: GridSummary, command: str) -> str:
                  "`mean`: the mean over stems. RTF: separation time / audio time.\n")
     parts.append("## Rows\n")
     parts.append(markdown_table(*cost_table(summary)))
+    parts.append(machines_note(summary))
     for metric in summary.metrics:
         parts.append(f"\n## {metric} {_arrow(summary, metric)}\n")
         parts.append(markdown_table(*metric_table(summary, metric)))
@@ -98,6 +112,7 @@ def html_report(summary: GridSummary, plots: dict[str, list[Path]], command: str
     parts.append("<p>Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
                  "<i>mean</i>: the mean over stems. RTF: separation time / audio time.</p>")
     parts.append("<h2>Rows</h2>" + _html_table(*cost_table(summary)))
+    parts.append("<p>" + html.escape(machines_note(summary).strip()).replace("\n", "<br>") + "</p>")
     for metric in summary.metrics:
         parts.append(f"<h2>{html.escape(metric)} {_arrow(summary, metric)}</h2>" + _html_table(*metric_table(summary, metric)))
         parts.extend(_img(path) for path in plots.get(metric, []))
@@ -114,7 +129,7 @@ def write_report(summary: GridSummary, out: Path, command: str = "") -> dict[str
     rows_json = [
         {
             "row": r.name, "kind": r.kind, "status": r.status, "error": r.error, "training": r.training,
-            "real_time_factor": r.real_time_factor, "peak_rss_mib": r.peak_rss_mib, "config": r.config,
+            "real_time_factor": r.real_time_factor, "peak_rss_mib": r.peak_rss_mib, "machine": r.machine, "config": r.config,
             "estimates": {m: {s: vars(e) for s, e in by_stem.items()} for m, by_stem in r.estimates.items()},
         }
         for r in summary.rows

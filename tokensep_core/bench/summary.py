@@ -25,6 +25,8 @@ class RowSummary:
     training: dict[str, Any] = field(default_factory=dict)
     real_time_factor: float = float("nan")
     peak_rss_mib: float = float("nan")
+    machine: dict[str, Any] = field(default_factory=dict)
+    """Where the evaluation ran (CPU, torch threads, device): resumed rows may come from other runs."""
     estimates: dict[str, dict[str, Estimate]] = field(default_factory=dict)
 
     @property
@@ -49,6 +51,7 @@ def summarize(results: list[dict[str, Any]]) -> GridSummary:
             evaluation = Evaluation.from_dict(result["evaluation"])
             row.real_time_factor = _float(result["evaluation"].get("real_time_factor"))
             row.peak_rss_mib = _float(result["evaluation"].get("peak_rss_mib"))
+            row.machine = evaluation.machine
             directions.update(evaluation.higher_is_better)
             for spec in evaluation.metrics:
                 if spec["name"] not in metrics:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from tokensep_core.audio_io import write_audio
 from tokensep_core.errors import ConfigError, TokensepError
+from tokensep_core.evaluation.machine import describe_machine
 from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
 from tokensep_core.interfaces import Separator, Song, StemDataset
@@ -55,6 +56,8 @@ class Evaluation:
     songs: list[SongResult] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
     """One line per score that could not be computed (recorded as NaN)."""
+    machine: dict[str, Any] = field(default_factory=dict)
+    """Where the times were measured (:func:`~tokensep_core.evaluation.machine.describe_machine`)."""
 
     def song_scores(self) -> dict[str, Scores]:
         """``{song: {stem: {metric: mean over seeds}}}``, songs in evaluation order."""
@@ -114,6 +117,7 @@ class Evaluation:
             higher_is_better=data["higher_is_better"],
             songs=[SongResult(**{**song, "scores": _nan_for_null(song["scores"])}) for song in data["songs"]],
             issues=list(data.get("issues", [])),
+            machine=dict(data.get("machine") or {}),
         )
 
 
@@ -167,6 +171,7 @@ def evaluate(
         separator=label or type(separator).__name__,
         metrics=[m.spec.model_dump(mode="json") for m in metrics],
         higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
+        machine=describe_machine(getattr(separator, "device", None)),
     )
     for song in tqdm(songs, desc="evaluate", unit="song", total=total, leave=False):
         stems = [stem for stem in separator.stems if stem in song.stems]

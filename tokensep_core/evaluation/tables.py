@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from tokensep_core.audio_io import atomic_path
 from tokensep_core.evaluation.evaluate import Evaluation
+from tokensep_core.evaluation.machine import machine_line
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -92,6 +93,7 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
     cuda = f", peak CUDA memory {fmt(evaluation.peak_cuda_mib, 0)} MiB" if evaluation.peak_cuda_mib is not None else ""
     md.append(f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time), "
               f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n")
+    md.append(f"Machine: {machine_line(evaluation.machine)}.\n")
     if evaluation.issues:
         md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))
     paths = {
