@@ -16,7 +16,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import TokenLM
+from tokensep_core.interfaces import LMCache, TokenLM
 from tokensep_core.lm_objective import null_condition
 from tokensep_core.sampling import SamplingConfig, guided_scores, sample_ids
 from tokensep_core.token_layout import SequencePlan, TokenLayout
@@ -49,21 +49,34 @@ def generate(
     plan = token_layout.plan(num_frames, token_layout.track_order.stems_to_generate(requested), prefix.shape[0], prefix.device)
     if (plan.forced[..., 0] < 0).any():
         raise ConfigError("track order must start every sequence with a start token")
-    rows = plan.layout.condition_rows
-    prefix = prefix[rows]
-    prefix_mask = prefix_mask[rows] if prefix_mask is not None else None
+    conditions, rows = torch.unique(plan.layout.condition_rows, return_inverse=True)  # rows [B'] index the distinct prefixes
+    prefix = prefix[conditions]
+    prefix_mask = prefix_mask[conditions] if prefix_mask is not None else None
     guided = sampling.cfg_scale != 1.0
     if guided:
+        rows = torch.cat([rows, rows + prefix.shape[0]])
         prefix = torch.cat([prefix, null_condition(prefix)])
         prefix_mask = torch.cat([prefix_mask, prefix_mask]) if prefix_mask is not None else None
     was_training = lm.training
     lm.eval()
     try:
-        sequences = _decode(lm, plan, prefix, prefix_mask, sampling, guided, make_generator(seed, prefix.device), progress)
+        sequences = _decode(lm, plan, prefix, prefix_mask, rows, sampling, guided, make_generator(seed, prefix.device), progress)
     finally:
         lm.train(was_training)
     codes = token_layout.decode(sequences, plan.layout)
     return {stem: codes[stem] for stem in requested}
+
+
+def _start(lm: TokenLM, first: Tensor, prefix: Tensor, prefix_mask: Tensor | None, rows: Tensor) -> tuple[Tensor, LMCache]:
+    """(logits, cache) after the prefix and the first step ``first [B', K'', 1]``, row i
+    conditioned on ``prefix[rows[i]]`` (``prefix [U, P, D]``). Rows that share a prefix (the
+    independent order generates every stem of a chunk from one) share one pass over it when the
+    LM can select cache rows (:meth:`TokenLM.select_cache`): the prefix call is most of the cost
+    of a short generation, and with four stems per chunk it ran four times."""
+    if rows.numel() > prefix.shape[0] and type(lm).select_cache is not TokenLM.select_cache:
+        _, shared = lm(first.new_zeros(prefix.shape[0], first.shape[1], 0), prefix, prefix_mask)
+        return lm(first, cache=lm.select_cache(shared, rows))
+    return lm(first, prefix[rows], prefix_mask[rows] if prefix_mask is not None else None)
 
 
 def _decode(
@@ -71,6 +84,7 @@ def _decode(
     plan: SequencePlan,
     prefix: Tensor,
     prefix_mask: Tensor | None,
+    rows: Tensor,
     sampling: SamplingConfig,
     guided: bool,
     generator: torch.Generator | None,
@@ -84,7 +98,7 @@ def _decode(
         return torch.cat([step, step]) if guided else step
 
     sampled_steps = (plan.forced < 0).flatten(0, 1).any(dim=0).tolist()  # [S''], once: no per-step sync
-    logits, cache = lm(feed(sequences[..., :1]), prefix, prefix_mask)
+    logits, cache = _start(lm, feed(sequences[..., :1]), prefix, prefix_mask, rows)
     ids = torch.arange(logits.shape[-1], device=logits.device)
     for t in tqdm(range(1, length), desc="generating", unit="step", disable=not progress, leave=False):
         if sampled_steps[t]:

@@ -108,6 +108,12 @@ class TokenLM(nn.Module, ABC):
         valid) only when ``cache`` is None -> (logits ``[B, K, S, V]`` for the token positions,
         a new cache holding prefix + tokens; the given cache stays valid)."""
 
+    def select_cache(self, cache: LMCache, rows: Tensor) -> LMCache:
+        """A cache whose batch row i is row ``rows[i]`` of ``cache`` (``rows [B']`` int64, may
+        repeat); ``cache`` stays valid. Optional: generation then shares one prefix call among
+        rows with the same condition. The default raises NotImplementedError."""
+        raise NotImplementedError(f"{type(self).__name__} cannot select cache rows")
+
 
 class MaskedTokenLM(nn.Module, ABC):
     """Bidirectional LM that fills masked codes of several stems of a chunk at once (iterative

@@ -224,6 +224,15 @@ class LlamaLM(TokenLM):
         logits = self.heads(hidden[:, hidden.shape[1] - steps :])
         return logits, LlamaCache(None, key_mask.shape[1], (inter, key_mask))
 
+    def select_cache(self, cache: LMCache, rows: Tensor) -> LlamaCache:
+        """Rows of ``cache`` (repeats allowed) in fresh storage, e.g. one prefix for every stem."""
+        if not isinstance(cache, LlamaCache):
+            raise TypeError(f"LlamaLM cannot use a {type(cache).__name__}")
+        store = self._new_storage(*cache.pending) if cache.pending is not None else cache.storage
+        assert store is not None
+        picked = KVStorage(store.keys.index_select(1, rows), store.values.index_select(1, rows), store.key_mask[rows], cache.filled, store.padded)
+        return LlamaCache(picked, cache.filled)
+
     def _new_storage(self, inter: LayerIntermediates, key_mask: Tensor) -> KVStorage:
         """Copy the decoder's per-layer keys/values ``[B, kv_heads, L, d]`` (x-transformers keeps
         them before rotary) into preallocated buffers, rotated once here instead of every step."""

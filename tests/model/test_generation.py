@@ -3,6 +3,7 @@ import torch
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.generation import generate
+from tokensep_core.interfaces import TokenLM
 from tokensep_core.lm_objective import null_condition
 from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
 from tokensep_core.sampling import SamplingConfig
@@ -139,3 +140,29 @@ def test_paper_preset_generates_with_random_weights() -> None:
     sampling = SamplingConfig(temperature=0.8, top_k=50, top_p=0.95)
     codes = generate(lm, layout, prefix, num_frames=2, sampling=sampling, stems=["vocals"], seed=0)
     assert codes["vocals"].shape == (1, 8, 2) and 0 <= codes["vocals"].min() and codes["vocals"].max() < 1024
+
+
+class _NoSelect(LlamaLM):
+    """The same LM without cache selection: generation runs one prefix per row."""
+
+    select_cache = TokenLM.select_cache
+
+
+@pytest.mark.parametrize("cfg_scale", [1.0, 2.0])
+def test_rows_that_share_a_prefix_share_one_prefix_call(cfg_scale, monkeypatch) -> None:
+    lm, layout, prefix = setup("delay", "independent")
+    plain = _NoSelect(lm.config).eval()
+    plain.load_state_dict(lm.state_dict())
+    mask = torch.ones(prefix.shape[:2], dtype=torch.bool)
+    mask[1, :2] = False  # a padded chunk: the selected cache keeps its mask
+    prefix_batches = []
+    forward = LlamaLM.forward
+    monkeypatch.setattr(LlamaLM, "forward", lambda self, tokens, prefix=None, *rest, **kw: prefix_batches.append(None if prefix is None else prefix.shape[0]) or forward(self, tokens, prefix, *rest, **kw))
+    sampling = SamplingConfig(greedy=True, cfg_scale=cfg_scale)
+    shared = generate(lm, layout, prefix, 4, mask, sampling)
+    rows = 3 * 4 * (2 if cfg_scale != 1.0 else 1)  # 3 chunks x 4 stems (x 2 with guidance)
+    assert [b for b in prefix_batches if b is not None] == [rows // 4]
+    prefix_batches.clear()
+    alone = generate(plain, layout, prefix, 4, mask, sampling)
+    assert [b for b in prefix_batches if b is not None] == [rows]
+    assert all(torch.equal(shared[s], alone[s]) for s in shared)
