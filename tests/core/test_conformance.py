@@ -35,3 +35,19 @@ def test_suite_catches_a_cache_that_is_ignored() -> None:
     torch.manual_seed(0)
     with pytest.raises(ConformanceError, match="cache"):
         check_lm(ForgetfulLM(DebugLMConfig()))
+
+
+def test_llama_cache_selection_conforms_and_a_wrong_one_is_caught() -> None:
+    from tokensep_lms.llama import LlamaLM, LlamaLMConfig
+
+    class MisselectingLM(LlamaLM):
+        """Hands every row the first row's prefix."""
+
+        def select_cache(self, cache, rows):
+            return super().select_cache(cache, torch.zeros_like(rows))
+
+    torch.manual_seed(0)
+    check_lm(LlamaLM(LlamaLMConfig(preset="tiny")))
+    torch.manual_seed(0)
+    with pytest.raises(ConformanceError, match="select_cache"):
+        check_lm(MisselectingLM(LlamaLMConfig(preset="tiny")))

@@ -77,7 +77,8 @@ def check_encoder(encoder: ConditionEncoder, seconds: float = 1.0, seed: int = 0
 
 
 def check_lm(lm: TokenLM | MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
-    """logits shape, cache length, incremental (cached) decoding equal to a full forward (a
+    """logits shape, cache length, incremental (cached) decoding equal to a full forward, and
+    where the LM implements ``select_cache`` its selected rows equal to each row's own prefix (a
     masked LM: :func:`check_masked_lm`)."""
     if isinstance(lm, MaskedTokenLM):
         check_masked_lm(lm, steps, prefix_steps, seed)
@@ -102,6 +103,12 @@ def check_lm(lm: TokenLM | MaskedTokenLM, steps: int = 6, prefix_steps: int = 5,
         incremental = torch.cat([head, *tail_logits], dim=2)
         error = (incremental - logits).abs().max().item()
         _require(error < 1e-3, f"cached decoding differs from a full forward by {error:.2e}")
+        if type(lm).select_cache is not TokenLM.select_cache:  # optional: rows of a cache, repeats allowed
+            rows = torch.tensor([1, 0, 1])
+            _, shared = lm(tokens[..., :0], prefix=prefix, prefix_mask=mask)
+            picked, _ = lm(tokens[rows, :, :1], cache=lm.select_cache(shared, rows))
+            error = (picked - logits[rows, :, :1]).abs().max().item()
+            _require(error < 1e-3, f"select_cache: a selected prefix cache differs from each row's own prefix by {error:.2e}")
 
 
 def check_masked_lm(lm: MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
