@@ -73,7 +73,7 @@ def _start(lm: TokenLM, first: Tensor, prefix: Tensor, prefix_mask: Tensor | Non
     independent order generates every stem of a chunk from one) share one pass over it when the
     LM can select cache rows (:meth:`TokenLM.select_cache`): the prefix call is most of the cost
     of a short generation, and with four stems per chunk it ran four times."""
-    if rows.numel() > prefix.shape[0] and type(lm).select_cache is not TokenLM.select_cache:
+    if rows.numel() > prefix.shape[0] and lm.selects_cache:
         _, shared = lm(first.new_zeros(prefix.shape[0], first.shape[1], 0), prefix, prefix_mask)
         return lm(first, cache=lm.select_cache(shared, rows))
     return lm(first, prefix[rows], prefix_mask[rows] if prefix_mask is not None else None)

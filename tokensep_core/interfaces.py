@@ -114,6 +114,11 @@ class TokenLM(nn.Module, ABC):
         rows with the same condition. The default raises NotImplementedError."""
         raise NotImplementedError(f"{type(self).__name__} cannot select cache rows")
 
+    @property
+    def selects_cache(self) -> bool:
+        """Whether this LM implements :meth:`select_cache`."""
+        return type(self).select_cache is not TokenLM.select_cache
+
 
 class MaskedTokenLM(nn.Module, ABC):
     """Bidirectional LM that fills masked codes of several stems of a chunk at once (iterative

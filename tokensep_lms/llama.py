@@ -228,10 +228,17 @@ class LlamaLM(TokenLM):
         """Rows of ``cache`` (repeats allowed) in fresh storage, e.g. one prefix for every stem."""
         if not isinstance(cache, LlamaCache):
             raise TypeError(f"LlamaLM cannot use a {type(cache).__name__}")
-        store = self._new_storage(*cache.pending) if cache.pending is not None else cache.storage
-        assert store is not None
+        store = self._storage(cache)
         picked = KVStorage(store.keys.index_select(1, rows), store.values.index_select(1, rows), store.key_mask[rows], cache.filled, store.padded)
         return LlamaCache(picked, cache.filled)
+
+    def _storage(self, cache: LlamaCache) -> KVStorage:
+        """The cache's storage, built from its pending intermediates on first use (once for every
+        user of this cache)."""
+        if cache.pending is not None:
+            cache.storage, cache.pending = self._new_storage(*cache.pending), None
+        assert cache.storage is not None
+        return cache.storage
 
     def _new_storage(self, inter: LayerIntermediates, key_mask: Tensor) -> KVStorage:
         """Copy the decoder's per-layer keys/values ``[B, kv_heads, L, d]`` (x-transformers keeps
@@ -257,10 +264,8 @@ class LlamaLM(TokenLM):
         cached path concatenates and re-rotates the whole cache every step). Inference only:
         attention dropout is not applied."""
         steps = x.shape[1]
-        if cache.pending is not None:  # first extension: build the storage, once for every user of this cache
-            cache.storage, cache.pending = self._new_storage(*cache.pending), None
-        assert cache.storage is not None
-        store = cache.storage if cache.storage.filled == cache.filled else cache.storage.truncated(cache.filled)
+        store = self._storage(cache)
+        store = store if store.filled == cache.filled else store.truncated(cache.filled)
         store.reserve(steps)
         start, end = cache.filled, cache.filled + steps
         store.key_mask[:, start:end] = True
