@@ -19,7 +19,7 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from tokensep_core.precision import inference_precision
+from tokensep_core.runtime.precision import inference_precision
 from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
 
@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prefix", type=int, default=251, help="condition steps (251: a 5 s segment of the paper encoder)")
     parser.add_argument("--context", type=int, default=250, help="decode steps cached before timing")
     parser.add_argument("--steps", type=int, default=20, help="timed steps")
-    parser.add_argument("--generate", type=int, default=0, metavar="FRAMES", help="profile one whole generation of FRAMES codec frames per stem instead")
+    parser.add_argument(
+        "--generate", type=int, default=0, metavar="FRAMES", help="profile one whole generation of FRAMES codec frames per stem instead"
+    )
     args = parser.parse_args(argv)
     print(f"Command: `python benchmarks/profile_decode.py {shlex.join(sys.argv[1:] if argv is None else argv)}`")
     if args.generate:
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(10):
                 _, cache = lm(tokens, cache=cache)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch}, {args.dtype}, context {args.prefix + args.context}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch}, {args.dtype}, context {args.prefix + args.context}"
+    )
     print(f"{rate:.1f} steps/s ({1000 / rate:.1f} ms per step); profile of 10 steps:")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
 
@@ -62,7 +66,7 @@ def profile_generation(args: argparse.Namespace) -> None:
     """Time, then profile, ``generate`` of the ``paper`` separator's LM for ``args.generate`` frames."""
     from speed import paper_separator  # benchmarks/ is on the path when this script runs
 
-    from tokensep_core.generation import generate
+    from tokensep_core.lm.ar_generation import generate
 
     torch.manual_seed(0)
     device = torch.device("cpu")
@@ -75,7 +79,9 @@ def profile_generation(args: argparse.Namespace) -> None:
         wall = time.perf_counter() - start
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             generate(pipeline.lm, pipeline.token_layout, prefix, args.generate, None, sampling, None, 0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch}, {args.dtype}, prefix {args.prefix}, {args.generate} frames, sampling: {sampling}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch}, {args.dtype}, prefix {args.prefix}, {args.generate} frames, sampling: {sampling}"
+    )
     print(f"generate: {wall:.2f} s; profile of a second call:")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 

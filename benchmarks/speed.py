@@ -45,8 +45,8 @@ def paper_separator(device: torch.device, dtype: str, batch_size: int | None, va
     """The `paper` preset (hcodec-1.0 + conformer paper + llama paper, sequential order) with
     random weights, or one of its ``VARIANTS`` (another track order, or the masked LM)."""
     from tokensep_core.config import ComponentSpec
-    from tokensep_core.pipeline import PipelineConfig
-    from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+    from tokensep_core.separation.pipeline import PipelineConfig
+    from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
     lm, order = VARIANTS[variant]
     config = PipelineConfig(
@@ -72,7 +72,7 @@ def synchronize(device: torch.device) -> None:
 def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]:
     """(wall seconds to separate ``seconds`` of audio into all stems, seconds spent in the
     encoder, the LM's generation and the codec's decoder)."""
-    import tokensep_core.separator as separator_module
+    import tokensep_core.separation.separator as separator_module
 
     parts = {"encoder": 0.0, "LM": 0.0, "codec decode": 0.0}
 
@@ -88,8 +88,12 @@ def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]
         return run
 
     pipeline = separator.pipeline
-    patches = [(pipeline.encoder, "forward", "encoder"), (pipeline.codec, "decode", "codec decode"),
-               (separator_module, "generate", "LM"), (separator_module, "generate_parallel", "LM")]
+    patches = [
+        (pipeline.encoder, "forward", "encoder"),
+        (pipeline.codec, "decode", "codec decode"),
+        (separator_module, "generate", "LM"),
+        (separator_module, "generate_parallel", "LM"),
+    ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, part in patches:
         setattr(owner, name, timed(getattr(owner, name), part))
@@ -111,7 +115,7 @@ def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]
 def time_file_separation(separator, seconds: float, folder: Path) -> float:
     """Wall seconds of ``tokensep separate``'s path, file to files (streamed, memory bounded):
     ``seconds`` of seeded stereo noise written to ``folder`` a minute at a time, then separated."""
-    from tokensep_core.audio_io import AudioWriter
+    from tokensep_core.audio.io import AudioWriter
 
     generator, left = torch.Generator().manual_seed(0), round(seconds * SAMPLE_RATE)
     with AudioWriter(folder / "mixture.wav", SAMPLE_RATE, 2) as writer:
@@ -129,7 +133,7 @@ def time_file_separation(separator, seconds: float, folder: Path) -> float:
 
 def generation_calls(separator, seconds: float) -> list[int]:
     """LM batch items of each generation call the separator makes for ``seconds`` of stereo."""
-    from tokensep_core.chunking import segment_starts
+    from tokensep_core.audio.chunking import segment_starts
 
     codec, inference = separator.pipeline.codec, separator.inference
     segment = round(inference.segment_seconds * SAMPLE_RATE)  # segments are cut at the input's rate
@@ -215,7 +219,7 @@ def weight_bytes_per_step(lm: torch.nn.Module) -> int:
 def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.device, dtype: str) -> float:
     """LM decode steps/s at ``batch`` after a ``prefix_steps`` prefix (cache filled by one call),
     computed as the separator does for ``dtype`` (:func:`inference_precision`)."""
-    from tokensep_core.precision import inference_precision
+    from tokensep_core.runtime.precision import inference_precision
 
     generator = torch.Generator().manual_seed(0)
     warm_up = 3
@@ -252,12 +256,14 @@ def peak_rss_mib() -> float:
 
 
 def machine_info(device: torch.device) -> list[str]:
-    return [f"- machine: {machine_line(describe_machine(device))}",
-            f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"]
+    return [
+        f"- machine: {machine_line(describe_machine(device))}",
+        f"- load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+    ]
 
 
 def run(args: argparse.Namespace) -> str:
-    from tokensep_core.device import resolve_device
+    from tokensep_core.runtime.device import resolve_device
 
     device = resolve_device(args.device)
     sections = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -276,10 +282,22 @@ def run(args: argparse.Namespace) -> str:
             wall, parts = time_separation(separator, args.seconds)
             tokensep_rtf[variant] = wall / args.seconds
             split = ", ".join(f"{name} {t:.1f} s" for name, t in parts.items())
-            rows.append((f"tokensep `paper` ({variant}) RTF", f"{wall / args.seconds:.3f}", f"{label}, 4 stems, wall {wall:.1f} s ({split}), {calls} generation call(s) of {batch} items, {args.dtype}"))
+            rows.append(
+                (
+                    f"tokensep `paper` ({variant}) RTF",
+                    f"{wall / args.seconds:.3f}",
+                    f"{label}, 4 stems, wall {wall:.1f} s ({split}), {calls} generation call(s) of {batch} items, {args.dtype}",
+                )
+            )
             kv = kv_cache_bytes(separator, args.seconds, args.dtype)
             if kv is not None:
-                rows.append((f"KV cache read ({variant})", f"{kv / 1e9:.0f} GB", f"all decode steps of the song; ≥ {kv / bandwidth:.1f} s at {bandwidth / 1e9:.1f} GB/s"))
+                rows.append(
+                    (
+                        f"KV cache read ({variant})",
+                        f"{kv / 1e9:.0f} GB",
+                        f"all decode steps of the song; ≥ {kv / bandwidth:.1f} s at {bandwidth / 1e9:.1f} GB/s",
+                    )
+                )
             del separator
     if "htdemucs" in sections:
         wall, params = htdemucs_seconds(args.seconds, device)
@@ -302,7 +320,13 @@ def run(args: argparse.Namespace) -> str:
         for size in sorted({1, batch}):
             rate = decode_rate(lm, size, prefix_steps, args.decode_steps, device, args.dtype)
             note = f"{args.decode_steps} steps after a {prefix_steps}-step prefix"
-            rows.append((f"LM decode, batch {size}", f"{rate:.1f} steps/s", f"{rate / limit:.0%} of the bandwidth limit; {note}" if size == 1 else f"{rate * size:.0f} item-steps/s; {note}"))
+            rows.append(
+                (
+                    f"LM decode, batch {size}",
+                    f"{rate:.1f} steps/s",
+                    f"{rate / limit:.0%} of the bandwidth limit; {note}" if size == 1 else f"{rate * size:.0f} item-steps/s; {note}",
+                )
+            )
         del separator, lm
     children: dict[float, dict[str, float]] = {}
     memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)
@@ -316,7 +340,9 @@ def run(args: argparse.Namespace) -> str:
         rows.append((f"peak RSS {memory[-1]:g} s / {memory[0]:g} s", f"{ratio:.2f}", "target ≤ 1.25 (600 s / 60 s)"))
     if "scaling" in sections:
         for seconds in scaling:
-            rows.append((f"RTF at {seconds:g} s", f"{children[seconds]['rtf']:.3f}", f"fresh subprocess, wall {children[seconds]['wall']:.1f} s"))
+            rows.append(
+                (f"RTF at {seconds:g} s", f"{children[seconds]['rtf']:.3f}", f"fresh subprocess, wall {children[seconds]['wall']:.1f} s")
+            )
         ratio = children[scaling[-1]]["rtf"] / children[scaling[0]]["rtf"]
         rows.append((f"RTF {scaling[-1]:g} s / RTF {scaling[0]:g} s", f"{ratio:.2f}", "target 0.85–1.15 (600 s / 30 s)"))
     command = "python benchmarks/speed.py " + shlex.join(sys.argv[1:])
@@ -351,7 +377,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="encoder+LM compute type")
     parser.add_argument("--batch-size", type=int, default=None, help="separator segments per generation call (default: InferenceConfig's)")
-    parser.add_argument("--variant", default="sequential", help=f"comma-separated from {','.join(sorted(VARIANTS))}: track orders of the llama LM or the masked LM; the first also runs decode, memory and scaling (default: the paper's sequential)")
+    parser.add_argument(
+        "--variant",
+        default="sequential",
+        help=f"comma-separated from {','.join(sorted(VARIANTS))}: track orders of the llama LM or the masked LM; the first also runs decode, memory and scaling (default: the paper's sequential)",
+    )
     parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
     parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")
     parser.add_argument("--decode-steps", type=int, default=64, help="timed LM steps per decode measurement")
@@ -363,7 +393,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     if args.child is not None:
-        from tokensep_core.device import resolve_device
+        from tokensep_core.runtime.device import resolve_device
 
         separator = paper_separator(resolve_device(args.device), args.dtype, args.batch_size, args.variant)
         with tempfile.TemporaryDirectory(prefix="tokensep-speed-") as folder:
@@ -378,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"speed.py: error: {err}") from None
     print(report)
     if args.out is not None:
-        from tokensep_core.audio_io import atomic_path
+        from tokensep_core.audio.io import atomic_path
 
         with atomic_path(args.out) as tmp:
             Path(tmp).write_text(report)

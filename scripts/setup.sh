@@ -29,5 +29,6 @@ quiet_pip() {
 quiet_pip -e ".[dev]"
 quiet_pip -e plugins/tokensep-teachers
 quiet_pip -e plugins/tokensep-transient
-.venv/bin/python -c "import tokensep_core, tokensep_teachers, tokensep_transient, torch, torchaudio" \
+quiet_pip -e plugins/tokensep-example
+.venv/bin/python -c "import tokensep_core, tokensep_teachers, tokensep_transient, tokensep_example, torch, torchaudio" \
   || { echo "setup: tokensep failed to install" >&2; exit 1; }

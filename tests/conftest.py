@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tokensep_core.separator_training import build_separator_training
+from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,6 @@ import torch
 from einops import rearrange
 from torch import Tensor
 
-
 StereoMode = Literal["per_channel", "mid_side"]
 
 

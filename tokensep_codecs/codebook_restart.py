@@ -46,7 +46,11 @@ class CodebookRestart(nn.Module):
         Under DDP the counts are summed over ranks and rank 0's new codes are broadcast."""
         size = self.usage.shape[1]
         counts = torch.zeros_like(self.usage)
-        counts.scatter_add_(1, codes.transpose(0, 1).reshape(codes.shape[1], -1), torch.ones(codes.shape[1], codes.numel() // codes.shape[1], device=codes.device))
+        counts.scatter_add_(
+            1,
+            codes.transpose(0, 1).reshape(codes.shape[1], -1),
+            torch.ones(codes.shape[1], codes.numel() // codes.shape[1], device=codes.device),
+        )
         distributed = dist.is_available() and dist.is_initialized()
         if distributed:
             dist.all_reduce(counts)

@@ -10,17 +10,24 @@ from dac import DAC
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_core.config import ComponentConfig
-from tokensep_core.errors import CheckpointError
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import StereoMode, fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.codebook_restart import CodebookRestart, CodebookRestartConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss, TrainOutput
 from tokensep_codecs.weights import load_into, read_weights
+from tokensep_core.config import ComponentConfig
+from tokensep_core.errors import CheckpointError
+from tokensep_core.interfaces import Codec
 
 ARCHITECTURE_FIELDS = (
-    "encoder_dim", "encoder_rates", "latent_dim", "decoder_dim", "decoder_rates",
-    "n_codebooks", "codebook_size", "codebook_dim", "sample_rate",
+    "encoder_dim",
+    "encoder_rates",
+    "latent_dim",
+    "decoder_dim",
+    "decoder_rates",
+    "n_codebooks",
+    "codebook_size",
+    "codebook_dim",
+    "sample_rate",
 )
 
 
@@ -50,7 +57,7 @@ class DACCodecConfig(ComponentConfig):
     codebook_restart: CodebookRestartConfig = CodebookRestartConfig()
 
     @model_validator(mode="after")
-    def _check(self) -> "DACCodecConfig":
+    def _check(self) -> DACCodecConfig:
         if math.prod(self.encoder_rates) != math.prod(self.decoder_rates):
             raise ValueError(f"encoder_rates {self.encoder_rates} and decoder_rates {self.decoder_rates} have different products")
         if self.n_quantizers is not None and self.n_quantizers > self.n_codebooks:
@@ -72,10 +79,16 @@ class DACCodec(Codec):
         super().__init__()
         self.config = config
         self.model = DAC(
-            encoder_dim=config.encoder_dim, encoder_rates=list(config.encoder_rates), latent_dim=config.latent_dim,
-            decoder_dim=config.decoder_dim, decoder_rates=list(config.decoder_rates), n_codebooks=config.n_codebooks,
-            codebook_size=config.codebook_size, codebook_dim=config.codebook_dim,
-            quantizer_dropout=config.quantizer_dropout, sample_rate=config.sample_rate,
+            encoder_dim=config.encoder_dim,
+            encoder_rates=list(config.encoder_rates),
+            latent_dim=config.latent_dim,
+            decoder_dim=config.decoder_dim,
+            decoder_rates=list(config.decoder_rates),
+            n_codebooks=config.n_codebooks,
+            codebook_size=config.codebook_size,
+            codebook_dim=config.codebook_dim,
+            quantizer_dropout=config.quantizer_dropout,
+            sample_rate=config.sample_rate,
         )
         if config.weights is not None:
             self._load(config.weights)

@@ -13,11 +13,11 @@ from encodec.quantization import ResidualVectorQuantizer
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss, TrainOutput
 from tokensep_codecs.weights import load_into, read_weights
+from tokensep_core.config import ComponentConfig
+from tokensep_core.interfaces import Codec
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the published models' architectures (encodec_model_24khz / encodec_model_48khz)
@@ -61,7 +61,7 @@ class EncodecCodecConfig(ComponentConfig):
         return data
 
     @model_validator(mode="after")
-    def _check(self) -> "EncodecCodecConfig":
+    def _check(self) -> EncodecCodecConfig:
         if self.codebook_size & (self.codebook_size - 1):
             raise ValueError(f"codebook_size {self.codebook_size} must be a power of two (EnCodec)")
         if self.stereo_mode == "mid_side" and self.channels != 2:
@@ -80,14 +80,27 @@ class EncodecCodec(Codec):
         native = config.stereo_mode == "native"
         model_channels = config.channels if native else 1
         arch = dict(
-            channels=model_channels, dimension=config.dimension, n_filters=config.n_filters,
-            n_residual_layers=config.n_residual_layers, ratios=list(config.ratios), norm=config.norm,
-            causal=config.causal, lstm=config.lstm,
+            channels=model_channels,
+            dimension=config.dimension,
+            n_filters=config.n_filters,
+            n_residual_layers=config.n_residual_layers,
+            ratios=list(config.ratios),
+            norm=config.norm,
+            causal=config.causal,
+            lstm=config.lstm,
         )
-        quantizer = ResidualVectorQuantizer(dimension=config.dimension, n_q=config.n_q, bins=config.codebook_size, kmeans_init=config.kmeans_init)
+        quantizer = ResidualVectorQuantizer(
+            dimension=config.dimension, n_q=config.n_q, bins=config.codebook_size, kmeans_init=config.kmeans_init
+        )
         self.model = EncodecModel(
-            SEANetEncoder(**arch), SEANetDecoder(**arch), quantizer, target_bandwidths=[],
-            sample_rate=config.sample_rate, channels=model_channels, normalize=False, segment=None,
+            SEANetEncoder(**arch),
+            SEANetDecoder(**arch),
+            quantizer,
+            target_bandwidths=[],
+            sample_rate=config.sample_rate,
+            channels=model_channels,
+            normalize=False,
+            segment=None,
         )
         if config.weights is not None:
             load_into(self.model, read_weights(config.weights, "EnCodec weights"), config.weights, "EnCodec weights")

@@ -11,32 +11,42 @@ from pathlib import Path
 
 import torch
 
+from tokensep_codecs.evaluation import DEFAULT_METRICS, evaluate_codec, write_codec_evaluation
+from tokensep_codecs.inference import LoadedCodec, load_codec
 from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
-from tokensep_core.device import resolve_device
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import select_songs
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
-from tokensep_codecs.evaluation import DEFAULT_METRICS, evaluate_codec, write_codec_evaluation
-from tokensep_codecs.inference import LoadedCodec, load_codec
+from tokensep_core.runtime.device import resolve_device
 
 UNTRAINED = "untrained"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("codec", help="evaluate a codec: resynthesis SI-SDR, mel distance, ViSQOL, bitrate, codebook usage, speed")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help=f"codec training checkpoint (step_… or run directory: its latest), or '{UNTRAINED}' with --codec-spec")
+    parser = subparsers.add_parser(
+        "codec", help="evaluate a codec: resynthesis SI-SDR, mel distance, ViSQOL, bitrate, codebook usage, speed"
+    )
+    parser.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        help=f"codec training checkpoint (step_… or run directory: its latest), or '{UNTRAINED}' with --codec-spec",
+    )
     parser.add_argument("data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder (DATA/test/SONG/*.wav); or use --data-config")
     parser.add_argument("--data-config", help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}} (any registered dataset)")
     parser.add_argument("--split", default="test", help="split of the DATA folder (default: test)")
-    parser.add_argument("--codec-spec", help=f"with CHECKPOINT '{UNTRAINED}': a codec spec as JSON, or a config file whose 'codec' section is one")
+    parser.add_argument(
+        "--codec-spec", help=f"with CHECKPOINT '{UNTRAINED}': a codec spec as JSON, or a config file whose 'codec' section is one"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of an untrained codec's weights (default 0)")
     parser.add_argument("-o", "--out", default="eval-codec", help="output folder (default: eval-codec)")
     parser.add_argument("--stems", nargs="+", help="stems to resynthesize (default: every stem of each song)")
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")
     parser.add_argument("--seconds", type=float, help="evaluate only the first S seconds of each song")
-    parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated registered metrics (default: {','.join(DEFAULT_METRICS)})")
+    parser.add_argument(
+        "--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated registered metrics (default: {','.join(DEFAULT_METRICS)})"
+    )
     parser.add_argument("-d", "--device", default="cpu", help="device: cpu (default), auto, cuda, …")
     parser.set_defaults(func=run)
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from tokensep_codecs.inference import LoadedCodec, decode_long, encode_long, segment_frames, to_items
 from tokensep_core.errors import ConfigError, TokensepError
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
 from tokensep_core.interfaces import Codec, Metric, Song
-from tokensep_codecs.inference import LoadedCodec, decode_long, encode_long, segment_frames, to_items
 
 DEFAULT_METRICS: tuple[str, ...] = ("si_sdr", "mel_distance", "visqol")
 ALL = "all"
@@ -108,7 +109,10 @@ class CodecEvaluation:
     def codebooks(self) -> list[dict[str, float]]:
         """Usage and perplexity of each codebook over every stem."""
         hist = self.histogram(ALL)
-        return [{"codebook": k, "usage": float(u), "perplexity": float(p)} for k, (u, p) in enumerate(zip(codebook_usage(hist), codebook_perplexity(hist)))]
+        return [
+            {"codebook": k, "usage": float(u), "perplexity": float(p)}
+            for k, (u, p) in enumerate(zip(codebook_usage(hist), codebook_perplexity(hist)))
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,7 +122,8 @@ class CodecEvaluation:
             "summary": self.summary(),
             "codebooks": self.codebooks(),
             "per_stem_codebooks": {
-                stem: {"usage": codebook_usage(h).tolist(), "perplexity": codebook_perplexity(h).tolist()} for stem, h in self.histograms.items()
+                stem: {"usage": codebook_usage(h).tolist(), "perplexity": codebook_perplexity(h).tolist()}
+                for stem, h in self.histograms.items()
             },
             "results": [vars(r) for r in self.results],
             "issues": self.issues,
@@ -158,8 +163,13 @@ def evaluate_codec(
     evaluation = CodecEvaluation(
         label=label or loaded.spec.name,
         codec={
-            **loaded.describe(), "sample_rate": codec.sample_rate, "channels": codec.channels, "frame_rate": codec.frame_rate,
-            "num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size, "bitrate_kbps": bitrate_kbps(codec),
+            **loaded.describe(),
+            "sample_rate": codec.sample_rate,
+            "channels": codec.channels,
+            "frame_rate": codec.frame_rate,
+            "num_codebooks": codec.num_codebooks,
+            "codebook_size": codec.codebook_size,
+            "bitrate_kbps": bitrate_kbps(codec),
         },
         metrics=list(metrics),
     )
@@ -185,7 +195,9 @@ def evaluate_codec(
     return evaluation
 
 
-def _score(song: str, stem: str, reference: Tensor, estimate: Tensor, sample_rate: int, metrics: dict[str, Metric], issues: list[str]) -> dict[str, float]:
+def _score(
+    song: str, stem: str, reference: Tensor, estimate: Tensor, sample_rate: int, metrics: dict[str, Metric], issues: list[str]
+) -> dict[str, float]:
     if not bool(reference.abs().max() > 0):
         issues.append(f"{song} / {stem}: silent reference, not scored")
         return {name: float("nan") for name in metrics}
@@ -246,12 +258,18 @@ def write_codec_evaluation(evaluation: CodecEvaluation, out_dir: str | Path, com
     ``codebooks.csv`` in ``out_dir``, each written atomically; -> their paths by name."""
     out = Path(out_dir)
     header, rows = summary_rows(evaluation)
-    score_rows = [[r.song, r.stem, *(r.scores[m] for m in evaluation.metrics), r.audio_seconds, r.encode_seconds, r.decode_seconds] for r in evaluation.results]
+    score_rows = [
+        [r.song, r.stem, *(r.scores[m] for m in evaluation.metrics), r.audio_seconds, r.encode_seconds, r.decode_seconds]
+        for r in evaluation.results
+    ]
     books = evaluation.codebooks()
     return {
         "results.json": write_json(out / "results.json", {**evaluation.to_dict(), "command": command}),
         "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
         "summary.md": write_text(out / "summary.md", to_markdown(evaluation, command)),
-        "scores.csv": write_text(out / "scores.csv", csv_text(["song", "stem", *evaluation.metrics, "audio_seconds", "encode_seconds", "decode_seconds"], score_rows)),
+        "scores.csv": write_text(
+            out / "scores.csv",
+            csv_text(["song", "stem", *evaluation.metrics, "audio_seconds", "encode_seconds", "decode_seconds"], score_rows),
+        ),
         "codebooks.csv": write_text(out / "codebooks.csv", csv_text(list(books[0]), [list(b.values()) for b in books])),
     }

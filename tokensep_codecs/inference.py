@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from tokensep_core.audio_io import convert
+from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import Codec
@@ -102,4 +102,6 @@ def encode_long(codec: Codec, items: Tensor, frames_per_segment: int) -> Tensor:
 @torch.inference_mode()
 def decode_long(codec: Codec, codes: Tensor, frames_per_segment: int) -> Tensor:
     """codes ``[N, K, F]`` -> wav ``[N, C, F * hop]``, decoded in segments of ``frames_per_segment``."""
-    return torch.cat([codec.decode(codes[..., start : start + frames_per_segment]) for start in range(0, codes.shape[-1], frames_per_segment)], dim=-1)
+    return torch.cat(
+        [codec.decode(codes[..., start : start + frames_per_segment]) for start in range(0, codes.shape[-1], frames_per_segment)], dim=-1
+    )

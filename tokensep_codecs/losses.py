@@ -27,7 +27,7 @@ class ReconstructionConfig(ComponentConfig):
     codebook_weight: float = Field(1.0, ge=0)
 
     @model_validator(mode="after")
-    def _same_lengths(self) -> "ReconstructionConfig":
+    def _same_lengths(self) -> ReconstructionConfig:
         if len(self.mel_window_lengths) != len(self.mel_n_mels):
             raise ValueError("mel_window_lengths and mel_n_mels must have the same length")
         return self

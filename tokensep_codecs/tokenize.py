@@ -10,20 +10,21 @@ restarted with the same codec and data skips the shards already listed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from tqdm import tqdm
 
-from tokensep_core.audio_io import atomic_path, convert
+from tokensep_codecs.inference import LoadedCodec, encode_long, segment_frames, to_items
+from tokensep_core.audio.io import atomic_path, convert
 from tokensep_core.data.token_shards import FORMAT_VERSION, INDEX_FILE, MIXTURE, codes_key, mixture_key, read_index, torch_dtype_for
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import StemDataset
-from tokensep_codecs.inference import LoadedCodec, encode_long, segment_frames, to_items
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,13 @@ def _header(loaded: LoadedCodec, stems: Sequence[str], source: dict[str, Any], s
     return {
         "format": FORMAT_VERSION,
         "codec": {
-            **loaded.describe(), "sample_rate": codec.sample_rate, "channels": codec.channels, "frame_rate": codec.frame_rate,
-            "hop_length": codec.hop_length, "num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size,
+            **loaded.describe(),
+            "sample_rate": codec.sample_rate,
+            "channels": codec.channels,
+            "frame_rate": codec.frame_rate,
+            "hop_length": codec.hop_length,
+            "num_codebooks": codec.num_codebooks,
+            "codebook_size": codec.codebook_size,
         },
         "source": source,
         "stems": list(stems),
@@ -109,7 +115,16 @@ def tokenize(
             mixture = convert(song.mixture.float(), song.sample_rate, codec.sample_rate, song.mixture.shape[0])
             mixture = F.pad(mixture, (0, num_frames * codec.hop_length - mixture.shape[-1]))
             tensors[mixture_key(key)] = mixture.to(torch.float16).contiguous()
-            entries.append({"name": song.name, "split": ref.split, "frames": num_frames, "channels": song.mixture.shape[0], "shard": shard_file, "key": key})
+            entries.append(
+                {
+                    "name": song.name,
+                    "split": ref.split,
+                    "frames": num_frames,
+                    "channels": song.mixture.shape[0],
+                    "shard": shard_file,
+                    "key": key,
+                }
+            )
             bar.update()
         with atomic_path(out / shard_file) as tmp:
             save_file(tensors, str(tmp))

@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tokensep_codecs.inference import load_codec
+from tokensep_codecs.tokenize import tokenize
 from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import read_config_file
-from tokensep_core.device import resolve_device
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
-from tokensep_codecs.inference import load_codec
-from tokensep_codecs.tokenize import tokenize
+from tokensep_core.runtime.device import resolve_device
 
 FOLDER_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
@@ -22,12 +22,19 @@ FOLDER_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("tokenize", help="encode every stem and mixture of a dataset once and store the codes in shards")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="codec training checkpoint (step_… or run directory: its latest)")
-    parser.add_argument("data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder (DATA/{train,test}/SONG/*.wav); or use --data-config")
+    parser.add_argument(
+        "data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder (DATA/{train,test}/SONG/*.wav); or use --data-config"
+    )
     parser.add_argument("out", metavar="OUT", help="output folder (index.json + shards/); re-running resumes it")
-    parser.add_argument("--data-config", help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}}; its songs form split --splits (default train)")
+    parser.add_argument(
+        "--data-config",
+        help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}}; its songs form split --splits (default train)",
+    )
     parser.add_argument("--splits", help=f"comma-separated splits of DATA (default: those of {','.join(FOLDER_SPLITS)} that have songs)")
     parser.add_argument("--songs-per-shard", type=int, default=16, help="songs per shard file (default 16)")
-    parser.add_argument("--segment-seconds", type=float, default=30.0, help="songs are encoded in segments of this length (bounded memory; default 30)")
+    parser.add_argument(
+        "--segment-seconds", type=float, default=30.0, help="songs are encoded in segments of this length (bounded memory; default 30)"
+    )
     parser.add_argument("-d", "--device", default="auto", help="device: auto (default), cpu, cuda, …")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -3,7 +3,8 @@ matching) and the ``tokensep train codec`` command."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from audiotools import AudioSignal
@@ -11,14 +12,14 @@ from dac.nn.loss import GANLoss
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
-from tokensep_core.audio_io import convert
+from tokensep_codecs.losses import TrainOutput
+from tokensep_core.audio.io import convert
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec
 from tokensep_core.training.task import TrainingTask
-from tokensep_codecs.losses import TrainOutput
 
 
 def batch_wav(batch: Any, include_mixture: bool = False) -> Tensor:
@@ -37,7 +38,9 @@ def batch_wav(batch: Any, include_mixture: bool = False) -> Tensor:
         if include_mixture:
             wav = torch.cat([wav, batch["mixture"]])
     else:
-        raise ConfigError(f"codec training: a batch must be a wav tensor [B, C, T] or a mapping with 'wav' or 'stems', got {type(batch).__name__}")
+        raise ConfigError(
+            f"codec training: a batch must be a wav tensor [B, C, T] or a mapping with 'wav' or 'stems', got {type(batch).__name__}"
+        )
     if wav.dim() != 3:
         raise ConfigError(f"codec training: expected wav [B, C, T], got shape {list(wav.shape)}")
     return wav

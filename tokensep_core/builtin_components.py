@@ -1,6 +1,5 @@
 """Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)."""
 
-from tokensep_core.baselines import CodecOracle, MixtureCopy, Oracle
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.data.procedural import ProceduralRenderer
 from tokensep_core.data.soundfont import SoundfontRenderer
@@ -9,9 +8,10 @@ from tokensep_core.data.synthetic import SyntheticDataset
 from tokensep_core.data.token_shards import TokenShards
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.metrics import METRICS
-from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
 from tokensep_core.registry import ProviderRegistry
-from tokensep_core.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
+from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 
 
 @hookimpl

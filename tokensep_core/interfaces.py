@@ -9,8 +9,9 @@ Neural components are ``torch.nn.Module`` subclasses; the others are plain objec
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -84,9 +85,9 @@ class TokenLM(nn.Module, ABC):
     """Decoder-only LM over K parallel codebook streams.
 
     Input ids live in ``[0, vocab_size)``: the first ``codebook_size`` ids are codes, the rest
-    are special ids (padding, stem start tokens, …; see tokensep_core.special_tokens).
+    are special ids (padding, stem start tokens, …; see tokensep_core.tokens.special).
     Output logits cover the codes only: ``V = codebook_size``. With a pattern and a track order,
-    K and ``codebook_size`` are the layout's (tokensep_core.token_layout.TokenLayout), which can
+    K and ``codebook_size`` are the layout's (tokensep_core.tokens.layout.TokenLayout), which can
     differ from the codec's (flatten: one stream of K·size ids; interleaved: streams × stems).
     Attributes: ``num_codebooks`` (K), ``codebook_size``, ``vocab_size``, ``dim`` (D of prefix).
     """
@@ -122,7 +123,7 @@ class TokenLM(nn.Module, ABC):
 
 class MaskedTokenLM(nn.Module, ABC):
     """Bidirectional LM that fills masked codes of several stems of a chunk at once (iterative
-    parallel decoding, see tokensep_core.parallel_generation).
+    parallel decoding, see tokensep_core.lm.masked_generation).
 
     It reads the codec's codes directly: no pattern or track order. Input ids are codes in
     ``[0, codebook_size)`` and ``mask_id`` (= ``codebook_size``) where a code is unknown; output
@@ -250,10 +251,7 @@ class TrackOrder(ABC):
 
     def split(self, sequences: Tensor, layout: TrackLayout) -> dict[str, Tensor]:
         """Inverse of :meth:`combine`: sequences ``[B', K'', S'']`` -> ``{stem: [B, K', S]}``."""
-        return {
-            seg.stem: sequences[seg.rows, seg.streams, seg.start : seg.start + seg.length]
-            for seg in layout.segments
-        }
+        return {seg.stem: sequences[seg.rows, seg.streams, seg.start : seg.start + seg.length] for seg in layout.segments}
 
 
 class Separator(ABC):
@@ -338,7 +336,6 @@ def kind_interfaces(kind: str) -> tuple[type, ...]:
     """The interfaces a component of ``kind`` may implement (one of them)."""
     interfaces = KINDS[kind]
     return interfaces if isinstance(interfaces, tuple) else (interfaces,)
-
 
 
 def parameter_count(module: nn.Module) -> int:

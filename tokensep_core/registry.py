@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -47,7 +48,9 @@ class Entry:
         interface = implemented[0]
         missing = [attr for attr in _declared_attributes(interface) if not hasattr(component, attr)]
         if missing:
-            raise RegistryError(f"{where}: built {type(component).__name__} without the {interface.__name__} attribute(s) {', '.join(missing)}")
+            raise RegistryError(
+                f"{where}: built {type(component).__name__} without the {interface.__name__} attribute(s) {', '.join(missing)}"
+            )
         return component
 
 
@@ -144,7 +147,9 @@ class ProviderRegistry:
         self.registry = registry
         self.provider = provider
 
-    def add(self, kind: str, name: str, factory: Callable[[Any], Any], config_cls: type[ComponentConfig] | None = None, *, description: str = "") -> Entry:
+    def add(
+        self, kind: str, name: str, factory: Callable[[Any], Any], config_cls: type[ComponentConfig] | None = None, *, description: str = ""
+    ) -> Entry:
         """Register a component on behalf of this provider (see :meth:`ComponentRegistry.add`)."""
         return self.registry.add(kind, name, factory, config_cls, provider=self.provider, description=description)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import torch
-import torchaudio
 from typing import Any
 
+import torch
+import torchaudio
 from torch import Tensor, nn
 
 from tokensep_core.interfaces import ConditionEncoder

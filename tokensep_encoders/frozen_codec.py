@@ -17,8 +17,8 @@ from torch import Tensor
 from tokensep_core.config import ComponentConfig, ComponentSpec
 from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import Codec, ConditionEncoder
+from tokensep_core.tokens.codebook_io import CodebookEmbedding
 from tokensep_encoders.features import frame_mask
-from tokensep_lms.codebook_io import CodebookEmbedding
 
 
 class FrozenCodecEncoderConfig(ComponentConfig):

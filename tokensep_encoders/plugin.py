@@ -2,7 +2,6 @@
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
-
 from tokensep_encoders.conformer import ConformerEncoder
 from tokensep_encoders.conv import ConvEncoder
 from tokensep_encoders.debug import DebugEncoder

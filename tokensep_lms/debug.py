@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import LMCache, TokenLM
-from tokensep_lms.codebook_io import CodebookEmbedding, CodebookHeads
+from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 
 
 class DebugLMConfig(ComponentConfig):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import torch
-from pydantic import Field, model_validator
 import torch.nn.functional as F
+from pydantic import Field, model_validator
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import LMCache, TokenLM
-from tokensep_lms.codebook_io import CodebookEmbedding, CodebookHeads
+from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 
 PRESETS: dict[str, dict[str, float | int]] = {
     "tiny": {"width": 32, "layers": 2, "heads": 2, "ff_mult": 4, "dropout": 0.0},
@@ -68,7 +68,9 @@ CACHE_BLOCK = 256
 """Key/value slots a cache grows by: growing copies the cache once per block, not once per step."""
 
 
-def llama_layers(stack: type[nn.Module], width: int, heads: int, layers: int, kv_heads: int | None, ff_mult: float, dropout: float) -> nn.Module:
+def llama_layers(
+    stack: type[nn.Module], width: int, heads: int, layers: int, kv_heads: int | None, ff_mult: float, dropout: float
+) -> nn.Module:
     """An x-transformers ``Decoder`` or ``Encoder`` (``stack``) with LLaMA's options: RoPE, RMSNorm,
     SwiGLU, grouped-query attention, no biases; attention through PyTorch's fused kernel."""
     module = stack(
@@ -196,7 +198,9 @@ class LlamaLM(TokenLM):
         self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
         self.embed_dropout = nn.Dropout(dropout)
-        self.decoder = llama_layers(Decoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout)
+        self.decoder = llama_layers(
+            Decoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout
+        )
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
 
     def forward(
@@ -229,7 +233,9 @@ class LlamaLM(TokenLM):
         if not isinstance(cache, LlamaCache):
             raise TypeError(f"LlamaLM cannot use a {type(cache).__name__}")
         store = self._storage(cache)
-        picked = KVStorage(store.keys.index_select(1, rows), store.values.index_select(1, rows), store.key_mask[rows], cache.filled, store.padded)
+        picked = KVStorage(
+            store.keys.index_select(1, rows), store.values.index_select(1, rows), store.key_mask[rows], cache.filled, store.padded
+        )
         return LlamaCache(picked, cache.filled)
 
     def _storage(self, cache: LlamaCache) -> KVStorage:

@@ -1,5 +1,5 @@
 """A bidirectional masked-token LM on x-transformers for iterative parallel decoding
-(MaskGIT / SoundStorm style; generation in tokensep_core.parallel_generation).
+(MaskGIT / SoundStorm style; generation in tokensep_core.lm.masked_generation).
 
 Stems: each stem is its own sequence, told apart by a learned stem embedding added to every
 frame, so stems are generated independently given the mixture. This keeps attention at
@@ -20,7 +20,8 @@ predict the codes of every frame.
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from pydantic import Field, field_validator, model_validator
@@ -29,7 +30,7 @@ from torch import Tensor, nn
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_lms.codebook_io import CodebookEmbedding, CodebookHeads
+from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 from tokensep_lms.llama import llama_layers
 
 PRESETS: dict[str, dict[str, float | int]] = {
@@ -109,7 +110,9 @@ class MaskedLM(MaskedTokenLM):
         self.stem_embed = nn.Embedding(len(self.stems), width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
         self.embed_dropout = nn.Dropout(dropout)
-        self.encoder = llama_layers(Encoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout)
+        self.encoder = llama_layers(
+            Encoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout
+        )
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
 
     def forward(
@@ -128,8 +131,12 @@ class MaskedLM(MaskedTokenLM):
         x = self.embed_dropout(x)
         key_mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         if prefix is not None:
-            x, key_mask = self._with_prefix(x, key_mask, prefix.repeat_interleave(num_stems, dim=0),
-                                            None if prefix_mask is None else prefix_mask.repeat_interleave(num_stems, dim=0))
+            x, key_mask = self._with_prefix(
+                x,
+                key_mask,
+                prefix.repeat_interleave(num_stems, dim=0),
+                None if prefix_mask is None else prefix_mask.repeat_interleave(num_stems, dim=0),
+            )
         hidden = self.encoder(x, mask=key_mask)[:, -frames:]
         if codebook is None:
             logits = self.heads(hidden)

@@ -2,7 +2,6 @@
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
-
 from tokensep_lms.debug import DebugLM
 from tokensep_lms.llama import LlamaLM
 from tokensep_lms.masked import MaskedLM

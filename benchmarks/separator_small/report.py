@@ -53,11 +53,18 @@ def confirmation() -> list[str]:
         return []
     ours, copy = (json.loads((folder / name / "results.json").read_text()) for name in ("tokensep", "mixture_copy"))
     reference = {song["song"]: song["scores"] for song in copy["songs"]}
-    lines = ["", f"## Confirmation: the exported model on {len(ours['songs'])} more fresh songs (seed 9090, 8 s)", "",
-             "| stem | tokensep | mixture copy | songs where tokensep is lower |", "|---|---|---|---|"]
+    lines = [
+        "",
+        f"## Confirmation: the exported model on {len(ours['songs'])} more fresh songs (seed 9090, 8 s)",
+        "",
+        "| stem | tokensep | mixture copy | songs where tokensep is lower |",
+        "|---|---|---|---|",
+    ]
     for stem, values in ours["summary"].items():
         wins = sum(song["scores"][stem]["mel_distance"] < reference[song["song"]][stem]["mel_distance"] for song in ours["songs"])
-        lines.append(f"| {stem} | {values['mel_distance']:.3f} | {copy['summary'][stem]['mel_distance']:.3f} | {wins} of {len(ours['songs'])} |")
+        lines.append(
+            f"| {stem} | {values['mel_distance']:.3f} | {copy['summary'][stem]['mel_distance']:.3f} | {wins} of {len(ours['songs'])} |"
+        )
     return lines
 
 
@@ -112,11 +119,22 @@ def main() -> None:
         for system in SYSTEMS:
             values = results[system]["summary"][stem]
             lines.append(f"| {stem} | {system} | " + " | ".join(f"{values.get(m, float('nan')):.3f}" for m, _ in METRICS) + " |")
-    lines += ["", "Real-time factor (separation wall time / audio time): " + ", ".join(
-        f"{s} {results[s]['real_time_factor']:.3f}" for s in SYSTEMS) + "."]
-    beats = [stem for stem in stems if results["tokensep"]["summary"][stem]["mel_distance"] < results["mixture_copy"]["summary"][stem]["mel_distance"]]
-    lines += ["", f"tokensep has a lower log-mel distance than mixture copy on {len(beats)} of {len(stems)} stems"
-              + (f" ({', '.join(beats)})." if beats else ".")]
+    lines += [
+        "",
+        "Real-time factor (separation wall time / audio time): "
+        + ", ".join(f"{s} {results[s]['real_time_factor']:.3f}" for s in SYSTEMS)
+        + ".",
+    ]
+    beats = [
+        stem
+        for stem in stems
+        if results["tokensep"]["summary"][stem]["mel_distance"] < results["mixture_copy"]["summary"][stem]["mel_distance"]
+    ]
+    lines += [
+        "",
+        f"tokensep has a lower log-mel distance than mixture copy on {len(beats)} of {len(stems)} stems"
+        + (f" ({', '.join(beats)})." if beats else "."),
+    ]
     lines += confirmation()
     lines += ["", "## Reading", "", *READING]
     lines += ["", "## Validation sweep of the sampling settings (log-mel distance ↓, validation songs)", "", *sweep_table(rows)]

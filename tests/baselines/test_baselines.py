@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from tokensep_core.baselines import MixtureCopy, Oracle
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Song
+from tokensep_core.separation.baselines import MixtureCopy, Oracle
 
 
 def _song() -> Song:

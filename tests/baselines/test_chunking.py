@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tokensep_core.chunking import chunked_apply, crossfade_window, segment_starts
+from tokensep_core.audio.chunking import chunked_apply, crossfade_window, segment_starts
 from tokensep_core.errors import ConfigError
 
 

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from tokensep_core.baselines import CodecOracle
 from tokensep_core.errors import CheckpointError, ConfigError
 from tokensep_core.interfaces import Song
 from tokensep_core.plugins import load_registry
+from tokensep_core.separation.baselines import CodecOracle
 from tokensep_core.training.checkpoint import write_checkpoint
 
 STEMS = ("vocals", "drums", "bass", "other")

@@ -13,7 +13,11 @@ SYNTH = {"songs": 4, "seconds": 1.0, "sample_rate": 16000, "seed": 2, "test_frac
 TINY = {"name": "hcodec", "params": {"preset": "tiny"}}
 GRID = {
     "codecs": {
-        "tiny": {"codec": TINY, "augment": {"seconds": 0.25, "examples_per_epoch": 4}, "trainer": {"batch_size": 1, "device": "cpu", "checkpoint_every": 0}},
+        "tiny": {
+            "codec": TINY,
+            "augment": {"seconds": 0.25, "examples_per_epoch": 4},
+            "trainer": {"batch_size": 1, "device": "cpu", "checkpoint_every": 0},
+        },
         "bad": {"codec": {"name": "no_such_codec"}, "augment": {"seconds": 0.25}},
     },
     "codec_budget": {"steps": 1},
@@ -22,7 +26,10 @@ GRID = {
         {"name": "coded_bad", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:bad}", "device": "cpu"}}},
         {"name": "copy", "separator": {"name": "mixture_copy"}},
     ],
-    "data": {"train": {"name": "synthetic", "params": {**SYNTH, "split": "train"}}, "test": {"name": "synthetic", "params": {**SYNTH, "split": "test"}}},
+    "data": {
+        "train": {"name": "synthetic", "params": {**SYNTH, "split": "train"}},
+        "test": {"name": "synthetic", "params": {**SYNTH, "split": "test"}},
+    },
     "budget": {"steps": 1},
     "metrics": ["si_sdr"],
     "songs": 1,
@@ -45,6 +52,10 @@ def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
 
 def test_unknown_codec_references_are_refused(tmp_path) -> None:
     path = tmp_path / "grid.yaml"
-    path.write_text(yaml.safe_dump({**GRID, "baselines": [{"name": "x", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:nope}"}}}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {**GRID, "baselines": [{"name": "x", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:nope}"}}}]}
+        )
+    )
     with pytest.raises(ConfigError, match=r"\{codec:nope\} refers to no codec"):
         run_grid(path, tmp_path / "out")

@@ -10,10 +10,20 @@ from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
 
 GRID = {
-    "base": {"model": {"lm": {"name": "llama", "params": {"preset": "tiny"}}}, "augment": {"seconds": 0.5}, "trainer": {"lr": 0.01, "steps": 500}},
+    "base": {
+        "model": {"lm": {"name": "llama", "params": {"preset": "tiny"}}},
+        "augment": {"seconds": 0.5},
+        "trainer": {"lr": 0.01, "steps": 500},
+    },
     "axes": {
-        "encoder": [{"name": "conf", "set": {"model.encoder": {"name": "conformer"}}}, {"name": "frozen", "set": {"model.encoder": {"name": "frozen_codec"}}}],
-        "order": [{"name": "seq", "set": {"model.track_order.name": "sequential"}}, {"name": "ind", "set": {"model.track_order.name": "independent"}}],
+        "encoder": [
+            {"name": "conf", "set": {"model.encoder": {"name": "conformer"}}},
+            {"name": "frozen", "set": {"model.encoder": {"name": "frozen_codec"}}},
+        ],
+        "order": [
+            {"name": "seq", "set": {"model.track_order.name": "sequential"}},
+            {"name": "ind", "set": {"model.track_order.name": "independent"}},
+        ],
         "temp": [{"name": "t07", "set": {"inference.sampling.temperature": 0.7}}],
     },
     "baselines": [
@@ -83,8 +93,10 @@ def test_grid_mistakes_are_one_line_errors(tmp_path, change, message) -> None:
 
 
 def test_row_names_must_be_distinct_and_folder_safe(tmp_path) -> None:
-    for baselines, message in (([{"name": "copy", "separator": {"name": "oracle"}}] * 2, "two rows are named 'copy'"),
-                               ([{"name": "../x", "separator": {"name": "oracle"}}], "row name '../x'")):
+    for baselines, message in (
+        ([{"name": "copy", "separator": {"name": "oracle"}}] * 2, "two rows are named 'copy'"),
+        ([{"name": "../x", "separator": {"name": "oracle"}}], "row name '../x'"),
+    ):
         grid = load_grid(_write(tmp_path, {**GRID, "axes": {}, "baselines": baselines}))
         with pytest.raises(ConfigError, match=message):
             resolve_rows(grid, TRAIN, TEST, None, "grid.yaml")

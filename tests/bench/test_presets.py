@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from tokensep_core.bench.grid import generative_rows, load_grid
-from tokensep_core.pipeline import PipelineConfig, build_pipeline
 from tokensep_core.plugins import load_registry
+from tokensep_core.separation.pipeline import PipelineConfig, build_pipeline
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 GRIDS = sorted(BENCHMARKS.glob("*.yaml"))
@@ -39,6 +39,12 @@ def test_generative_rows_build(name: str) -> None:
         built[row] = (type(pipeline.lm).__name__, pipeline.lm.config.kv_heads)
     if name == "lm-family.yaml":
         llama = ("LlamaLM", None)  # as many key/value heads as heads
-        assert built == {"llama_sequential": llama, "llama_independent": llama, "llama_interleaved": llama, "llama_sequential_gqa": ("LlamaLM", 1), "masked": ("MaskedLM", None)}
+        assert built == {
+            "llama_sequential": llama,
+            "llama_independent": llama,
+            "llama_interleaved": llama,
+            "llama_sequential_gqa": ("LlamaLM", 1),
+            "masked": ("MaskedLM", None),
+        }
     else:
         assert set(built) == {"base", "independent", "dac"}

@@ -14,7 +14,9 @@ SMOKE = Path(__file__).resolve().parents[2] / "benchmarks" / "smoke.yaml"
 @pytest.mark.slow
 def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     grid = yaml.safe_load(SMOKE.read_text())
-    grid["baselines"].append({"name": "broken_codec", "separator": {"name": "codec_oracle", "params": {"codec": {"name": "no_such_codec"}}}})
+    grid["baselines"].append(
+        {"name": "broken_codec", "separator": {"name": "codec_oracle", "params": {"codec": {"name": "no_such_codec"}}}}
+    )
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(grid))
     out = tmp_path / "out"

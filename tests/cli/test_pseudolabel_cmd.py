@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.audio_io import read_audio, write_audio
+from tokensep_core.audio.io import read_audio, write_audio
 from tokensep_core.cli.main import main
 from tokensep_core.plugins import load_registry
 
@@ -75,6 +75,19 @@ def test_unknown_override_and_bad_params_are_one_line_errors(tmp_path: Path, cap
     assert main(["pseudolabel", str(tmp_path / "in"), str(tmp_path / "out"), "--teacher", "htdemucs", "--params", '{"dept": 2}']) == 1
     assert "field 'dept': unknown field" in capsys.readouterr().err
     missing = tmp_path / "absent.safetensors"
-    assert main(["pseudolabel", str(tmp_path / "in"), str(tmp_path / "out"), "--teacher", "htdemucs", "--params", json.dumps({"checkpoint": str(missing)})]) == 1
+    assert (
+        main(
+            [
+                "pseudolabel",
+                str(tmp_path / "in"),
+                str(tmp_path / "out"),
+                "--teacher",
+                "htdemucs",
+                "--params",
+                json.dumps({"checkpoint": str(missing)}),
+            ]
+        )
+        == 1
+    )
     assert f"{missing}: no such checkpoint file" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -1,7 +1,7 @@
 """Fixtures of the codec tests."""
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -48,8 +48,8 @@ def tiny_songs(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def tiny_codec_run(tiny_songs, tmp_path_factory: pytest.TempPathFactory):
     """Run directory of a tiny HCodec trained for 2 steps on ``tiny_songs``."""
-    from tokensep_core.training import TrainerConfig, train
     from tokensep_codecs.training import build_codec_training
+    from tokensep_core.training import TrainerConfig, train
 
     run_dir = tmp_path_factory.mktemp("codec_run")
     sections = {

@@ -78,7 +78,17 @@ def test_training_with_restarts_uses_more_codes(family: str, tone) -> None:
         if family == "hcodec":
             codec = HCodec(HCodecConfig(preset="tiny", codebook_restart={"enabled": restart, "decay": 0.5, "threshold": 0.3}))
         else:
-            codec = DACCodec(DACCodecConfig(sample_rate=16000, encoder_dim=4, encoder_rates=[4, 5, 8], decoder_dim=16, decoder_rates=[8, 5, 4],
-                                            n_codebooks=2, codebook_size=64, codebook_restart={"enabled": restart, "decay": 0.5, "threshold": 0.3}))
+            codec = DACCodec(
+                DACCodecConfig(
+                    sample_rate=16000,
+                    encoder_dim=4,
+                    encoder_rates=[4, 5, 8],
+                    decoder_dim=16,
+                    decoder_rates=[8, 5, 4],
+                    n_codebooks=2,
+                    codebook_size=64,
+                    codebook_restart={"enabled": restart, "decay": 0.5, "threshold": 0.3},
+                )
+            )
         counts[restart] = _distinct_codes_after_training(codec, wav, steps=12)
     assert counts[True] > counts[False], counts

@@ -19,12 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_two_ranks_train_a_codec_into_the_usual_checkpoint(tiny_songs, tiny_codec_run, tmp_path):
     config = tmp_path / "codec.yaml"
-    config.write_text(yaml.safe_dump({
-        "codec": TINY_CODEC,
-        "data": {"name": "musdb", "params": {"root": str(tiny_songs), "sample_rate": 16000}},
-        "augment": {"seconds": 0.5, "examples_per_epoch": 4},
-        "trainer": {"steps": 2, "batch_size": 1, "checkpoint_every": 0, "device": "cpu", "lr": 1e-3},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "codec": TINY_CODEC,
+                "data": {"name": "musdb", "params": {"root": str(tiny_songs), "sample_rate": 16000}},
+                "augment": {"seconds": 0.5, "examples_per_epoch": 4},
+                "trainer": {"steps": 2, "batch_size": 1, "checkpoint_every": 0, "device": "cpu", "lr": 1e-3},
+            }
+        )
+    )
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     cmd = [*torchrun, "-m", "tokensep_core.cli.main", "train", "codec", str(config), "--run-dir", str(tmp_path / "ddp")]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})

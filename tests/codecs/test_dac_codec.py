@@ -4,12 +4,20 @@ import pytest
 import torch
 from dac import DAC
 
+from tokensep_codecs.dac_codec import DACCodec, DACCodecConfig
 from tokensep_core.errors import CheckpointError
 from tokensep_core.testing import check_codec, check_registered
-from tokensep_codecs.dac_codec import DACCodec, DACCodecConfig
 
-TINY = dict(encoder_dim=4, encoder_rates=[2, 4, 5], decoder_dim=32, decoder_rates=[5, 4, 2], n_codebooks=3,
-            codebook_size=64, codebook_dim=4, sample_rate=16000)
+TINY = dict(
+    encoder_dim=4,
+    encoder_rates=[2, 4, 5],
+    decoder_dim=32,
+    decoder_rates=[5, 4, 2],
+    n_codebooks=3,
+    codebook_size=64,
+    codebook_dim=4,
+    sample_rate=16000,
+)
 
 
 def tiny(**overrides) -> DACCodec:

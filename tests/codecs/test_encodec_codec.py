@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from tokensep_core.testing import check_codec, check_registered
 from tokensep_codecs.encodec_codec import EncodecCodec, EncodecCodecConfig
+from tokensep_core.testing import check_codec, check_registered
 
 TINY = dict(sample_rate=16000, n_filters=4, ratios=[5, 4, 2], dimension=16, lstm=1, n_q=4, codebook_size=64, kmeans_init=False)
 

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from tokensep_core.cli.main import main
-from tokensep_core.plugins import load_registry
 from tokensep_codecs.evaluation import bitrate_kbps, code_histogram, codebook_perplexity, codebook_usage
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
+from tokensep_core.cli.main import main
+from tokensep_core.plugins import load_registry
 
 
 def test_bitrate_is_frame_rate_times_bits_per_frame_per_channel():
@@ -18,10 +18,21 @@ def test_bitrate_is_frame_rate_times_bits_per_frame_per_channel():
     assert bitrate_kbps(mono) == pytest.approx(100 * 4 * 6 / 1000)
     stereo = HCodec(HCodecConfig(preset="tiny", channels=2))  # twice the codebooks for two channels
     assert stereo.num_codebooks == 8 and bitrate_kbps(stereo) == pytest.approx(2.4)
-    dac = load_registry().build("codec", {"name": "dac", "params": {
-        "sample_rate": 16000, "encoder_dim": 4, "encoder_rates": [2, 4, 5, 8], "decoder_dim": 64, "decoder_rates": [8, 5, 4, 2],
-        "n_codebooks": 3, "codebook_size": 1024,
-    }})
+    dac = load_registry().build(
+        "codec",
+        {
+            "name": "dac",
+            "params": {
+                "sample_rate": 16000,
+                "encoder_dim": 4,
+                "encoder_rates": [2, 4, 5, 8],
+                "decoder_dim": 64,
+                "decoder_rates": [8, 5, 4, 2],
+                "n_codebooks": 3,
+                "codebook_size": 1024,
+            },
+        },
+    )
     assert bitrate_kbps(dac) == pytest.approx(50 * 3 * 10 / 1000)
 
 
@@ -63,7 +74,22 @@ def test_eval_codec_on_a_checkpoint_and_untrained(tiny_codec_run, tiny_songs, tm
 
     untrained = tmp_path / "untrained"
     spec = json.dumps({"name": "hcodec", "params": {"preset": "tiny"}})
-    argv = ["eval", "codec", "untrained", str(tiny_songs), "--codec-spec", spec, "-o", str(untrained), "--seconds", "1.25", "--stems", "drums", "--metrics", "si_sdr"]
+    argv = [
+        "eval",
+        "codec",
+        "untrained",
+        str(tiny_songs),
+        "--codec-spec",
+        spec,
+        "-o",
+        str(untrained),
+        "--seconds",
+        "1.25",
+        "--stems",
+        "drums",
+        "--metrics",
+        "si_sdr",
+    ]
     assert main(argv) == 0
     data = json.loads((untrained / "results.json").read_text())
     assert data["codec"]["checkpoint"] is None and data["label"] == "hcodec (untrained)"

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
 from tokensep_core.testing import check_codec, check_registered
-from tokensep_codecs.hcodec import HCodec, HCodecConfig
 
 
 def tiny(**overrides) -> HCodec:
@@ -72,7 +72,16 @@ def test_quantizer_dropout_varies_the_codebooks_used_in_training(tone):
 def test_training_losses_are_finite_and_reach_both_paths(tone):
     codec = tiny().train()
     losses = codec.training_losses(tone(0.5, 16000, batch=2))
-    expected = {"mel", "stft", "waveform", "acoustic_commitment", "acoustic_codebook", "semantic_commitment", "semantic_codebook", "semantic"}
+    expected = {
+        "mel",
+        "stft",
+        "waveform",
+        "acoustic_commitment",
+        "acoustic_codebook",
+        "semantic_commitment",
+        "semantic_codebook",
+        "semantic",
+    }
     assert set(losses) == expected
     assert all(v.dim() == 0 and torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()

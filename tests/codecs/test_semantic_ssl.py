@@ -5,17 +5,28 @@ import torch
 import torchaudio
 from safetensors.torch import save_file
 
-from tokensep_core.errors import CheckpointError
-from tokensep_core.testing import check_codec
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.training import CodecTrainingTask
+from tokensep_core.errors import CheckpointError
+from tokensep_core.testing import check_codec
 
 COMMON = dict(
-    extractor_mode="group_norm", extractor_conv_layer_config=[[16, 10, 5], [16, 3, 2], [16, 2, 2]],
-    extractor_conv_bias=False, encoder_embed_dim=24, encoder_projection_dropout=0.1, encoder_pos_conv_kernel=8,
-    encoder_pos_conv_groups=4, encoder_num_layers=2, encoder_num_heads=2, encoder_attention_dropout=0.1,
-    encoder_ff_interm_features=48, encoder_ff_interm_dropout=0.1, encoder_dropout=0.1, encoder_layer_norm_first=False,
-    encoder_layer_drop=0.0, aux_num_out=None,
+    extractor_mode="group_norm",
+    extractor_conv_layer_config=[[16, 10, 5], [16, 3, 2], [16, 2, 2]],
+    extractor_conv_bias=False,
+    encoder_embed_dim=24,
+    encoder_projection_dropout=0.1,
+    encoder_pos_conv_kernel=8,
+    encoder_pos_conv_groups=4,
+    encoder_num_layers=2,
+    encoder_num_heads=2,
+    encoder_attention_dropout=0.1,
+    encoder_ff_interm_features=48,
+    encoder_ff_interm_dropout=0.1,
+    encoder_dropout=0.1,
+    encoder_layer_norm_first=False,
+    encoder_layer_drop=0.0,
+    aux_num_out=None,
 )
 WAVLM = {**COMMON, "encoder_num_buckets": 16, "encoder_max_distance": 32}
 
@@ -63,6 +74,9 @@ def test_missing_or_mismatched_weights_are_checkpoint_errors(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         _hcodec("hubert", tmp_path / "absent.safetensors", COMMON)
     path = tmp_path / "other.safetensors"
-    save_file({k: v.contiguous() for k, v in torchaudio.models.wav2vec2_model(**{**COMMON, "encoder_embed_dim": 32}).state_dict().items()}, str(path))
+    save_file(
+        {k: v.contiguous() for k, v in torchaudio.models.wav2vec2_model(**{**COMMON, "encoder_embed_dim": 32}).state_dict().items()},
+        str(path),
+    )
     with pytest.raises(CheckpointError, match="does not match"):
         _hcodec("hubert", path, COMMON)

@@ -8,16 +8,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tokensep_core.audio_io import convert
+from tokensep_codecs.inference import load_codec, to_items
+from tokensep_codecs.tokenize import tokenize
+from tokensep_core.audio.io import convert
 from tokensep_core.cli.main import main
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.data.token_shards import TokenShards, token_crops
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
-from tokensep_core.separator_training import build_separator_training
+from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, train
-from tokensep_codecs.inference import load_codec, to_items
-from tokensep_codecs.tokenize import tokenize
 
 from .conftest import TINY_CODEC
 
@@ -34,7 +34,10 @@ def test_shards_hold_the_codecs_codes_of_every_stem_and_mixture(tiny_codec_run, 
     index = json.loads((out / "index.json").read_text())
     assert index["complete"] and [s["split"] for s in index["songs"]] == ["train", "train", "test"]
     assert sorted({s["shard"] for s in index["songs"]}) == ["shards/00000.safetensors", "shards/00001.safetensors"]
-    assert index["codec"]["weights_sha256"] == json.loads((tiny_codec_run / "checkpoints" / "step_00000002" / "checksums.json").read_text())["sha256"]["codec.safetensors"]
+    assert (
+        index["codec"]["weights_sha256"]
+        == json.loads((tiny_codec_run / "checkpoints" / "step_00000002" / "checksums.json").read_text())["sha256"]["codec.safetensors"]
+    )
 
     codec = load_codec(load_registry(), checkpoint=tiny_codec_run).codec
     datasets = _datasets(tiny_songs)
@@ -84,7 +87,9 @@ def test_a_killed_run_resumes_after_its_last_shard(tiny_codec_run, tiny_songs, t
     first_shard = (out / "shards" / "00000.safetensors").stat()
 
     # the resumed run must not re-read the songs already stored
-    resumed = tokenize(loaded, {"train": _DiesAt(datasets["train"], 0), "test": datasets["test"]}, out, source, songs_per_shard=1, progress=False)
+    resumed = tokenize(
+        loaded, {"train": _DiesAt(datasets["train"], 0), "test": datasets["test"]}, out, source, songs_per_shard=1, progress=False
+    )
     straight = tokenize(loaded, datasets, tmp_path / "straight", source, songs_per_shard=1, progress=False)
     assert resumed == straight
     assert (out / "shards" / "00000.safetensors").stat().st_mtime_ns == first_shard.st_mtime_ns
@@ -106,7 +111,12 @@ def test_the_separator_trains_from_shards(tiny_codec_run, tiny_songs, tmp_path):
     assert item["mixture"].shape == (2, 50 * 160) and item["codes"]["bass"].shape == (2, 4, 50)
 
     sections = {
-        "model": {"codec": TINY_CODEC, "codec_checkpoint": str(tiny_codec_run), "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}},
+        "model": {
+            "codec": TINY_CODEC,
+            "codec_checkpoint": str(tiny_codec_run),
+            "encoder": {"name": "debug"},
+            "lm": {"name": "llama", "params": {"preset": "tiny"}},
+        },
         "data": {"name": "token_shards", "params": {"root": str(tokens)}},
         "augment": {"seconds": 0.5, "examples_per_epoch": 4},
     }
@@ -115,6 +125,13 @@ def test_the_separator_trains_from_shards(tiny_codec_run, tiny_songs, tmp_path):
     assert result.step == 3 and math.isfinite(result.metrics["model/ce"])
     assert (result.checkpoint / "lm.safetensors").is_file()
 
-    other = {**sections, "model": {**sections["model"], "codec_checkpoint": None, "codec": {"name": "hcodec", "params": {"preset": "tiny", "codebook_size": 32}}}}
+    other = {
+        **sections,
+        "model": {
+            **sections["model"],
+            "codec_checkpoint": None,
+            "codec": {"name": "hcodec", "params": {"preset": "tiny", "codebook_size": 32}},
+        },
+    }
     with pytest.raises(ConfigError, match="codebook_size 64, the model's codec 32"):
         build_separator_training(other, "from tokens")

@@ -3,9 +3,9 @@
 import pytest
 import yaml
 
+from tokensep_codecs.training import batch_wav, build_codec_training
 from tokensep_core.cli.main import main
 from tokensep_core.errors import ConfigError
-from tokensep_codecs.training import batch_wav, build_codec_training
 
 SECTIONS = {
     "codec": {"name": "hcodec", "params": {"preset": "tiny"}},

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from tokensep_core.training.config import TrainerConfig
-from tokensep_core.training.trainer import Trainer
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.training import CodecTrainingTask
+from tokensep_core.training.config import TrainerConfig
+from tokensep_core.training.trainer import Trainer
 
 
 class Tones(Dataset):

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from tokensep_core.errors import ConfigError
 from tokensep_codecs.debug import DebugCodec
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.training import CodecTrainingTask, batch_wav
+from tokensep_core.errors import ConfigError
 
 LIGHT = {"enabled": True, "periods": [], "fft_sizes": [256, 128]}
 

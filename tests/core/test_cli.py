@@ -46,13 +46,20 @@ def test_demo_scores_a_trained_model_against_mixture_copy(tiny_run, capsys: pyte
 
 def test_demo_without_a_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "-n", str(tmp_path / "none")]) == 1
-    assert capsys.readouterr().err.strip() == f"tokensep: error: {tmp_path / 'none'}: no such model; train one with benchmarks/separator_small/run.sh or pass -n"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"tokensep: error: {tmp_path / 'none'}: no such model; train one with benchmarks/separator_small/run.sh or pass -n"
+    )
 
 
 def test_train_config_typo_exits_nonzero(tmp_path: Path) -> None:
     config = tmp_path / "exp.yaml"
     config.write_text("model:\n  lm: {name: debug, params: {layer: 2}}\ndata: {name: synthetic}\naugment: {seconds: 1}\n")
-    result = subprocess.run([sys.executable, "-m", "tokensep_core.cli.main", "train", "separator", str(config), "--run-dir", str(tmp_path / "run")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tokensep_core.cli.main", "train", "separator", str(config), "--run-dir", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"tokensep: error: {config}: lm 'debug': field 'layer': unknown field"
     assert not (tmp_path / "run").exists(), "a bad config must not leave a run directory behind"

@@ -5,8 +5,8 @@ import pytest
 
 from tokensep_core.config import load_config, read_config_file
 from tokensep_core.errors import ConfigError
-from tokensep_core.pipeline import PipelineConfig, build_pipeline
 from tokensep_core.plugins import load_registry
+from tokensep_core.separation.pipeline import PipelineConfig, build_pipeline
 
 
 @pytest.mark.parametrize(
@@ -65,9 +65,7 @@ def test_incompatible_components_are_refused() -> None:
 
 
 def test_shared_shapes_are_derived_unless_set() -> None:
-    config = PipelineConfig.model_validate(
-        {"lm": {"name": "debug", "params": {"dim": 48}}, "track_order": {"name": "interleaved"}}
-    )
+    config = PipelineConfig.model_validate({"lm": {"name": "debug", "params": {"dim": 48}}, "track_order": {"name": "interleaved"}})
     pipeline = build_pipeline(load_registry(autoload=False), config)
     assert pipeline.encoder.output_dim == 48
     assert pipeline.lm.num_codebooks == 4 * pipeline.codec.num_codebooks, "interleaved stacks the 4 stems' streams"

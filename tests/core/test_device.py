@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from tokensep_core.device import resolve_device
 from tokensep_core.errors import ConfigError
+from tokensep_core.runtime.device import resolve_device
 
 
 def test_auto_and_cpu_resolve_to_a_usable_device() -> None:

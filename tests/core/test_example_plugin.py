@@ -70,12 +70,16 @@ def test_swapped_into_a_separator_by_config_only(plugin_env: dict[str, str], tmp
 def test_plugin_passes_the_conformance_suite(plugin_env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")],
-        env=plugin_env, capture_output=True, text=True,
+        env=plugin_env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "4 passed" in result.stdout
 
 
 def test_without_the_plugin_its_components_are_unknown() -> None:
-    result = subprocess.run([sys.executable, "-m", "tokensep_core.cli.main", "plugins", "--schema", "codec", "mulaw"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tokensep_core.cli.main", "plugins", "--schema", "codec", "mulaw"], capture_output=True, text=True
+    )
     assert result.returncode == 1 and "unknown codec 'mulaw'" in result.stderr

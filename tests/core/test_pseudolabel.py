@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.audio_io import read_audio, write_audio
-from tokensep_core.baselines import MixtureCopy
+from tokensep_core.audio.io import read_audio, write_audio
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Separator
-from tokensep_core.pseudolabel import find_mixtures, pseudolabel_folder
+from tokensep_core.separation.baselines import MixtureCopy
+from tokensep_core.separation.pseudolabel import find_mixtures, pseudolabel_folder
 
 SETTINGS = {"teacher": "mixture_copy", "params": {"stems": ["vocals", "drums", "bass", "other"]}}
 
@@ -90,8 +90,12 @@ def test_a_bad_song_is_reported_and_the_others_are_written(tmp_path: Path) -> No
 def test_resuming_with_another_teacher_is_refused(tmp_path: Path) -> None:
     write_audio(tmp_path / "in" / "a.wav", _wav(0), 8000)
     teacher = MixtureCopy(MixtureCopy.Config())
-    pseudolabel_folder(teacher, tmp_path / "in", tmp_path / "out", {**SETTINGS, "params": {"stems": ["vocals"], "device": "cpu"}}, progress=False)
-    pseudolabel_folder(teacher, tmp_path / "in", tmp_path / "out", {**SETTINGS, "params": {"stems": ["vocals"], "device": "cuda"}}, progress=False)
+    pseudolabel_folder(
+        teacher, tmp_path / "in", tmp_path / "out", {**SETTINGS, "params": {"stems": ["vocals"], "device": "cpu"}}, progress=False
+    )
+    pseudolabel_folder(
+        teacher, tmp_path / "in", tmp_path / "out", {**SETTINGS, "params": {"stems": ["vocals"], "device": "cuda"}}, progress=False
+    )
     with pytest.raises(TokensepError, match="labelled with other teacher settings"):
         pseudolabel_folder(teacher, tmp_path / "in", tmp_path / "out", {"teacher": "htdemucs", "params": {}}, progress=False)
 

@@ -1,9 +1,10 @@
 import pytest
 from pydantic import BaseModel
+
+from tokensep_codecs.debug import DebugCodec
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import ConfigError, RegistryError
 from tokensep_core.registry import ComponentRegistry, Provider
-from tokensep_codecs.debug import DebugCodec
 
 ALICE = Provider("alice-codecs", "1.0")
 BOB = Provider("bob-codecs", "2.3")
@@ -66,4 +67,3 @@ def test_rollback_removes_a_failed_providers_partial_registration() -> None:
     registry.add("codec", "partial", DebugCodec, provider=BOB)
     registry.rollback(before)
     assert registry.names("codec") == ["keep"]
-

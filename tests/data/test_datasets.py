@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import read_audio, write_audio
+from tokensep_core.audio.io import read_audio, write_audio
 from tokensep_core.data.musdb import VALIDATION_TRACKS, MusdbDataset
 from tokensep_core.data.procedural import ProceduralRenderer
 from tokensep_core.data.writer import write_synthetic_dataset
@@ -42,7 +42,9 @@ def test_musdb_reads_the_real_track(tmp_path, real_track, registry):
     assert (sum(song.stems.values()) - song.mixture).abs().max() < 1e-3
     part = dataset.read_stem(0, "drums", 1000, 500)
     assert torch.equal(part, song.stems["drums"][:, 1000:1500])
-    mono = registry.build("dataset", {"name": "musdb", "params": {"root": str(tmp_path), "split": "test", "sample_rate": 22050, "channels": 1}})
+    mono = registry.build(
+        "dataset", {"name": "musdb", "params": {"root": str(tmp_path), "split": "test", "sample_rate": 22050, "channels": 1}}
+    )
     converted = mono[0]
     assert converted.mixture.shape == (1, mixture.shape[1] // 2) and converted.sample_rate == 22050
     assert torch.allclose(converted.mixture, mono.read_mixture(0, 0, converted.mixture.shape[1]))
@@ -123,7 +125,7 @@ def test_synthetic_dataset_matches_written_files(synth_folder, registry):
 
 def test_partial_reads_and_info(tmp_path):
     """The audio_io helpers the folder datasets rely on."""
-    from tokensep_core.audio_io import audio_info, list_audio_files
+    from tokensep_core.audio.io import audio_info, list_audio_files
 
     wav = torch.linspace(-0.5, 0.5, 2 * 300).reshape(2, 300)
     write_audio(tmp_path / "x.wav", wav, 8000, "FLOAT")

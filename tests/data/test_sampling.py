@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from tokensep_core.audio_io import write_audio
+from tokensep_core.audio.io import write_audio
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.data.stems_folder import StemsFolderDataset
 from tokensep_core.errors import ConfigError

@@ -11,12 +11,14 @@ import soundfile as sf
 import torch
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.data.soundfont import SoundfontRenderer
 from tokensep_core.data.writer import SONG_FILES, write_synthetic_dataset
 from tokensep_core.errors import TokensepError
 
-needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (scripts/setup.sh installs it)")
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (scripts/setup.sh installs it)"
+)
 SR = 22050
 
 

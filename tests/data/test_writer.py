@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.cli.main import main
 from tokensep_core.data.procedural import ProceduralRenderer
 from tokensep_core.data.synth_plan import plan_songs
@@ -78,7 +78,24 @@ def test_failed_render_leaves_no_song(tmp_path):
 
 def test_cli_synth(tmp_path, capsys):
     out = tmp_path / "synth"
-    code = main(["data", "synth", str(out), "--songs", "2", "--seconds", "0.5", "--sample-rate", str(SR), "--seed", "1", "--test-fraction", "0.5", "--no-progress"])
+    code = main(
+        [
+            "data",
+            "synth",
+            str(out),
+            "--songs",
+            "2",
+            "--seconds",
+            "0.5",
+            "--sample-rate",
+            str(SR),
+            "--seed",
+            "1",
+            "--test-fraction",
+            "0.5",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert "2 songs written" in capsys.readouterr().out
     assert len(list(out.glob("train/*/mixture.wav"))) == 1 and len(list(out.glob("test/*/mixture.wav"))) == 1

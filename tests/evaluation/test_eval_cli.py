@@ -8,7 +8,7 @@ import yaml
 from tokensep_core.cli.main import main
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
-from tokensep_core.separator_training import build_separator_training
+from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, train
 
 SYNTH = {"songs": 3, "seconds": 1.0, "sample_rate": 16000, "seed": 5, "test_fraction": 0.34}
@@ -18,8 +18,16 @@ SYNTH = {"songs": 3, "seconds": 1.0, "sample_rate": 16000, "seed": 5, "test_frac
 def data_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     renderer = load_registry().build("renderer", "procedural")
-    write_synthetic_dataset(root, SYNTH["songs"], SYNTH["seconds"], SYNTH["sample_rate"], SYNTH["seed"], renderer,
-                            test_fraction=SYNTH["test_fraction"], progress=False)
+    write_synthetic_dataset(
+        root,
+        SYNTH["songs"],
+        SYNTH["seconds"],
+        SYNTH["sample_rate"],
+        SYNTH["seed"],
+        renderer,
+        test_fraction=SYNTH["test_fraction"],
+        progress=False,
+    )
     return root
 
 
@@ -48,7 +56,24 @@ def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path) -> None
     spec = tmp_path / "test.yaml"
     spec.write_text(yaml.safe_dump({"name": "synthetic", "params": {**SYNTH, "split": "test"}}))
     out = tmp_path / "out"
-    argv = ["eval", "separator", str(tmp_path / "run"), "--data-config", str(spec), "-o", str(out), "--metrics", "si_sdr", "--seed", "0", "--seed", "1", "--no-stems", "-d", "cpu"]
+    argv = [
+        "eval",
+        "separator",
+        str(tmp_path / "run"),
+        "--data-config",
+        str(spec),
+        "-o",
+        str(out),
+        "--metrics",
+        "si_sdr",
+        "--seed",
+        "0",
+        "--seed",
+        "1",
+        "--no-stems",
+        "-d",
+        "cpu",
+    ]
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     assert [r["seed"] for r in results["songs"]] == [0, 1]

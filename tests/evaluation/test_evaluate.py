@@ -9,13 +9,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from tokensep_core.baselines import MixtureCopy
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import Evaluation, MetricSpec, build_metrics, evaluate, select_metrics, write_evaluation
 from tokensep_core.evaluation.evaluate import SongResult
 from tokensep_core.interfaces import Song
 from tokensep_core.metrics import SISDR, USDR
 from tokensep_core.plugins import load_registry
+from tokensep_core.separation.baselines import MixtureCopy
 
 STEMS = ("vocals", "drums", "bass", "other")
 

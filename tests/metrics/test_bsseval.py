@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.metrics import CSDR, bss_eval_sources, csdr_over_tracks, usdr_over_tracks
 
 museval = pytest.importorskip("museval", exc_type=ImportError)
@@ -59,7 +59,13 @@ def test_csdr_ignores_silent_windows_and_uses_window_median() -> None:
         if w != 1:
             estimate[:, w * sr : (w + 1) * sr] += g * noise[:, w * sr : (w + 1) * sr]
     got = CSDR(CSDR.Config())(reference, estimate, sr)
-    per_window = [10 * math.log10(float(reference[:, w * sr : (w + 1) * sr].square().sum() / (gains[w] * noise[:, w * sr : (w + 1) * sr]).square().sum())) for w in (0, 2, 3)]
+    per_window = [
+        10
+        * math.log10(
+            float(reference[:, w * sr : (w + 1) * sr].square().sum() / (gains[w] * noise[:, w * sr : (w + 1) * sr]).square().sum())
+        )
+        for w in (0, 2, 3)
+    ]
     assert got == pytest.approx(float(np.median(per_window)), abs=0.05)
 
 

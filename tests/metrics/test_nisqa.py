@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.errors import CheckpointError
-from tokensep_core.metrics import MetricError, NISQA
+from tokensep_core.metrics import NISQA, MetricError
 
 NISQA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nisqa"
 TOLERANCE = 0.02  # stated in the README next to the reference scores

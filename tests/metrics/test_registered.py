@@ -11,7 +11,16 @@ from tokensep_core.plugins import load_registry
 from tokensep_core.testing.conformance import check_registered
 
 NISQA_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nisqa" / "nisqa.tar"
-EXPECTED = {"si_sdr": True, "usdr": True, "csdr": True, "visqol": True, "nisqa": True, "onset_f": True, "attack_error": False, "mel_distance": False}
+EXPECTED = {
+    "si_sdr": True,
+    "usdr": True,
+    "csdr": True,
+    "visqol": True,
+    "nisqa": True,
+    "onset_f": True,
+    "attack_error": False,
+    "mel_distance": False,
+}
 
 
 def test_every_metric_is_registered_with_its_direction() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.metrics import ViSQOL
 
 pytest.importorskip("visqol")

@@ -2,13 +2,13 @@ import pytest
 import torch
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.generation import generate
 from tokensep_core.interfaces import TokenLM
-from tokensep_core.lm_objective import null_condition
-from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
-from tokensep_core.sampling import SamplingConfig
-from tokensep_core.token_layout import TokenLayout
-from tokensep_core.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+from tokensep_core.lm.ar_generation import generate
+from tokensep_core.lm.ar_objective import null_condition
+from tokensep_core.lm.sampling import SamplingConfig
+from tokensep_core.tokens.layout import TokenLayout
+from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
+from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 from tokensep_lms.debug import DebugLM, DebugLMConfig
 from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
@@ -132,10 +132,14 @@ def test_runs_on_cuda() -> None:
 def test_paper_preset_generates_with_random_weights() -> None:
     layout = TokenLayout(DelayPattern(), SequentialOrder(), num_codebooks=8, codebook_size=1024)
     torch.manual_seed(0)
-    lm = LlamaLM(LlamaLMConfig(
-        preset="paper", num_codebooks=layout.lm_num_codebooks,
-        codebook_size=layout.code_vocab, num_special_tokens=layout.special.count,
-    ))
+    lm = LlamaLM(
+        LlamaLMConfig(
+            preset="paper",
+            num_codebooks=layout.lm_num_codebooks,
+            codebook_size=layout.code_vocab,
+            num_special_tokens=layout.special.count,
+        )
+    )
     prefix = torch.randn(1, 3, lm.dim)
     sampling = SamplingConfig(temperature=0.8, top_k=50, top_p=0.95)
     codes = generate(lm, layout, prefix, num_frames=2, sampling=sampling, stems=["vocals"], seed=0)
@@ -157,7 +161,13 @@ def test_rows_that_share_a_prefix_share_one_prefix_call(cfg_scale, monkeypatch) 
     mask[1, :2] = False  # a padded chunk: the selected cache keeps its mask
     prefix_batches = []
     forward = LlamaLM.forward
-    monkeypatch.setattr(LlamaLM, "forward", lambda self, tokens, prefix=None, *rest, **kw: prefix_batches.append(None if prefix is None else prefix.shape[0]) or forward(self, tokens, prefix, *rest, **kw))
+    monkeypatch.setattr(
+        LlamaLM,
+        "forward",
+        lambda self, tokens, prefix=None, *rest, **kw: (
+            prefix_batches.append(None if prefix is None else prefix.shape[0]) or forward(self, tokens, prefix, *rest, **kw)
+        ),
+    )
     sampling = SamplingConfig(greedy=True, cfg_scale=cfg_scale)
     shared = generate(lm, layout, prefix, 4, mask, sampling)
     rows = 3 * 4 * (2 if cfg_scale != 1.0 else 1)  # 3 chunks x 4 stems (x 2 with guidance)

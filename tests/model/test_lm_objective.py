@@ -2,12 +2,12 @@ import pytest
 import torch
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.generation import generate
-from tokensep_core.lm_objective import drop_condition, lm_loss, null_condition, sequence_loss, teacher_forcing
-from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
-from tokensep_core.sampling import SamplingConfig
-from tokensep_core.token_layout import TokenLayout
-from tokensep_core.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+from tokensep_core.lm.ar_generation import generate
+from tokensep_core.lm.ar_objective import drop_condition, lm_loss, null_condition, sequence_loss, teacher_forcing
+from tokensep_core.lm.sampling import SamplingConfig
+from tokensep_core.tokens.layout import TokenLayout
+from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
+from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
 STEMS = ("vocals", "drums", "bass", "other")
@@ -77,10 +77,15 @@ def test_trained_tiny_llama_regenerates_its_training_sequence(pattern, order) ->
     """Teacher forcing and generation agree on every shift, start token and pad position."""
     layout = TokenLayout(pattern, order, num_codebooks=2, codebook_size=8)
     torch.manual_seed(0)
-    lm = LlamaLM(LlamaLMConfig(
-        preset="tiny", width=64, num_codebooks=layout.lm_num_codebooks,
-        codebook_size=layout.code_vocab, num_special_tokens=layout.special.count,
-    ))
+    lm = LlamaLM(
+        LlamaLMConfig(
+            preset="tiny",
+            width=64,
+            num_codebooks=layout.lm_num_codebooks,
+            codebook_size=layout.code_vocab,
+            num_special_tokens=layout.special.count,
+        )
+    )
     codes = _codes(batch=2, frames=6)
     prefix = torch.randn(2, 4, 64, generator=torch.Generator().manual_seed(1))
     batch = teacher_forcing(layout, codes)

@@ -7,11 +7,11 @@ import torch
 
 from tokensep_core.errors import ConfigError, RegistryError
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.masked_objective import mask_codes, masked_loss
-from tokensep_core.parallel_generation import cosine_masked, generate_parallel, level_passes
+from tokensep_core.lm.masked_generation import cosine_masked, generate_parallel, level_passes
+from tokensep_core.lm.masked_objective import mask_codes, masked_loss
+from tokensep_core.lm.sampling import SamplingConfig
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry, Provider
-from tokensep_core.sampling import SamplingConfig
 from tokensep_core.testing import check_registered
 from tokensep_lms.masked import MaskedLM, MaskedLMConfig
 

@@ -3,7 +3,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
+from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
 
 PATTERNS = {"flatten": FlattenPattern(), "delay": DelayPattern(), "parallel": ParallelPattern()}
 

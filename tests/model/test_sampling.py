@@ -2,7 +2,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from tokensep_core.sampling import SamplingConfig, filter_logits, sample_ids
+from tokensep_core.lm.sampling import SamplingConfig, filter_logits, sample_ids
 
 LOGITS = torch.log(torch.tensor([[0.5, 0.25, 0.15, 0.07, 0.03]]))
 

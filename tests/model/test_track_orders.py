@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.patterns import DelayPattern, FlattenPattern, ParallelPattern
-from tokensep_core.token_layout import TokenLayout
-from tokensep_core.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+from tokensep_core.tokens.layout import TokenLayout
+from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
+from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 
 ORDERS = {"sequential": SequentialOrder(), "independent": IndependentOrder(), "interleaved": InterleavedOrder()}
 STARTS = {"vocals": 101, "drums": 102, "bass": 103, "other": 104}

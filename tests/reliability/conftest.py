@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tokensep_core.separator_training import build_separator_training
+from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, train
 
 SECTIONS = {
@@ -25,4 +25,3 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     task, examples = build_separator_training({k: dict(v) for k, v in SECTIONS.items()}, "tiny.yaml")
     train(task, TrainerConfig(steps=2, batch_size=2, lr=3e-3, warmup_steps=1, checkpoint_every=0, log_every=1), run_dir, examples)
     return run_dir
-

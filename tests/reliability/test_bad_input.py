@@ -7,19 +7,19 @@ error naming the file and the problem (exit code 1) with no output file left beh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.cli.main import main
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 
 STEMS = ("bass", "drums", "other", "vocals")
 
@@ -162,7 +162,9 @@ def test_output_under_a_regular_file_fails_before_any_work(tiny_model: Path, tmp
     assert blocker.read_text() == "a file, not a folder"
 
 
-def test_a_stem_that_cannot_be_placed_leaves_no_stem_of_the_track(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stem_that_cannot_be_placed_leaves_no_stem_of_the_track(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     song = _make(tmp_path, "silence")
     out = tmp_path / "out"
     occupied = out / tiny_model.name / "silence" / "other.wav"

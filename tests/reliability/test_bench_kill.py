@@ -10,8 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import yaml
@@ -21,15 +21,22 @@ TOKENSEP = (sys.executable, "-m", "tokensep_core.cli.main")
 STEPS, EVERY = 30, 10
 GRID = {  # benchmarks/smoke.yaml shrunk: two tiny generative rows and one bound
     "base": {
-        "model": {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}, "pattern": {"name": "delay"}},
+        "model": {
+            "codec": {"name": "debug"},
+            "encoder": {"name": "debug"},
+            "lm": {"name": "llama", "params": {"preset": "tiny"}},
+            "pattern": {"name": "delay"},
+        },
         "augment": {"seconds": 0.25, "examples_per_epoch": 8},
         "inference": {"segment_seconds": 0.25, "batch_size": 8},
         "trainer": {"batch_size": 2, "lr": 3.0e-3, "warmup_steps": 1, "checkpoint_every": EVERY, "log_every": 1, "device": "cpu"},
     },
-    "axes": {"track_order": [
-        {"name": "sequential", "set": {"model.track_order": {"name": "sequential"}}},
-        {"name": "independent", "set": {"model.track_order": {"name": "independent"}}},
-    ]},
+    "axes": {
+        "track_order": [
+            {"name": "sequential", "set": {"model.track_order": {"name": "sequential"}}},
+            {"name": "independent", "set": {"model.track_order": {"name": "independent"}}},
+        ]
+    },
     "baselines": [{"name": "mixture_copy", "separator": {"name": "mixture_copy"}}],
     "data": {"synth": {"songs": 3, "seconds": 1.0, "sample_rate": 16000, "seed": 0, "test_fraction": 0.34}},
     "budget": {"steps": STEPS},

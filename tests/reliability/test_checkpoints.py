@@ -20,7 +20,7 @@ import torch
 
 from tokensep_core.cli.main import main
 from tokensep_core.errors import CheckpointError
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 from tokensep_core.training.checkpoint import CHECKSUMS, read_torch, resolve_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,7 +75,11 @@ def test_weights_are_safetensors_configs_json_and_loading_never_unpickles(tiny_m
 
 
 def test_every_torch_load_in_the_code_is_weights_only() -> None:
-    sources = [p for root in ("tokensep_core", "tokensep_codecs", "tokensep_encoders", "tokensep_lms", "plugins") for p in (REPO / root).rglob("*.py")]
+    sources = [
+        p
+        for root in ("tokensep_core", "tokensep_codecs", "tokensep_encoders", "tokensep_lms", "plugins")
+        for p in (REPO / root).rglob("*.py")
+    ]
     assert len(sources) > 20
     calls = 0
     for path in sources:
@@ -108,7 +112,9 @@ def test_malicious_training_state_is_refused_without_running_it(tiny_model: Path
         ("no_checksums", r"not a complete checkpoint \(no checksums\.json\)"),
     ],
 )
-def test_corrupted_or_truncated_checkpoint_is_detected(damage: str, message: str, tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupted_or_truncated_checkpoint_is_detected(
+    damage: str, message: str, tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checkpoint = _copy(tiny_model, tmp_path)
     weights = checkpoint / "lm.safetensors"
     data = weights.read_bytes()

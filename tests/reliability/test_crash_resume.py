@@ -15,14 +15,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import soundfile as sf
 import torch
 
-from tokensep_core.audio_io import write_audio
+from tokensep_core.audio.io import write_audio
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENSEP = (sys.executable, "-m", "tokensep_core.cli.main")
@@ -47,7 +47,12 @@ def _snapshot(out: Path) -> dict[str, object]:
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         if path.suffix == ".wav":
             info = sf.info(str(path))
-            snapshot[path.relative_to(out).as_posix()] = (info.samplerate, info.channels, info.subtype, sf.read(str(path), dtype="float32")[0].tobytes())
+            snapshot[path.relative_to(out).as_posix()] = (
+                info.samplerate,
+                info.channels,
+                info.subtype,
+                sf.read(str(path), dtype="float32")[0].tobytes(),
+            )
         else:
             snapshot[path.relative_to(out).as_posix()] = path.read_bytes()
     return snapshot
@@ -91,7 +96,9 @@ def test_data_synth_killed_and_rerun_equals_an_uninterrupted_run(tmp_path: Path,
     _check_visible_songs_complete(killed)
     assert 2 <= len(_songs_done(killed)) < 8
 
-    result = subprocess.run([*TOKENSEP, "data", "synth", str(killed), *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*TOKENSEP, "data", "synth", str(killed), *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=300
+    )
     assert "already there" in result.stdout
     assert _snapshot(killed) == _snapshot(reference), "no leftovers, every file identical"
 
@@ -104,7 +111,10 @@ def test_pseudolabel_killed_and_rerun_equals_an_uninterrupted_run(tmp_path: Path
     for i in range(12):
         write_audio(source / f"song{i:02d}.wav", 0.1 * torch.randn(2, 44100, generator=gen), 44100, "FLOAT")
     reference, killed = tmp_path / "reference", tmp_path / "killed"
-    argv = lambda out: ["pseudolabel", str(source), str(out), "--teacher", "mixture_copy"]  # noqa: E731
+
+    def argv(out: Path) -> list[str]:
+        return ["pseudolabel", str(source), str(out), "--teacher", "mixture_copy"]
+
     subprocess.run([*TOKENSEP, *argv(reference)], cwd=REPO, check=True, capture_output=True, timeout=300)
 
     _kill_during(argv(killed), killed, seed, lambda out: len(_songs_done(out)))
@@ -126,7 +136,11 @@ def songs_and_codec(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
     songs, run_dir = tmp_path_factory.mktemp("songs"), tmp_path_factory.mktemp("codec_run")
     write_synthetic_dataset(songs, 6, 1.0, 16000, 11, load_registry().build("renderer", "procedural"), test_fraction=0.0, progress=False)
-    sections = {"codec": {"name": "hcodec", "params": {"preset": "tiny"}}, "data": {"name": "musdb", "params": {"root": str(songs), "sample_rate": 16000}}, "augment": {"seconds": 0.5, "examples_per_epoch": 2}}
+    sections = {
+        "codec": {"name": "hcodec", "params": {"preset": "tiny"}},
+        "data": {"name": "musdb", "params": {"root": str(songs), "sample_rate": 16000}},
+        "augment": {"seconds": 0.5, "examples_per_epoch": 2},
+    }
     task, examples = build_codec_training(sections, "tiny codec")
     train(task, TrainerConfig(steps=1, batch_size=1, checkpoint_every=0, device="cpu"), run_dir, examples)
     return songs, run_dir
@@ -151,7 +165,22 @@ def _tokens(out: Path) -> tuple[dict, dict[str, torch.Tensor]]:
 @pytest.mark.parametrize("seed", [3])
 def test_tokenize_killed_and_rerun_equals_an_uninterrupted_run(songs_and_codec: tuple[Path, Path], tmp_path: Path, seed: int) -> None:
     songs, codec_run = songs_and_codec
-    argv = lambda out: ["tokenize", str(codec_run), str(songs), str(out), "--songs-per-shard", "1", "--segment-seconds", "1", "--no-progress", "-d", "cpu"]  # noqa: E731
+
+    def argv(out: Path) -> list[str]:
+        return [
+            "tokenize",
+            str(codec_run),
+            str(songs),
+            str(out),
+            "--songs-per-shard",
+            "1",
+            "--segment-seconds",
+            "1",
+            "--no-progress",
+            "-d",
+            "cpu",
+        ]
+
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     subprocess.run([*TOKENSEP, *argv(reference)], cwd=REPO, check=True, capture_output=True, timeout=300)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
-from tokensep_core.audio_io import write_audio
+from tokensep_core.audio.io import write_audio
 from tokensep_core.cli.main import main
-from tokensep_core.generation import generate
-from tokensep_core.sampling import SamplingConfig
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.lm.ar_generation import generate
+from tokensep_core.lm.sampling import SamplingConfig
+from tokensep_core.separation.separator import GenerativeSeparator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,8 +53,23 @@ def test_the_command_line_writes_identical_files_in_a_fresh_process(tiny_model: 
     song = write_audio(tmp_path / "song.wav", _mixture(2), 16000)
     assert main(["separate", str(song), "-n", str(tiny_model), "-o", str(tmp_path / "here"), "--seed", "7"]) == 0
     subprocess.run(
-        [sys.executable, "-m", "tokensep_core.cli.main", "separate", str(song), "-n", str(tiny_model), "-o", str(tmp_path / "there"), "--seed", "7"],
-        cwd=REPO, check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tokensep_core.cli.main",
+            "separate",
+            str(song),
+            "-n",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "there"),
+            "--seed",
+            "7",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     here = sorted((tmp_path / "here").rglob("*.wav"))
     there = sorted((tmp_path / "there").rglob("*.wav"))

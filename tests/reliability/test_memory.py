@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tokensep_core.audio_io import audio_info
+from tokensep_core.audio.io import audio_info
 
 REPO = Path(__file__).resolve().parents[2]
 RATE, STEMS = 8000, ("vocals", "drums", "bass", "other")
 SCRIPT = """
 import resource, sys, torch
-from tokensep_core.audio_io import AudioWriter
+from tokensep_core.audio.io import AudioWriter
 from tokensep_core.config import ComponentSpec
-from tokensep_core.pipeline import PipelineConfig
-from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+from tokensep_core.separation.pipeline import PipelineConfig
+from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 torch.set_num_threads(1)
 seconds, rate, folder = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 config = PipelineConfig(
@@ -47,7 +47,14 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 def _peak_bytes(folder: Path, seconds: float) -> int:
     folder.mkdir()
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(seconds), str(RATE), str(folder)], cwd=REPO, check=True, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(seconds), str(RATE), str(folder)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     for stem in STEMS:
         info = audio_info(folder / f"{stem}.wav")
         assert (info.frames, info.sample_rate, info.channels) == (round(seconds * RATE), RATE, 1)

@@ -103,7 +103,10 @@ def test_built_objects_that_violate_the_interface_are_refused_naming_the_distrib
     registry = loaded.registry
     with pytest.raises(RegistryError, match=r"^tsrel-factories: codec 'string_factory': built a str, which does not implement Codec$"):
         registry.build("codec", "string_factory")
-    with pytest.raises(RegistryError, match=r"^tsrel-factories: codec 'forgetful': built Forgetful without the Codec attribute\(s\) sample_rate, frame_rate$"):
+    with pytest.raises(
+        RegistryError,
+        match=r"^tsrel-factories: codec 'forgetful': built Forgetful without the Codec attribute\(s\) sample_rate, frame_rate$",
+    ):
         registry.build("codec", "forgetful")
     codec = registry.build("codec", "function_factory")  # a well-behaved factory function passes
     assert codec.encode(torch.zeros(1, 1, 640)).shape[:2] == (1, codec.num_codebooks)

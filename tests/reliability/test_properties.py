@@ -18,11 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokensep_core.audio_io import read_audio, write_audio
+from tokensep_core.audio.io import read_audio, write_audio
 from tokensep_core.config import load_config, read_config_file
 from tokensep_core.errors import ConfigError
-from tokensep_core.pipeline import PipelineConfig
 from tokensep_core.plugins import load_registry
+from tokensep_core.separation.pipeline import PipelineConfig
 
 STEP = {"PCM_16": 2.0**-15, "PCM_24": 2.0**-23, "PCM_32": 2.0**-31, "FLOAT": 0.0, "DOUBLE": 0.0}
 """Quantization step of each subtype (float formats are exact at float32 precision)."""

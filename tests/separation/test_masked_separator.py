@@ -8,8 +8,8 @@ import yaml
 from tokensep_core.cli.main import main
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.pipeline import PipelineConfig
-from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+from tokensep_core.separation.pipeline import PipelineConfig
+from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
 MODEL = {
     "codec": {"name": "debug"},

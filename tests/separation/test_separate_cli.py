@@ -7,7 +7,9 @@ from tokensep_core.cli.main import main
 
 def test_separate_the_real_track(tiny_run, real_track: Path, tmp_path: Path, capsys) -> None:
     run_dir, _ = tiny_run
-    code = main(["separate", str(real_track / "mixture.wav"), "-n", str(run_dir), "-o", str(tmp_path), "--segment", "1.0", "--greedy", "--int24"])
+    code = main(
+        ["separate", str(real_track / "mixture.wav"), "-n", str(run_dir), "-o", str(tmp_path), "--segment", "1.0", "--greedy", "--int24"]
+    )
     assert code == 0, capsys.readouterr().err
     source = sf.info(str(real_track / "mixture.wav"))
     written = sorted((tmp_path / run_dir.name / "mixture").iterdir())
@@ -32,12 +34,29 @@ def test_filename_pattern_and_flac(tiny_run, tmp_path: Path) -> None:
     run_dir, _ = tiny_run
     source = tmp_path / "song.wav"
     sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
-    assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--filename", "{stem}-{track}.{ext}", "--flac", "--stems", "drums"]) == 0
+    assert (
+        main(
+            [
+                "separate",
+                str(source),
+                "-n",
+                str(run_dir),
+                "-o",
+                str(tmp_path / "o"),
+                "--filename",
+                "{stem}-{track}.{ext}",
+                "--flac",
+                "--stems",
+                "drums",
+            ]
+        )
+        == 0
+    )
     assert [p.name for p in (tmp_path / "o" / run_dir.name).iterdir()] == ["drums-song.flac"]
 
 
 def test_bf16_computes_the_lm_in_bfloat16_and_writes_every_stem(tiny_run, tmp_path: Path, monkeypatch) -> None:
-    from tokensep_core import separator as separator_module
+    from tokensep_core.separation import separator as separator_module
 
     run_dir, _ = tiny_run
     source = tmp_path / "song.wav"

@@ -1,7 +1,7 @@
 import torch
 
-from tokensep_core.separator import GenerativeSeparator, InferenceConfig
-from tokensep_core.pipeline import PipelineConfig
+from tokensep_core.separation.pipeline import PipelineConfig
+from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
 
 def test_training_loss_falls(tiny_run) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.pipeline import PipelineConfig
-from tokensep_core.precision import packed_linears, inference_precision
-from tokensep_core.separator import GenerativeSeparator, InferenceConfig
+from tokensep_core.runtime.precision import inference_precision, packed_linears
+from tokensep_core.separation.pipeline import PipelineConfig
+from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
 
@@ -57,7 +57,7 @@ def test_kv_cache_bytes_equal_the_keys_and_values_the_decode_steps_attend_over(s
 
 
 def test_time_separation_splits_the_wall_time_and_leaves_the_separator_as_it_was(speed, monkeypatch) -> None:
-    import tokensep_core.separator as separator_module
+    import tokensep_core.separation.separator as separator_module
 
     monkeypatch.setattr(speed, "SAMPLE_RATE", 16000)
     separator = tiny_separator(segment_seconds=0.25, overlap=0.25)

@@ -27,7 +27,9 @@ def test_registered_and_separates_with_reloaded_weights(tmp_path: Path) -> None:
     fresh = registry.build("separator", {"name": "htdemucs", "params": TINY_HTDEMUCS})
     for name, tensor in trained.network.state_dict().items():
         assert torch.equal(reloaded.network.state_dict()[name], tensor), name
-    assert not torch.equal(fresh.network.state_dict()["freq_emb.embedding.weight"], trained.network.state_dict()["freq_emb.embedding.weight"])
+    assert not torch.equal(
+        fresh.network.state_dict()["freq_emb.embedding.weight"], trained.network.state_dict()["freq_emb.embedding.weight"]
+    )
 
     mixture = synthetic_mixture(1.2)
     out = reloaded.separate(mixture, 44100)
@@ -38,6 +40,7 @@ def test_registered_and_separates_with_reloaded_weights(tmp_path: Path) -> None:
     with torch.inference_mode():
         direct = trained.network(mixture[:, :22050].unsqueeze(0))[0]
     torch.testing.assert_close(out["drums"][:, :16000], direct[1, :, :16000], atol=1e-5, rtol=1e-4)
+
 
 def test_resamples_and_keeps_the_input_channels() -> None:
     separator = load_registry().build("separator", {"name": "htdemucs", "params": {**TINY_HTDEMUCS, "stems": ["vocals", "accompaniment"]}})
@@ -52,7 +55,9 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "small.pt"
     torch.save(small.network.state_dict(), path)
     with pytest.raises(CheckpointError, match=r"small\.pt: does not match"):
-        load_registry().build("separator", {"name": "htdemucs", "params": {**TINY_HTDEMUCS, "channels_hidden": 16, "checkpoint": str(path)}})
+        load_registry().build(
+            "separator", {"name": "htdemucs", "params": {**TINY_HTDEMUCS, "channels_hidden": 16, "checkpoint": str(path)}}
+        )
 
 
 def test_passes_the_separator_conformance_checks() -> None:

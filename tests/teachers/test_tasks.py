@@ -7,8 +7,8 @@ import torch
 
 pytest.importorskip("tokensep_teachers", reason="plugin not installed: pip install -e plugins/tokensep-teachers")
 
-from tokensep_teachers.htdemucs import HTDemucsConfig
 from tokensep_teachers.bs_roformer import BSRoformerConfig
+from tokensep_teachers.htdemucs import HTDemucsConfig
 from tokensep_teachers.tasks import BSRoformerTask, HTDemucsTask
 
 from .tiny import TINY_BS_ROFORMER, TINY_HTDEMUCS

@@ -8,8 +8,16 @@ import torch
 
 TINY_HTDEMUCS = dict(segment=0.5, channels_hidden=8, depth=3, nfft=256, t_layers=1, t_heads=2, dconv_comp=4, device="cpu")
 TINY_BS_ROFORMER = dict(
-    segment=0.5, dim=16, depth=1, heads=2, dim_head=8, time_transformer_depth=1, freq_transformer_depth=1,
-    mask_estimator_depth=1, num_residual_streams=1, device="cpu",
+    segment=0.5,
+    dim=16,
+    depth=1,
+    heads=2,
+    dim_head=8,
+    time_transformer_depth=1,
+    freq_transformer_depth=1,
+    mask_estimator_depth=1,
+    num_residual_streams=1,
+    device="cpu",
 )
 
 

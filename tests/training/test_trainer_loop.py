@@ -44,7 +44,12 @@ def test_loss_decreases_and_every_term_is_logged(tmp_path):
 
 
 def test_logged_lr_follows_warmup_and_cosine_decay(tmp_path):
-    train(TinyRegression(), config(steps=12, lr={"trunk": 1e-2, "head": 2e-2}, min_lr={"trunk": 1e-3, "head": 0.0}), tmp_path, NoisyRegression())
+    train(
+        TinyRegression(),
+        config(steps=12, lr={"trunk": 1e-2, "head": 2e-2}, min_lr={"trunk": 1e-3, "head": 0.0}),
+        tmp_path,
+        NoisyRegression(),
+    )
     rows = read_metrics(tmp_path)
     assert [r["trunk/lr"] for r in rows[:4]] == pytest.approx([2.5e-3, 5e-3, 7.5e-3, 1e-2])
     assert rows[3]["head/lr"] == pytest.approx(2e-2)
@@ -71,7 +76,9 @@ def test_grad_accumulation_matches_one_bigger_batch(tmp_path):
     assert [r["head/mse"] for r in rows_big] == pytest.approx([r["head/mse"] for r in rows_acc], abs=1e-6)
 
 
-@pytest.mark.parametrize("dataset, workers", [(NoisyRegression, 0), (NoisyRegression, 2), (NoisyRegressionStream, 0)], ids=["map", "map-2-workers", "iterable"])
+@pytest.mark.parametrize(
+    "dataset, workers", [(NoisyRegression, 0), (NoisyRegression, 2), (NoisyRegressionStream, 0)], ids=["map", "map-2-workers", "iterable"]
+)
 def test_resume_continues_bit_for_bit(tmp_path, dataset, workers):
     # 24 items / batch 4 = 6 batches per epoch: the resumed half crosses an epoch boundary
     cfg = config(steps=10, batch_size=4, checkpoint_every=5, keep_last=5, num_workers=workers)

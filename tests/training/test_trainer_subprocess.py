@@ -53,7 +53,12 @@ def test_sigkill_and_restart_gives_the_losses_of_an_uninterrupted_run(tmp_path, 
     run_script(tmp_path / "reference", *common)
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(killed), *common, "--sleep", "0.02"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(killed), *common, "--sleep", "0.02"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not any(int(p.name[5:]) >= 4 for p in list_checkpoints(killed / "checkpoints")):

@@ -1,6 +1,6 @@
 """Train the tiny regression task into RUN_DIR; used by the kill/resume and torchrun tests.
 
-    python train_tiny.py RUN_DIR [--steps N] [--checkpoint-every N] [--sleep SECONDS] [--batch-size B] [--dropout P] [--iterable]
+python train_tiny.py RUN_DIR [--steps N] [--checkpoint-every N] [--sleep SECONDS] [--batch-size B] [--dropout P] [--iterable]
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)  # same float reductions in every run, and gentle on a shared machine
     config = TrainerConfig(
-        steps=args.steps, lr=1e-2, warmup_steps=3, batch_size=args.batch_size, grad_accumulation=2, log_every=1,
-        checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, seed=7,
+        steps=args.steps,
+        lr=1e-2,
+        warmup_steps=3,
+        batch_size=args.batch_size,
+        grad_accumulation=2,
+        log_every=1,
+        checkpoint_every=args.checkpoint_every,
+        keep_last=args.keep_last,
+        seed=7,
     )
     dataset = NoisyRegressionStream(48) if args.iterable else NoisyRegression(48)
     train(TinyRegression(dropout=args.dropout, sleep=args.sleep), config, args.run_dir, dataset)

@@ -5,14 +5,20 @@ their checkpoints with the same codes."""
 import pytest
 import torch
 
-from tokensep_core.plugins import load_registry
-from tokensep_core.training import TrainerConfig, train
 from tokensep_codecs.inference import load_codec
 from tokensep_codecs.training import build_codec_training
+from tokensep_core.plugins import load_registry
+from tokensep_core.training import TrainerConfig, train
 
 VARIANTS = {
     "hcodec_transient_loss": {"preset": "tiny"},
-    "hcodec_dual_rate": {"preset": "tiny", "high_encoder_strides": [4, 10], "high_latent_dim": 16, "high_decoder_dim": 16, "high_decoder_layers": 1},
+    "hcodec_dual_rate": {
+        "preset": "tiny",
+        "high_encoder_strides": [4, 10],
+        "high_latent_dim": 16,
+        "high_decoder_dim": 16,
+        "high_decoder_layers": 1,
+    },
     "hcodec_onset_tokens": {"preset": "tiny", "onset_positions": 4},
 }
 
@@ -56,14 +62,20 @@ def test_train_two_steps_and_reload(name, tmp_path):
 def test_transient_grid_loads_at_equal_bitrate(repo_root):
     """benchmarks/transient.yaml: valid grid and codec-training sections, four codec rows, four
     resynthesis rows, and every codec at HCodec's tokens per second."""
+    from tokensep_codecs.training import CodecTrainingConfig
     from tokensep_core.bench.grid import load_grid, row_names
     from tokensep_core.config import validate_model
     from tokensep_core.training import TrainerConfig
-    from tokensep_codecs.training import CodecTrainingConfig
 
     path = repo_root / "benchmarks" / "transient.yaml"
     grid = load_grid(path)
-    assert {n for n in row_names(grid, str(path)) if not n.startswith("codec_oracle_")} == {"hcodec", "transient_loss", "dual_rate", "onset_tokens", "mixture_copy"}
+    assert {n for n in row_names(grid, str(path)) if not n.startswith("codec_oracle_")} == {
+        "hcodec",
+        "transient_loss",
+        "dual_rate",
+        "onset_tokens",
+        "mixture_copy",
+    }
     assert {m.name for m in grid.metrics} == {"onset_f", "attack_error", "visqol", "si_sdr", "mel_distance"}
     registry = load_registry()
     rates = {}
@@ -79,12 +91,16 @@ def test_transient_grid_loads_at_equal_bitrate(repo_root):
 @pytest.mark.parametrize("name", ["hcodec_dual_rate", "hcodec_onset_tokens"])
 def test_inside_the_generative_separator(name, tmp_path):
     """A separator over a variant's folded code layout trains a step and separates drums."""
-    from tokensep_core.separator import GenerativeSeparator
-    from tokensep_core.separator_training import build_separator_training
+    from tokensep_core.separation.separator import GenerativeSeparator
+    from tokensep_core.separation.training import build_separator_training
 
     sections = {
-        "model": {"codec": {"name": name, "params": VARIANTS[name]}, "encoder": {"name": "debug"},
-                  "lm": {"name": "llama", "params": {"preset": "tiny"}}, "pattern": {"name": "delay"}},
+        "model": {
+            "codec": {"name": name, "params": VARIANTS[name]},
+            "encoder": {"name": "debug"},
+            "lm": {"name": "llama", "params": {"preset": "tiny"}},
+            "pattern": {"name": "delay"},
+        },
         "data": {"name": "synthetic", "params": {"songs": 2, "seconds": 1.0, "sample_rate": 16000, "seed": 3}},
         "augment": {"seconds": 0.5, "examples_per_epoch": 4},
         "inference": {"segment_seconds": 0.5, "batch_size": 8},

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from tokensep_core.config import ComponentConfig
 from tokensep_codecs.channels import StereoMode
 from tokensep_codecs.codebook_restart import CodebookRestartConfig
 from tokensep_codecs.hcodec.semantic import LogMelSource, SemanticSourceConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig
+from tokensep_core.config import ComponentConfig
 
 PresetName = Literal["tiny", "small", "hcodec-1.0", "hcodec-2.0"]
 
@@ -20,39 +20,88 @@ _SMALL_MEL = {"mel_window_lengths": [32, 64, 128, 256, 512, 1024, 2048], "mel_n_
 PRESETS: dict[str, dict[str, Any]] = {
     # unit tests: 100 Hz frames, 2 + 2 codebooks x 64, 0.16 M parameters
     "tiny": {
-        "sample_rate": 16000, "encoder_dim": 8, "encoder_strides": [4, 5, 8], "acoustic_latent_dim": 32,
-        "semantic_source": {"name": "logmel", "params": {"n_mels": 16}}, "semantic_dim": 32, "semantic_layers": 1,
-        "semantic_latent_dim": 32, "acoustic_codebooks": 2, "semantic_codebooks": 2, "codebook_size": 64,
-        "codebook_dim": 8, "quantizer_dropout": 0.0, "decoder_dim": 48, "decoder_layers": 1, "istft_upsample": 4,
+        "sample_rate": 16000,
+        "encoder_dim": 8,
+        "encoder_strides": [4, 5, 8],
+        "acoustic_latent_dim": 32,
+        "semantic_source": {"name": "logmel", "params": {"n_mels": 16}},
+        "semantic_dim": 32,
+        "semantic_layers": 1,
+        "semantic_latent_dim": 32,
+        "acoustic_codebooks": 2,
+        "semantic_codebooks": 2,
+        "codebook_size": 64,
+        "codebook_dim": 8,
+        "quantizer_dropout": 0.0,
+        "decoder_dim": 48,
+        "decoder_layers": 1,
+        "istft_upsample": 4,
         "reconstruction": {"mel_window_lengths": [64, 256], "mel_n_mels": [16, 32], "stft_window_lengths": [256, 64]},
         "adversarial": {"enabled": False},
     },
     # CPU training: 50 Hz frames, 4 + 4 codebooks x 1024, 4.0 M parameters, STFT-only discriminator (0.9 M)
     "small": {
-        "sample_rate": 16000, "encoder_dim": 16, "encoder_strides": [2, 4, 5, 8], "acoustic_latent_dim": 128,
-        "semantic_source": {"name": "logmel", "params": {"n_mels": 64}}, "semantic_dim": 128, "semantic_layers": 2,
-        "semantic_latent_dim": 128, "acoustic_codebooks": 4, "semantic_codebooks": 4, "codebook_size": 1024,
-        "codebook_dim": 8, "quantizer_dropout": 0.5, "decoder_dim": 256, "decoder_layers": 4, "istft_upsample": 4,
+        "sample_rate": 16000,
+        "encoder_dim": 16,
+        "encoder_strides": [2, 4, 5, 8],
+        "acoustic_latent_dim": 128,
+        "semantic_source": {"name": "logmel", "params": {"n_mels": 64}},
+        "semantic_dim": 128,
+        "semantic_layers": 2,
+        "semantic_latent_dim": 128,
+        "acoustic_codebooks": 4,
+        "semantic_codebooks": 4,
+        "codebook_size": 1024,
+        "codebook_dim": 8,
+        "quantizer_dropout": 0.5,
+        "decoder_dim": 256,
+        "decoder_layers": 4,
+        "istft_upsample": 4,
         "reconstruction": {**_SMALL_MEL, "stft_window_lengths": [1024, 256]},
         "adversarial": {"enabled": True, "periods": [], "fft_sizes": [512, 256]},
     },
     # H-Codec 1.0: 16 kHz, 25 Hz (hop 640), 4 acoustic + 4 semantic codebooks x 1024
     "hcodec-1.0": {
-        "sample_rate": 16000, "encoder_dim": 32, "encoder_strides": [2, 4, 8, 10], "acoustic_latent_dim": 512,
-        "semantic_source": {"name": "logmel", "params": {"n_mels": 128}}, "semantic_dim": 512, "semantic_layers": 4,
-        "semantic_latent_dim": 512, "acoustic_codebooks": 4, "semantic_codebooks": 4, "codebook_size": 1024,
-        "codebook_dim": 8, "quantizer_dropout": 0.5, "decoder_dim": 512, "decoder_layers": 8, "istft_upsample": 2,
+        "sample_rate": 16000,
+        "encoder_dim": 32,
+        "encoder_strides": [2, 4, 8, 10],
+        "acoustic_latent_dim": 512,
+        "semantic_source": {"name": "logmel", "params": {"n_mels": 128}},
+        "semantic_dim": 512,
+        "semantic_layers": 4,
+        "semantic_latent_dim": 512,
+        "acoustic_codebooks": 4,
+        "semantic_codebooks": 4,
+        "codebook_size": 1024,
+        "codebook_dim": 8,
+        "quantizer_dropout": 0.5,
+        "decoder_dim": 512,
+        "decoder_layers": 8,
+        "istft_upsample": 2,
         "reconstruction": {**_SMALL_MEL, "stft_window_lengths": [2048, 512]},
         "adversarial": {"enabled": True, "periods": [2, 3, 5, 7, 11], "fft_sizes": [2048, 1024, 512]},
     },
     # H-Codec 2.0: 48 kHz, 12.5 Hz (hop 3840), 16 + 16 codebooks x 1024, STFT n_fft 1920 / hop 960
     # front end with ConvNeXt layers (and the same STFT in the inverse head)
     "hcodec-2.0": {
-        "sample_rate": 48000, "acoustic_frontend": "stft", "encoder_dim": 512, "encoder_layers": 4,
-        "encoder_strides": [2, 4, 6, 8, 10], "acoustic_latent_dim": 512,
-        "semantic_source": {"name": "logmel", "params": {"n_mels": 128}}, "semantic_dim": 512, "semantic_layers": 4,
-        "semantic_latent_dim": 512, "acoustic_codebooks": 16, "semantic_codebooks": 16, "codebook_size": 1024,
-        "codebook_dim": 8, "quantizer_dropout": 0.5, "decoder_dim": 768, "decoder_layers": 8, "istft_upsample": 4,
+        "sample_rate": 48000,
+        "acoustic_frontend": "stft",
+        "encoder_dim": 512,
+        "encoder_layers": 4,
+        "encoder_strides": [2, 4, 6, 8, 10],
+        "acoustic_latent_dim": 512,
+        "semantic_source": {"name": "logmel", "params": {"n_mels": 128}},
+        "semantic_dim": 512,
+        "semantic_layers": 4,
+        "semantic_latent_dim": 512,
+        "acoustic_codebooks": 16,
+        "semantic_codebooks": 16,
+        "codebook_size": 1024,
+        "codebook_dim": 8,
+        "quantizer_dropout": 0.5,
+        "decoder_dim": 768,
+        "decoder_layers": 8,
+        "istft_upsample": 4,
         "n_fft": 1920,
         "reconstruction": {**_SMALL_MEL, "stft_window_lengths": [2048, 512]},
         "adversarial": {"enabled": True, "periods": [2, 3, 5, 7, 11], "fft_sizes": [2048, 1024, 512]},
@@ -112,7 +161,7 @@ class HCodecConfig(ComponentConfig):
         return merged
 
     @model_validator(mode="after")
-    def _check(self) -> "HCodecConfig":
+    def _check(self) -> HCodecConfig:
         if self.hop_length % self.istft_upsample:
             raise ValueError(f"hop {self.hop_length} (product of encoder_strides) is not divisible by istft_upsample {self.istft_upsample}")
         if self.n_acoustic_quantizers is not None and self.n_acoustic_quantizers > self.acoustic_codebooks:

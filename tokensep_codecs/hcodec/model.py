@@ -8,13 +8,13 @@ from dac.model.dac import Encoder as DACEncoder
 from dac.nn.quantize import ResidualVectorQuantize
 from torch import Tensor, nn
 
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec.config import HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead, STFTEncoder
 from tokensep_codecs.hcodec.semantic import build_semantic_source
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionLoss, TrainOutput
+from tokensep_core.interfaces import Codec
 
 
 class HCodec(Codec):
@@ -39,7 +39,9 @@ class HCodec(Codec):
         n_fft = config.n_fft or 4 * config.stft_hop
 
         if config.acoustic_frontend == "stft":
-            self.acoustic_encoder = STFTEncoder(n_fft, config.stft_hop, config.istft_upsample, config.encoder_dim, config.encoder_layers, config.acoustic_latent_dim)
+            self.acoustic_encoder = STFTEncoder(
+                n_fft, config.stft_hop, config.istft_upsample, config.encoder_dim, config.encoder_layers, config.acoustic_latent_dim
+            )
         else:
             self.acoustic_encoder = DACEncoder(config.encoder_dim, list(config.encoder_strides), config.acoustic_latent_dim)
         self.acoustic_quantizer = self._rvq(config.acoustic_latent_dim, config.acoustic_codebooks)

@@ -8,7 +8,7 @@ at the codec frame rate (``T' = T / hop``). Chosen in the codec config by ``sema
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -16,9 +16,9 @@ import torchaudio
 from pydantic import Field
 from torch import Tensor, nn
 
+from tokensep_codecs.weights import load_into, read_weights
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import ConfigError
-from tokensep_codecs.weights import load_into, read_weights
 
 
 class LogMelParams(ComponentConfig):
@@ -63,7 +63,7 @@ class WavLMSource(ComponentConfig):
     params: SSLParams
 
 
-SemanticSourceConfig = Annotated[Union[LogMelSource, CQTSource, HubertSource, WavLMSource], Field(discriminator="name")]
+SemanticSourceConfig = Annotated[LogMelSource | CQTSource | HubertSource | WavLMSource, Field(discriminator="name")]
 
 
 def _to_frames(features: Tensor, frames: int) -> Tensor:
@@ -80,7 +80,11 @@ class LogMelFeatures(nn.Module):
         super().__init__()
         self.dim = params.n_mels
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate, n_fft=params.n_fft or 2 * hop, hop_length=hop, n_mels=params.n_mels, power=1.0,
+            sample_rate,
+            n_fft=params.n_fft or 2 * hop,
+            hop_length=hop,
+            n_mels=params.n_mels,
+            power=1.0,
             pad_mode="constant",  # reflection fails on clips shorter than n_fft / 2
         )
 
@@ -152,7 +156,7 @@ class SSLFeatures(nn.Module):
         self.model = model
         self.dim = model.encoder.feature_projection.projection.out_features
 
-    def train(self, mode: bool = True) -> "SSLFeatures":
+    def train(self, mode: bool = True) -> SSLFeatures:
         """The SSL model stays in eval mode (no dropout or layer drop) while the codec trains."""
         super().train(mode)
         self.model.eval()
@@ -161,7 +165,9 @@ class SSLFeatures(nn.Module):
     @torch.no_grad()
     def forward(self, wav: Tensor, frames: int) -> Tensor:
         """wav ``[N, 1, T]`` -> ``[N, D, frames]``."""
-        audio = torchaudio.functional.resample(wav[:, 0], self.sample_rate, self.ssl_rate) if self.ssl_rate != self.sample_rate else wav[:, 0]
+        audio = (
+            torchaudio.functional.resample(wav[:, 0], self.sample_rate, self.ssl_rate) if self.ssl_rate != self.sample_rate else wav[:, 0]
+        )
         hidden, _ = self.model.extract_features(audio)
         chosen = hidden if self.layers is None else [hidden[i] for i in self.layers]
         mean = torch.stack(chosen).mean(dim=0).transpose(1, 2)

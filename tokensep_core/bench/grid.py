@@ -112,7 +112,9 @@ class GridConfig(_Strict):
         "rows refer to a trained one's checkpoint directory as the string {codec:NAME}",
     )
     codec_budget: Budget | None = Field(None, description="budget of every codec; None: each codec config's own trainer.steps")
-    base: dict[str, Any] = Field(default_factory=dict, description="separator training config: model, augment, loss, inference, trainer (no data)")
+    base: dict[str, Any] = Field(
+        default_factory=dict, description="separator training config: model, augment, loss, inference, trainer (no data)"
+    )
     axes: dict[str, list[Override]] = Field(default_factory=dict)
     baselines: list[Baseline] = Field(default_factory=list)
     data: DataConfig

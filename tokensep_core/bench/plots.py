@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from tokensep_core.audio_io import atomic_path  # noqa: E402
+from tokensep_core.audio.io import atomic_path  # noqa: E402
 from tokensep_core.bench.summary import MEAN, GridSummary  # noqa: E402
 
 

@@ -7,11 +7,11 @@ import base64
 import html
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from tokensep_core.bench.stats import Estimate
 from tokensep_core.bench.plots import write_plots
+from tokensep_core.bench.stats import Estimate
 from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
 from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
@@ -33,8 +33,17 @@ def _arrow(summary: GridSummary, metric: str) -> str:
 def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
     header = ["row", "kind", "status", "train steps", "train min", "RTF", "threads", "peak MiB", "error"]
     rows = [
-        [r.name, r.kind, r.status, str(r.training.get("steps", "–")), fmt(r.training.get("minutes"), 2),
-         fmt(r.real_time_factor, 4), str(r.machine.get("threads", "–")), fmt(r.peak_rss_mib, 0), r.error or ""]
+        [
+            r.name,
+            r.kind,
+            r.status,
+            str(r.training.get("steps", "–")),
+            fmt(r.training.get("minutes"), 2),
+            fmt(r.real_time_factor, 4),
+            str(r.machine.get("threads", "–")),
+            fmt(r.peak_rss_mib, 0),
+            r.error or "",
+        ]
         for r in summary.rows
     ]
     return header, rows
@@ -65,15 +74,19 @@ def machines_note(summary: GridSummary) -> str:
             rows_by_machine.setdefault(machine_line(row.machine), []).append(row.name)
     if len(rows_by_machine) <= 1:
         return "".join(f"\nMachine: {line}.\n" for line in rows_by_machine)
-    return "\nMachines (RTFs compare only within one):\n\n" + "".join(f"- {line}: {', '.join(names)}\n" for line, names in rows_by_machine.items())
+    return "\nMachines (RTFs compare only within one):\n\n" + "".join(
+        f"- {line}: {', '.join(names)}\n" for line, names in rows_by_machine.items()
+    )
 
 
 def markdown(summary: GridSummary, command: str) -> str:
     parts = ["# Benchmark results\n"]
     if command:
         parts.append(f"Command: `{command}`\n")
-    parts.append("Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
-                 "`mean`: the mean over stems. RTF: separation time / audio time.\n")
+    parts.append(
+        "Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
+        "`mean`: the mean over stems. RTF: separation time / audio time.\n"
+    )
     parts.append("## Rows\n")
     parts.append(markdown_table(*cost_table(summary)))
     parts.append(machines_note(summary))
@@ -105,12 +118,16 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}code{background:
 
 
 def html_report(summary: GridSummary, plots: dict[str, list[Path]], command: str) -> str:
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokensep benchmark</title><style>{STYLE}</style></head><body>",
-             "<h1>tokensep benchmark</h1>"]
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokensep benchmark</title><style>{STYLE}</style></head><body>",
+        "<h1>tokensep benchmark</h1>",
+    ]
     if command:
         parts.append(f"<p>Command: <code>{html.escape(command)}</code></p>")
-    parts.append("<p>Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
-                 "<i>mean</i>: the mean over stems. RTF: separation time / audio time.</p>")
+    parts.append(
+        "<p>Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
+        "<i>mean</i>: the mean over stems. RTF: separation time / audio time.</p>"
+    )
     parts.append("<h2>Rows</h2>" + _html_table(*cost_table(summary)))
     parts.append("<p>" + html.escape(machines_note(summary).strip()).replace("\n", "<br>") + "</p>")
     for metric in summary.metrics:
@@ -128,8 +145,15 @@ def write_report(summary: GridSummary, out: Path, command: str = "") -> dict[str
     header = ["row", "metric", "stem", "value", "ci_low", "ci_high", "songs", "rtf", "peak_rss_mib"]
     rows_json = [
         {
-            "row": r.name, "kind": r.kind, "status": r.status, "error": r.error, "training": r.training,
-            "real_time_factor": r.real_time_factor, "peak_rss_mib": r.peak_rss_mib, "machine": r.machine, "config": r.config,
+            "row": r.name,
+            "kind": r.kind,
+            "status": r.status,
+            "error": r.error,
+            "training": r.training,
+            "real_time_factor": r.real_time_factor,
+            "peak_rss_mib": r.peak_rss_mib,
+            "machine": r.machine,
+            "config": r.config,
             "estimates": {m: {s: vars(e) for s, e in by_stem.items()} for m, by_stem in r.estimates.items()},
         }
         for r in summary.rows
@@ -137,6 +161,8 @@ def write_report(summary: GridSummary, out: Path, command: str = "") -> dict[str
     return {
         "results.md": write_text(out / "results.md", markdown(summary, command)),
         "results.csv": write_text(out / "results.csv", csv_text(header, long_rows(summary))),
-        "results.json": write_json(out / "results.json", {"command": command, "metrics": summary.metrics, "stems": summary.stems, "rows": rows_json}),
+        "results.json": write_json(
+            out / "results.json", {"command": command, "metrics": summary.metrics, "stems": summary.stems, "rows": rows_json}
+        ),
         "report.html": write_text(out / "report.html", html_report(summary, plots, command)),
     }

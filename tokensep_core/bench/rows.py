@@ -7,9 +7,10 @@ import copy
 import importlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tokensep_core.bench.grid import CODEC_REFERENCE, GridConfig, generative_rows, row_names
 from tokensep_core.config import ComponentSpec, validate_model
@@ -18,8 +19,8 @@ from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import BuiltMetric, Evaluation, evaluate, select_songs
 from tokensep_core.interfaces import Separator, StemDataset
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.separator import GenerativeSeparator
-from tokensep_core.separator_training import build_separator_training
+from tokensep_core.separation.separator import GenerativeSeparator
+from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, TrainingTask, train
 from tokensep_core.training.checkpoint import read_json, resolve_checkpoint
 
@@ -79,16 +80,25 @@ def resolve_rows(grid: GridConfig, train_spec: ComponentSpec, test_spec: Compone
             params.setdefault("sample_rate", data_rate)
         task = baseline.task or TEACHER_TASKS.get(spec.name)
         if task is None:
-            raise ConfigError(f"{source}: baseline {baseline.name!r}: no known training task for separator {spec.name!r}; set 'task: module:Class'")
-        rows.append(Row(baseline.name, _json({
-            "kind": "teacher",
-            "separator": {"name": spec.name, "params": params},
-            "task": task,
-            "data": train_spec.model_dump(mode="json"),
-            "augment": grid.base.get("augment", {}),
-            "trainer": {**grid.base.get("trainer", {}), **budget},
-            **common,
-        })))
+            raise ConfigError(
+                f"{source}: baseline {baseline.name!r}: no known training task for separator {spec.name!r}; set 'task: module:Class'"
+            )
+        rows.append(
+            Row(
+                baseline.name,
+                _json(
+                    {
+                        "kind": "teacher",
+                        "separator": {"name": spec.name, "params": params},
+                        "task": task,
+                        "data": train_spec.model_dump(mode="json"),
+                        "augment": grid.base.get("augment", {}),
+                        "trainer": {**grid.base.get("trainer", {}), **budget},
+                        **common,
+                    }
+                ),
+            )
+        )
     return [Row(row.name, _json(_with_codecs(row.config, grid))) for row in rows]
 
 
@@ -158,7 +168,12 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
         raise ConfigError(f"{source}: unknown row kind {row.kind!r}")
     checkpoint = resolve_checkpoint(run_dir)
     state = read_json(checkpoint, "state")
-    training = {"steps": result.step, "minutes": state.get("train_seconds", 0.0) / 60, "checkpoint": str(checkpoint), "metrics": result.metrics}
+    training = {
+        "steps": result.step,
+        "minutes": state.get("train_seconds", 0.0) / 60,
+        "checkpoint": str(checkpoint),
+        "metrics": result.metrics,
+    }
     return RowOutcome(separator, training)
 
 

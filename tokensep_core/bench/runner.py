@@ -19,9 +19,9 @@ from tokensep_core.cli.train_cmd import load_commands
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.errors import TokensepError
-from tokensep_core.interfaces import StemDataset
 from tokensep_core.evaluation import BuiltMetric, build_metrics, default_metric_specs
 from tokensep_core.evaluation.tables import write_json, write_text
+from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.training import TrainerConfig, train
@@ -50,9 +50,20 @@ def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tu
     synth = data.synth
     root = out / "data"
     renderer = registry.build("renderer", synth.renderer, "data.synth.renderer")
-    write_synthetic_dataset(root, synth.songs, synth.seconds, synth.sample_rate, synth.seed, renderer,
-                            test_fraction=synth.test_fraction, renderer_name=synth.renderer)
-    specs = [ComponentSpec(name="musdb", params={"root": str(root.resolve()), "split": split, "sample_rate": synth.sample_rate}) for split in ("train", "test")]
+    write_synthetic_dataset(
+        root,
+        synth.songs,
+        synth.seconds,
+        synth.sample_rate,
+        synth.seed,
+        renderer,
+        test_fraction=synth.test_fraction,
+        renderer_name=synth.renderer,
+    )
+    specs = [
+        ComponentSpec(name="musdb", params={"root": str(root.resolve()), "split": split, "sample_rate": synth.sample_rate})
+        for split in ("train", "test")
+    ]
     return specs[0], specs[1], synth.sample_rate
 
 
@@ -125,7 +136,10 @@ def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry
         previous = stored_result(row_dir)
         if previous is not None and previous.get("status") == "ok":
             if previous.get("config") != row.config:  # keep the stored result; never overwrite it silently
-                previous = {**_new_result(row), "error": f"the row's config changed since its result was stored; delete {row_dir} to run it again"}
+                previous = {
+                    **_new_result(row),
+                    "error": f"the row's config changed since its result was stored; delete {row_dir} to run it again",
+                }
             results.append(previous)
             skipped.append(row.name)
             continue
@@ -141,7 +155,9 @@ def _new_result(row: Row) -> dict[str, Any]:
     return {"row": row.name, "kind": row.kind, "config": row.config, "status": "failed", "error": None, "training": {}, "evaluation": None}
 
 
-def _run_row(row: Row, row_dir: Path, registry: ComponentRegistry, test: StemDataset, metrics: list[BuiltMetric], codecs: dict[str, Path | str]) -> dict[str, Any]:
+def _run_row(
+    row: Row, row_dir: Path, registry: ComponentRegistry, test: StemDataset, metrics: list[BuiltMetric], codecs: dict[str, Path | str]
+) -> dict[str, Any]:
     result = _new_result(row)
     started = time.time()
     try:

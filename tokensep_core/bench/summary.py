@@ -46,7 +46,9 @@ def summarize(results: list[dict[str, Any]]) -> GridSummary:
     """Stored row results -> estimates with bootstrap intervals over songs."""
     rows, metrics, stems, directions = [], [], [], {}
     for result in results:
-        row = RowSummary(result["row"], result["kind"], result["status"], result.get("error"), result["config"], result.get("training") or {})
+        row = RowSummary(
+            result["row"], result["kind"], result["status"], result.get("error"), result["config"], result.get("training") or {}
+        )
         if row.ok and result.get("evaluation"):
             evaluation = Evaluation.from_dict(result["evaluation"])
             row.real_time_factor = _float(result["evaluation"].get("real_time_factor"))
@@ -61,7 +63,7 @@ def summarize(results: list[dict[str, Any]]) -> GridSummary:
                     stems.append(stem)
                 for metric, values in by_metric.items():
                     row.estimates.setdefault(metric, {})[stem] = estimate(metric, values)
-            for metric, by_stem in row.estimates.items():
+            for by_stem in row.estimates.values():
                 values = [e.value for e in by_stem.values() if not math.isnan(e.value)]
                 by_stem[MEAN] = Estimate(sum(values) / len(values) if values else float("nan"), float("nan"), float("nan"), 0)
         rows.append(row)

@@ -24,5 +24,7 @@ def run(args: argparse.Namespace) -> int:
     paths = write_report(summary, out, command)
     failed = [r for r in summary.rows if not r.ok]
     print(paths["results.md"].read_text())
-    print(f"tokensep: {len(grid_run.ran)} rows run, {len(grid_run.skipped)} already done, {len(failed)} failed; report {paths['report.html']}")
+    print(
+        f"tokensep: {len(grid_run.ran)} rows run, {len(grid_run.skipped)} already done, {len(failed)} failed; report {paths['report.html']}"
+    )
     return 1 if failed else 0

@@ -33,8 +33,15 @@ def _help(parser: argparse.ArgumentParser) -> int:
 def run_synth(args: argparse.Namespace) -> int:
     renderer = load_registry().build("renderer", args.renderer, "--renderer")
     summary = write_synthetic_dataset(
-        args.out, args.songs, args.seconds, args.sample_rate, args.seed, renderer,
-        test_fraction=args.test_fraction, renderer_name=args.renderer, progress=not args.no_progress,
+        args.out,
+        args.songs,
+        args.seconds,
+        args.sample_rate,
+        args.seed,
+        renderer,
+        test_fraction=args.test_fraction,
+        renderer_name=args.renderer,
+        progress=not args.no_progress,
     )
     print(
         f"{args.out}: {summary.written} songs written, {summary.skipped} already there "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO_ROOT / "pretrained" / "separator-small"
@@ -23,7 +23,9 @@ METRICS = ("mel_distance", "si_sdr")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="separate held-out synthetic songs and score them against the mixture-copy baseline")
-    parser.add_argument("-n", "--model", default=str(DEFAULT_MODEL), help="separator checkpoint or model directory (default: the committed separator-small)")
+    parser.add_argument(
+        "-n", "--model", default=str(DEFAULT_MODEL), help="separator checkpoint or model directory (default: the committed separator-small)"
+    )
     parser.add_argument("--songs", type=int, default=2, help="held-out songs to render and separate")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each song")
     parser.add_argument("--seed", type=int, default=777, help="seed of the rendered songs (the model was trained on other seeds)")

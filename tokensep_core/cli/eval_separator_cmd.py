@@ -16,12 +16,16 @@ from tokensep_core.evaluation import build_metrics, evaluate, select_metrics, se
 from tokensep_core.interfaces import Separator, StemDataset
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("separator", help="evaluate a separator on a dataset's test songs")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="separator checkpoint (step_… or run directory), or a registered separator name (oracle, mixture_copy, codec_oracle, htdemucs, …)")
+    parser.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        help="separator checkpoint (step_… or run directory), or a registered separator name (oracle, mixture_copy, codec_oracle, htdemucs, …)",
+    )
     parser.add_argument("data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder (DATA/test/SONG/*.wav); or use --data-config")
     parser.add_argument("--data-config", help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}} (any registered dataset)")
     parser.add_argument("--split", default="test", help="split of the DATA folder (default: test)")
@@ -30,7 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nisqa-weights", type=Path, help="NISQA v2 weights (nisqa.tar): adds NISQA on vocals")
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")
     parser.add_argument("--seed", type=int, action="append", help="sampling seed; repeat for several (default 0)")
-    parser.add_argument("--params", help="JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. '{\"sampling\": {\"cfg_scale\": 2}}'")
+    parser.add_argument(
+        "--params",
+        help='JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. \'{"sampling": {"cfg_scale": 2}}\'',
+    )
     parser.add_argument("--no-stems", action="store_true", help="do not write the separated stems")
     parser.add_argument("-d", "--device", default="auto", help="device of a checkpoint separator: auto, cpu, cuda, …")
     parser.set_defaults(func=run)
@@ -78,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
     evaluation = evaluate(
-        separator, select_songs(dataset, args.songs), metrics, seeds=args.seed or [0],
-        stems_dir=None if args.no_stems else out / "stems", label=args.checkpoint, total=total,
+        separator,
+        select_songs(dataset, args.songs),
+        metrics,
+        seeds=args.seed or [0],
+        stems_dir=None if args.no_stems else out / "stems",
+        label=args.checkpoint,
+        total=total,
     )
     command = "tokensep " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("tokensep") else ""
     paths = write_evaluation(evaluation, out, command)

@@ -8,7 +8,7 @@ import json
 import torch
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.separator import merge_inference
+from tokensep_core.separation.separator import merge_inference
 from tokensep_core.training.checkpoint import export_checkpoint, read_json, resolve_checkpoint
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -18,8 +18,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export", help="export a checkpoint's weights and config as a self-contained model directory")
     parser.add_argument("checkpoint", help="a step_… directory or a run directory (its latest)")
     parser.add_argument("out", help="model directory to write (replaced if it exists)")
-    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="store floating weights in this type (loads back as float32)")
-    parser.add_argument("--inference", help="JSON overrides of a separator's stored inference settings, e.g. '{\"sampling\": {\"temperature\": 0.5}}'")
+    parser.add_argument(
+        "--dtype", choices=sorted(DTYPES), default="float32", help="store floating weights in this type (loads back as float32)"
+    )
+    parser.add_argument(
+        "--inference", help='JSON overrides of a separator\'s stored inference settings, e.g. \'{"sampling": {"temperature": 0.5}}\''
+    )
     parser.set_defaults(func=run)
 
 

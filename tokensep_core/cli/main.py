@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 from tokensep_core import __version__
 from tokensep_core.errors import TokensepError
@@ -27,7 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tokensep", description="Generative music source separation with codec tokens and language models.")
+    parser = argparse.ArgumentParser(
+        prog="tokensep", description="Generative music source separation with codec tokens and language models."
+    )
     parser.add_argument("--version", action="version", version=f"tokensep {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:

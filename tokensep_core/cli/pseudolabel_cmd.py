@@ -12,7 +12,7 @@ from tqdm import tqdm
 from tokensep_core.config import read_config_file
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
-from tokensep_core.pseudolabel import pseudolabel_folder
+from tokensep_core.separation.pseudolabel import pseudolabel_folder
 
 OVERRIDES = ("segment", "overlap", "batch_size", "device")
 """Teacher parameters that have their own command-line option."""
@@ -27,7 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", metavar="IN", help="folder of mixtures (searched recursively) or one audio file")
     parser.add_argument("output", metavar="OUT", help="stems folder to write")
-    parser.add_argument("--teacher", required=True, metavar="NAME", help="separator name (see `tokensep plugins`), e.g. htdemucs, bs_roformer")
+    parser.add_argument(
+        "--teacher", required=True, metavar="NAME", help="separator name (see `tokensep plugins`), e.g. htdemucs, bs_roformer"
+    )
     params = parser.add_mutually_exclusive_group()
     params.add_argument("--params", metavar="JSON", help='teacher parameters as JSON, e.g. \'{"checkpoint": "model.safetensors"}\'')
     params.add_argument("--config", metavar="FILE", help="teacher parameters in a YAML/TOML/JSON file")
@@ -68,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     if "checkpoint" in entry.config_cls.model_fields and getattr(config, "checkpoint", None) is None:
         print(f"tokensep: warning: teacher {args.teacher!r} has no checkpoint: its weights are random", file=sys.stderr)
     settings = {"teacher": args.teacher, "params": config.model_dump(mode="json")}
-    summary = pseudolabel_folder(teacher, args.input, args.output, settings, report=lambda line: tqdm.write(f"tokensep: error: {line}", file=sys.stderr))
-    print(f"pseudolabel: {summary.written} songs written, {summary.skipped} already complete, {len(summary.failed)} failed -> {args.output}")
+    summary = pseudolabel_folder(
+        teacher, args.input, args.output, settings, report=lambda line: tqdm.write(f"tokensep: error: {line}", file=sys.stderr)
+    )
+    print(
+        f"pseudolabel: {summary.written} songs written, {summary.skipped} already complete, {len(summary.failed)} failed -> {args.output}"
+    )
     return 1 if summary.failed else 0

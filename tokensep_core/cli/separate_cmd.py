@@ -9,9 +9,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tokensep_core.audio_io import AUDIO_EXTENSIONS
+from tokensep_core.audio.io import AUDIO_EXTENSIONS
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,14 +19,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
     parser.add_argument("-n", "--model", required=True, help="separator checkpoint: a step_… directory or a run directory (its latest)")
     parser.add_argument("-o", "--out", default="separated", help="output root (default: separated)")
-    parser.add_argument("--filename", default="{track}/{stem}.{ext}", help="output path under OUT/MODEL; keys {track} {trackext} {stem} {ext}")
+    parser.add_argument(
+        "--filename", default="{track}/{stem}.{ext}", help="output path under OUT/MODEL; keys {track} {trackext} {stem} {ext}"
+    )
     parser.add_argument("--stems", help="comma-separated stems to generate (default: all)")
     parser.add_argument("--segment", type=float, help="segment length in seconds (default: the model's)")
     parser.add_argument("--overlap", type=float, help="overlap between segments, a fraction in [0, 1)")
     parser.add_argument("--batch-size", type=int, help="segments generated together")
     parser.add_argument("-d", "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     parser.add_argument("--seed", type=int, help="sampling seed (same seed, same stems)")
-    parser.add_argument("--bf16", action="store_true", help="compute encoder and LM in bfloat16: faster on CPUs with AMX and on GPUs; close to, not bit-identical with, float32")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="compute encoder and LM in bfloat16: faster on CPUs with AMX and on GPUs; close to, not bit-identical with, float32",
+    )
     sampling = parser.add_argument_group("sampling")
     sampling.add_argument("--greedy", action="store_true", help="always take the most likely code")
     sampling.add_argument("--temperature", type=float)
@@ -59,15 +65,29 @@ def collect_inputs(paths: list[str]) -> list[Path]:
 
 
 def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparator) -> None:
-    sampling = {k: v for k, v in {
-        "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p,
-        "min_p": args.min_p, "cfg_scale": args.cfg_scale,
-    }.items() if v is not None}
+    sampling = {
+        k: v
+        for k, v in {
+            "temperature": args.temperature,
+            "top_k": args.top_k,
+            "top_p": args.top_p,
+            "min_p": args.min_p,
+            "cfg_scale": args.cfg_scale,
+        }.items()
+        if v is not None
+    }
     if args.greedy:
         sampling["greedy"] = True
-    updates = {k: v for k, v in {
-        "segment_seconds": args.segment, "overlap": args.overlap, "batch_size": args.batch_size, "seed": args.seed,
-    }.items() if v is not None}
+    updates = {
+        k: v
+        for k, v in {
+            "segment_seconds": args.segment,
+            "overlap": args.overlap,
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+        }.items()
+        if v is not None
+    }
     if args.mixture_consistency:
         updates["mixture_consistency"] = True
     if args.bf16:

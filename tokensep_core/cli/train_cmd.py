@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from torch.utils.data import Dataset, IterableDataset
 
 from tokensep_core.config import read_config_file, validate_model
 from tokensep_core.training import TrainerConfig, TrainingTask, train
 
-TRAIN_COMMAND_MODULES: tuple[str, ...] = ("tokensep_core.separator_training", "tokensep_codecs.training")
+TRAIN_COMMAND_MODULES: tuple[str, ...] = ("tokensep_core.separation.training", "tokensep_codecs.training")
 """Modules defining ``TRAIN_COMMAND``; each becomes ``tokensep train <name>``."""
 
 

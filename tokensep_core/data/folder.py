@@ -4,15 +4,15 @@ and converted to the dataset's sample rate and channels."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tokensep_core.audio_io import AUDIO_EXTENSIONS, audio_info, convert, list_audio_files, read_audio
+from tokensep_core.audio.io import AUDIO_EXTENSIONS, audio_info, convert, list_audio_files, read_audio
 from tokensep_core.data.base import SegmentDataset
 from tokensep_core.errors import AudioError, ConfigError
 

@@ -10,22 +10,24 @@ from tokensep_core.config import ComponentConfig
 from tokensep_core.data.folder import FolderDataset, scan_song, song_folders
 from tokensep_core.errors import ConfigError
 
-VALIDATION_TRACKS: frozenset[str] = frozenset({
-    "Actions - One Minute Smile",
-    "Alexander Ross - Goodbye Bolero",
-    "ANiMAL - Rockshow",
-    "Clara Berry And Wooldog - Waltz For My Victims",
-    "Fergessen - Nos Palpitants",
-    "James May - On The Line",
-    "Johnny Lokke - Promises & Lies",
-    "Leaf - Summerghost",
-    "Meaxic - Take A Step",
-    "Patrick Talbot - A Reason To Leave",
-    "Skelpolu - Human Mistakes",
-    "Traffic Experiment - Sirens",
-    "Triviul - Angelsaint",
-    "Young Griffo - Pennies",
-})
+VALIDATION_TRACKS: frozenset[str] = frozenset(
+    {
+        "Actions - One Minute Smile",
+        "Alexander Ross - Goodbye Bolero",
+        "ANiMAL - Rockshow",
+        "Clara Berry And Wooldog - Waltz For My Victims",
+        "Fergessen - Nos Palpitants",
+        "James May - On The Line",
+        "Johnny Lokke - Promises & Lies",
+        "Leaf - Summerghost",
+        "Meaxic - Take A Step",
+        "Patrick Talbot - A Reason To Leave",
+        "Skelpolu - Human Mistakes",
+        "Traffic Experiment - Sirens",
+        "Triviul - Angelsaint",
+        "Young Griffo - Pennies",
+    }
+)
 """musdb's fixed validation tracks, taken out of the train folder."""
 
 
@@ -49,7 +51,9 @@ class MusdbDataset(FolderDataset):
             return
         folder = config.root / ("test" if config.split == "test" else "train")
         if not folder.is_dir():
-            raise ConfigError(f"dataset 'musdb': {config.root} has no '{folder.name}' folder (expected root/{{train,test}}/SONG/{{mixture,{','.join(STEMS)}}}.wav)")
+            raise ConfigError(
+                f"dataset 'musdb': {config.root} has no '{folder.name}' folder (expected root/{{train,test}}/SONG/{{mixture,{','.join(STEMS)}}}.wav)"
+            )
         folders = song_folders(folder)
         if config.split == "valid":
             folders = [f for f in folders if f.name in VALIDATION_TRACKS]

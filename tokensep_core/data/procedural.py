@@ -26,7 +26,7 @@ class ProceduralRenderer(Renderer):
         reverb: bool = True
 
         @model_validator(mode="after")
-        def _ordered(self) -> "ProceduralRenderer.Config":
+        def _ordered(self) -> ProceduralRenderer.Config:
             for name in ("tempo_range", "loudness_range_db"):
                 low, high = getattr(self, name)
                 if low > high:

@@ -8,7 +8,7 @@ numpy's global generator, which the trainer's batch stream seeds per item and ep
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -39,7 +39,7 @@ class AugmentConfig(BaseModel):
     seed: int | None = 0
 
     @model_validator(mode="after")
-    def _ordered(self) -> "AugmentConfig":
+    def _ordered(self) -> AugmentConfig:
         if self.gain_db[0] > self.gain_db[1]:
             raise ValueError(f"gain_db: low {self.gain_db[0]} > high {self.gain_db[1]}")
         return self

@@ -17,7 +17,15 @@ MINOR = (0, 2, 3, 5, 7, 8, 10)
 # (beats per bar, grid steps per beat): 4/4 in 16ths, 3/4 in 8ths, 12/8, 6/8, 4/4 in 8ths
 METERS: tuple[tuple[int, int], ...] = ((4, 4), (4, 4), (4, 2), (3, 2), (4, 3), (2, 3))
 # chord progressions as 0-based scale degrees, one chord per bar
-PROGRESSIONS: tuple[tuple[int, ...], ...] = ((0, 4, 5, 3), (0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 4, 3), (0, 0, 3, 4), (0, 6, 5, 4), (0, 3, 0, 4))
+PROGRESSIONS: tuple[tuple[int, ...], ...] = (
+    (0, 4, 5, 3),
+    (0, 5, 3, 4),
+    (5, 3, 0, 4),
+    (0, 3, 4, 3),
+    (0, 0, 3, 4),
+    (0, 6, 5, 4),
+    (0, 3, 0, 4),
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,13 @@ def compose(rng: np.random.Generator, seconds: float, tempo_range: tuple[float, 
     if steps_per_beat == 3:  # compound meters: the beat is a dotted quarter, keep it slower
         tempo = float(np.clip(tempo * 0.6, 50.0, 110.0))
     score = Score(
-        seconds=seconds, tempo=tempo, beats_per_bar=beats_per_bar, steps_per_beat=steps_per_beat,
-        root=int(rng.integers(12)), minor=bool(rng.random() < 0.45), other_style=OTHER_STYLES[rng.integers(len(OTHER_STYLES))],
+        seconds=seconds,
+        tempo=tempo,
+        beats_per_bar=beats_per_bar,
+        steps_per_beat=steps_per_beat,
+        root=int(rng.integers(12)),
+        minor=bool(rng.random() < 0.45),
+        other_style=OTHER_STYLES[rng.integers(len(OTHER_STYLES))],
     )
     bars = math.ceil(seconds / (score.beat * beats_per_bar)) + 1
     chords = _chords(rng, score, bars)
@@ -232,14 +245,22 @@ def _vocals(rng: np.random.Generator, score: Score, chords: list[tuple[int, ...]
     while t < score.seconds:
         phrase_end = t + bar_len * float(rng.choice([1.0, 1.5, 2.0, 3.0]))
         while t < phrase_end and t < score.seconds:
-            length = score.step * int(rng.choice([1, 2, 2, 3, 4, 4, 6, 8])) if score.steps_per_beat != 3 else score.step * int(rng.choice([1, 2, 3, 3, 6]))
+            length = (
+                score.step * int(rng.choice([1, 2, 2, 3, 4, 4, 6, 8]))
+                if score.steps_per_beat != 3
+                else score.step * int(rng.choice([1, 2, 3, 3, 6]))
+            )
             index = int(np.clip(index + rng.choice([-2, -1, -1, 0, 1, 1, 2]), 0, len(degrees) - 1))
             on_beat = abs((t / score.beat) - round(t / score.beat)) < 1e-6
             chord = chords[min(int(t // bar_len), len(chords) - 1)]
             if on_beat and degrees[index] % 12 not in chord:
                 near = [i for i in range(max(0, index - 2), min(len(degrees), index + 3)) if degrees[i] % 12 in chord]
                 index = near[0] if near else index
-            notes.append(Note(t, length * float(rng.uniform(0.85, 1.0)), degrees[index], float(rng.uniform(0.65, 1.0)), int(rng.integers(len(VOWELS)))))
+            notes.append(
+                Note(
+                    t, length * float(rng.uniform(0.85, 1.0)), degrees[index], float(rng.uniform(0.65, 1.0)), int(rng.integers(len(VOWELS)))
+                )
+            )
             t += length
         t += score.beat * int(rng.integers(1, 2 * score.beats_per_bar))  # rest
     return notes

@@ -15,7 +15,7 @@ from pydantic import model_validator
 from torch import Tensor
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import read_audio
+from tokensep_core.audio.io import read_audio
 from tokensep_core.config import ComponentConfig
 from tokensep_core.data.mixing import balance
 from tokensep_core.data.score import Score, compose
@@ -24,7 +24,9 @@ from tokensep_core.interfaces import Renderer
 
 SYSTEM_SOUNDFONTS: tuple[Path, ...] = (Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"), Path("/usr/share/sounds/sf2/default-GM.sf2"))
 """Where Debian's ``fluid-soundfont-gm`` puts its General MIDI soundfont."""
-INSTALL_HINT = "install FluidSynth and a GM soundfont (Debian/Ubuntu: apt-get install fluidsynth fluid-soundfont-gm, or run scripts/setup.sh)"
+INSTALL_HINT = (
+    "install FluidSynth and a GM soundfont (Debian/Ubuntu: apt-get install fluidsynth fluid-soundfont-gm, or run scripts/setup.sh)"
+)
 
 GM_DRUM_NOTES = {"kick": 36, "snare": 38, "closed_hat": 42, "open_hat": 46, "tom_high": 50, "tom_mid": 47, "tom_low": 43, "crash": 49}
 DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # standard, room, power, electronic, TR-808, jazz, brush
@@ -50,7 +52,7 @@ class SoundfontRenderer(Renderer):
         reverb: bool = True
 
         @model_validator(mode="after")
-        def _ordered(self) -> "SoundfontRenderer.Config":
+        def _ordered(self) -> SoundfontRenderer.Config:
             for name in ("tempo_range", "loudness_range_db"):
                 low, high = getattr(self, name)
                 if low > high:
@@ -97,8 +99,25 @@ class SoundfontRenderer(Renderer):
         mid, wav = base.with_suffix(".mid"), base.with_suffix(".wav")
         midi.write(str(mid))
         command = [
-            self.program, "-ni", "-q", "-R", "1" if self.config.reverb else "0", "-C", "0", "-g", "0.5",
-            "-r", str(sample_rate), "-O", "float", "-T", "wav", "-F", str(wav), str(self.soundfont), str(mid),
+            self.program,
+            "-ni",
+            "-q",
+            "-R",
+            "1" if self.config.reverb else "0",
+            "-C",
+            "0",
+            "-g",
+            "0.5",
+            "-r",
+            str(sample_rate),
+            "-O",
+            "float",
+            "-T",
+            "wav",
+            "-F",
+            str(wav),
+            str(self.soundfont),
+            str(mid),
         ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or not wav.exists():
@@ -106,7 +125,9 @@ class SoundfontRenderer(Renderer):
             raise TokensepError(f"renderer 'soundfont': fluidsynth failed on {self.soundfont.name} ({detail})")
         rendered, rate = read_audio(wav)
         if rate != sample_rate or rendered.shape[0] != 2:
-            raise TokensepError(f"renderer 'soundfont': fluidsynth wrote {rendered.shape[0]} channels at {rate} Hz, expected 2 at {sample_rate} Hz")
+            raise TokensepError(
+                f"renderer 'soundfont': fluidsynth wrote {rendered.shape[0]} channels at {rate} Hz, expected 2 at {sample_rate} Hz"
+            )
         length = min(n, rendered.shape[1])
         out[:, :length] = rendered[:, :length].numpy()
         return out
@@ -136,6 +157,8 @@ def _stem_midis(score: Score, rng: np.random.Generator) -> dict[str, pretty_midi
     for stem, (notes, programs, position) in parts.items():
         instrument = pretty_midi.Instrument(program=int(rng.choice(programs)), name=stem)
         for note in notes:
-            instrument.notes.append(pretty_midi.Note(velocity(note.velocity), note.pitch, note.start, note.start + max(note.duration, 0.02)))
+            instrument.notes.append(
+                pretty_midi.Note(velocity(note.velocity), note.pitch, note.start, note.start + max(note.duration, 0.02))
+            )
         midis[stem] = midi_with(instrument, position)
     return midis

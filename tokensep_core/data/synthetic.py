@@ -10,7 +10,7 @@ from pydantic import Field
 from torch import Tensor
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import convert
+from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentConfig, ComponentSpec
 from tokensep_core.data.base import SegmentDataset
 from tokensep_core.data.synth_plan import PlannedSong, plan_songs, render_song
@@ -39,7 +39,9 @@ class SyntheticDataset(SegmentDataset):
         plan = plan_songs(config.songs, config.seed, config.test_fraction)
         self.plan: list[PlannedSong] = [s for s in plan if config.split in ("all", s.split)]
         if not self.plan:
-            raise ConfigError(f"dataset 'synthetic': no {config.split} songs among {config.songs} with test_fraction {config.test_fraction}")
+            raise ConfigError(
+                f"dataset 'synthetic': no {config.split} songs among {config.songs} with test_fraction {config.test_fraction}"
+            )
         self._cached: tuple[int, dict[str, Tensor]] | None = None  # the last song, as stems are read one by one
 
     def __len__(self) -> int:
@@ -60,4 +62,3 @@ class SyntheticDataset(SegmentDataset):
     def read_stem(self, index: int, stem: str, start: int, length: int) -> Tensor:
         wav = self._stems(index)[stem][:, start : start + length]
         return F.pad(wav, (0, length - wav.shape[-1]))
-

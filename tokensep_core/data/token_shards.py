@@ -11,8 +11,9 @@ the codec (spec, checkpoint, sha256 of its weights, rates, codebooks) and the so
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -118,7 +119,9 @@ class TokenCrops(Dataset):
             raise ConfigError(f"token crops: {shards.root} has no stem {', '.join(unknown)} (it has {', '.join(shards.stems)})")
         short = [s["name"] for s in shards.songs if s["frames"] < frames]
         if short:
-            raise ConfigError(f"token crops: {len(short)} song(s) in {shards.root} are shorter than {frames} frames (e.g. {short[0]!r}); use shorter crops")
+            raise ConfigError(
+                f"token crops: {len(short)} song(s) in {shards.root} are shorter than {frames} frames (e.g. {short[0]!r}); use shorter crops"
+            )
         self.sample_rate = shards.sample_rate
 
     def __len__(self) -> int:

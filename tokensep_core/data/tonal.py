@@ -32,9 +32,16 @@ def bass_voice(rng: np.random.Generator) -> ToneVoice:
     """A bass whose energy stays mostly below ~300 Hz (sub, filtered saw or square, plucked)."""
     cutoff = rng.uniform(160, 320)
     return ToneVoice(
-        tilt=rng.uniform(1.0, 2.0), odd_only=bool(rng.random() < 0.3), bright_cutoff=cutoff * rng.uniform(1.2, 2.0),
-        dark_cutoff=cutoff, brightness_decay=rng.uniform(0.03, 0.2), attack=rng.uniform(0.002, 0.01),
-        decay=rng.uniform(0.2, 0.8), sustain=rng.uniform(0.3, 0.9), release=rng.uniform(0.02, 0.08), max_harmonics=16,
+        tilt=rng.uniform(1.0, 2.0),
+        odd_only=bool(rng.random() < 0.3),
+        bright_cutoff=cutoff * rng.uniform(1.2, 2.0),
+        dark_cutoff=cutoff,
+        brightness_decay=rng.uniform(0.03, 0.2),
+        attack=rng.uniform(0.002, 0.01),
+        decay=rng.uniform(0.2, 0.8),
+        sustain=rng.uniform(0.3, 0.9),
+        release=rng.uniform(0.02, 0.08),
+        max_harmonics=16,
     )
 
 
@@ -42,20 +49,41 @@ def other_voice(rng: np.random.Generator, style: str) -> ToneVoice:
     """Timbre for the ``other`` stem in one of the styles of :data:`score.OTHER_STYLES`."""
     if style == "pad":
         return ToneVoice(
-            tilt=rng.uniform(0.9, 1.6), odd_only=bool(rng.random() < 0.3), bright_cutoff=rng.uniform(1500, 4000),
-            dark_cutoff=rng.uniform(800, 2500), brightness_decay=rng.uniform(0.5, 2.0), attack=rng.uniform(0.15, 0.6),
-            decay=rng.uniform(0.5, 1.5), sustain=rng.uniform(0.6, 0.9), release=rng.uniform(0.3, 0.8), detune_cents=rng.uniform(4, 14),
+            tilt=rng.uniform(0.9, 1.6),
+            odd_only=bool(rng.random() < 0.3),
+            bright_cutoff=rng.uniform(1500, 4000),
+            dark_cutoff=rng.uniform(800, 2500),
+            brightness_decay=rng.uniform(0.5, 2.0),
+            attack=rng.uniform(0.15, 0.6),
+            decay=rng.uniform(0.5, 1.5),
+            sustain=rng.uniform(0.6, 0.9),
+            release=rng.uniform(0.3, 0.8),
+            detune_cents=rng.uniform(4, 14),
         )
     if style == "keys":
         return ToneVoice(
-            tilt=rng.uniform(1.5, 2.5), odd_only=bool(rng.random() < 0.4), bright_cutoff=rng.uniform(3000, 7000),
-            dark_cutoff=rng.uniform(900, 2000), brightness_decay=rng.uniform(0.1, 0.4), attack=rng.uniform(0.002, 0.01),
-            decay=rng.uniform(0.3, 1.2), sustain=rng.uniform(0.1, 0.4), release=rng.uniform(0.08, 0.3), detune_cents=rng.uniform(0, 4),
+            tilt=rng.uniform(1.5, 2.5),
+            odd_only=bool(rng.random() < 0.4),
+            bright_cutoff=rng.uniform(3000, 7000),
+            dark_cutoff=rng.uniform(900, 2000),
+            brightness_decay=rng.uniform(0.1, 0.4),
+            attack=rng.uniform(0.002, 0.01),
+            decay=rng.uniform(0.3, 1.2),
+            sustain=rng.uniform(0.1, 0.4),
+            release=rng.uniform(0.08, 0.3),
+            detune_cents=rng.uniform(0, 4),
         )
     return ToneVoice(
-        tilt=rng.uniform(0.8, 1.4), odd_only=False, bright_cutoff=rng.uniform(4000, 9000), dark_cutoff=rng.uniform(600, 1500),
-        brightness_decay=rng.uniform(0.03, 0.12), attack=rng.uniform(0.001, 0.004), decay=rng.uniform(0.1, 0.35),
-        sustain=0.0, release=rng.uniform(0.05, 0.2), detune_cents=rng.uniform(0, 6),
+        tilt=rng.uniform(0.8, 1.4),
+        odd_only=False,
+        bright_cutoff=rng.uniform(4000, 9000),
+        dark_cutoff=rng.uniform(600, 1500),
+        brightness_decay=rng.uniform(0.03, 0.12),
+        attack=rng.uniform(0.001, 0.004),
+        decay=rng.uniform(0.1, 0.35),
+        sustain=0.0,
+        release=rng.uniform(0.05, 0.2),
+        detune_cents=rng.uniform(0, 6),
     )
 
 
@@ -79,7 +107,9 @@ def render_notes(notes: list[Note], voice: ToneVoice, n: int, sample_rate: int, 
             continue
         freq = float(dsp.midi_to_hz(note.pitch))
         t = np.arange(length) / sample_rate
-        amp = (dsp.envelope(length, sample_rate, voice.attack, voice.decay, voice.sustain, voice.release, note.duration) * note.velocity).astype(np.float32)
+        amp = (
+            dsp.envelope(length, sample_rate, voice.attack, voice.decay, voice.sustain, voice.release, note.duration) * note.velocity
+        ).astype(np.float32)
         # the bright table fades out within ~7 time constants; after that only the dark one sounds
         head = min(length, int(7 * voice.brightness_decay * sample_rate))
         bright_mix = np.exp(-t[:head] / voice.brightness_decay).astype(np.float32)

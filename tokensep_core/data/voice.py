@@ -36,9 +36,13 @@ class Singer:
 
 def make_singer(rng: np.random.Generator, high_voice: bool) -> Singer:
     return Singer(
-        formant_scale=rng.uniform(1.08, 1.2) if high_voice else rng.uniform(0.92, 1.05), tilt=rng.uniform(0.6, 1.1),
-        vibrato_rate=rng.uniform(4.5, 6.5), vibrato_cents=rng.uniform(20, 60), glide=rng.uniform(0.03, 0.09),
-        breathiness=rng.uniform(0.01, 0.05), singer_formant=rng.uniform(0.0, 0.3),
+        formant_scale=rng.uniform(1.08, 1.2) if high_voice else rng.uniform(0.92, 1.05),
+        tilt=rng.uniform(0.6, 1.1),
+        vibrato_rate=rng.uniform(4.5, 6.5),
+        vibrato_cents=rng.uniform(20, 60),
+        glide=rng.uniform(0.03, 0.09),
+        breathiness=rng.uniform(0.01, 0.05),
+        singer_formant=rng.uniform(0.0, 0.3),
     )
 
 
@@ -82,7 +86,9 @@ def _phrase(notes: list[Note], singer: Singer, sample_rate: int, rng: np.random.
         vibrato_onset[a:] = tc[a:] - tc[a]
     pitch = _smooth(pitch, max(1, int(singer.glide * control_rate)))
     depth = singer.vibrato_cents / 100.0 * np.clip((vibrato_onset - 0.15) / 0.3, 0.0, 1.0)
-    pitch = pitch + depth * np.sin(2 * np.pi * singer.vibrato_rate * tc) + 0.05 * _smooth(rng.standard_normal(frames), int(0.1 * control_rate))
+    pitch = (
+        pitch + depth * np.sin(2 * np.pi * singer.vibrato_rate * tc) + 0.05 * _smooth(rng.standard_normal(frames), int(0.1 * control_rate))
+    )
     f0 = dsp.midi_to_hz(pitch)
     formants = _smooth((_FORMANTS[vowel] * singer.formant_scale).T, max(1, int(0.06 * control_rate)))  # [3, frames]
     gains = _smooth(_FORMANT_GAIN[vowel].T, max(1, int(0.06 * control_rate)))

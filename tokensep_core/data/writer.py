@@ -19,7 +19,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import atomic_path, write_audio
+from tokensep_core.audio.io import atomic_path, write_audio
 from tokensep_core.data.mixing import mix
 from tokensep_core.data.synth_plan import plan_songs, render_song
 from tokensep_core.errors import TokensepError
@@ -51,9 +51,20 @@ def write_synthetic_dataset(
 ) -> SynthSummary:
     """Render ``songs`` songs of ``seconds`` at ``sample_rate`` into ``out`` (see module doc)."""
     if songs < 1 or seconds <= 0 or sample_rate <= 0 or not 0.0 <= test_fraction <= 1.0:
-        raise TokensepError(f"synth: need songs >= 1, seconds > 0, sample rate > 0, 0 <= test fraction <= 1 (got {songs}, {seconds}, {sample_rate}, {test_fraction})")
+        raise TokensepError(
+            f"synth: need songs >= 1, seconds > 0, sample rate > 0, 0 <= test fraction <= 1 (got {songs}, {seconds}, {sample_rate}, {test_fraction})"
+        )
     out = Path(out)
-    _check_settings(out, {"renderer": renderer_name or type(renderer).__name__, "seconds": seconds, "sample_rate": sample_rate, "seed": seed, "test_fraction": test_fraction})
+    _check_settings(
+        out,
+        {
+            "renderer": renderer_name or type(renderer).__name__,
+            "seconds": seconds,
+            "sample_rate": sample_rate,
+            "seed": seed,
+            "test_fraction": test_fraction,
+        },
+    )
     plan = plan_songs(songs, seed, test_fraction)
     written = skipped = 0
     for song in tqdm(plan, desc="synth", unit="song", disable=not progress):

@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from tokensep_core.audio_io import write_audio
+from tokensep_core.audio.io import write_audio
 from tokensep_core.errors import ConfigError, TokensepError
 from tokensep_core.evaluation.machine import describe_machine
 from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
-from tokensep_core.separator import GenerativeSeparator
+from tokensep_core.separation.separator import GenerativeSeparator
 
 Scores = dict[str, dict[str, float]]
 """``{stem: {metric: value}}``."""
@@ -83,7 +84,10 @@ class Evaluation:
 
     def summary(self) -> Scores:
         """``{stem: {metric: aggregate over songs}}``."""
-        return {stem: {metric: aggregate_tracks(metric, values) for metric, values in by_metric.items()} for stem, by_metric in self.values().items()}
+        return {
+            stem: {metric: aggregate_tracks(metric, values) for metric, values in by_metric.items()}
+            for stem, by_metric in self.values().items()
+        }
 
     @property
     def real_time_factor(self) -> float:
@@ -185,9 +189,17 @@ def evaluate(
                 for stem in stems:
                     write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT")
             scores = {stem: _score(song, stem, estimates[stem], metrics, evaluation.issues) for stem in stems}
-            evaluation.songs.append(SongResult(
-                song.name, seed, song.mixture.shape[-1] / song.sample_rate, usage.seconds, usage.peak_rss_mib, usage.peak_cuda_mib, scores,
-            ))
+            evaluation.songs.append(
+                SongResult(
+                    song.name,
+                    seed,
+                    song.mixture.shape[-1] / song.sample_rate,
+                    usage.seconds,
+                    usage.peak_rss_mib,
+                    usage.peak_cuda_mib,
+                    scores,
+                )
+            )
     return evaluation
 
 

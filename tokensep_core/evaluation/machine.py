@@ -39,5 +39,7 @@ def machine_line(machine: dict[str, Any]) -> str:
         return "not recorded"
     gpu = f" ({machine['gpu']})" if machine.get("gpu") else ""
     threads = f"{machine['threads']} thread{'s' if machine['threads'] != 1 else ''}"
-    return (f"{machine['cpu']}, {machine['logical_cores']} logical cores (AMX-bf16: {machine['amx_bf16']}, "
-            f"AVX-512: {machine['avx512']}), torch {machine['torch']}, {threads}, device {machine['device']}{gpu}")
+    return (
+        f"{machine['cpu']}, {machine['logical_cores']} logical cores (AMX-bf16: {machine['amx_bf16']}, "
+        f"AVX-512: {machine['avx512']}), torch {machine['torch']}, {threads}, device {machine['device']}{gpu}"
+    )

@@ -7,10 +7,11 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from tokensep_core.audio_io import atomic_path
+from tokensep_core.audio.io import atomic_path
 from tokensep_core.evaluation.evaluate import Evaluation
 from tokensep_core.evaluation.machine import machine_line
 
@@ -80,7 +81,9 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
     header, rows = summary_table(evaluation)
     long_rows = [
         [r.song, r.seed, stem, metric, value]
-        for r in evaluation.songs for stem, by_metric in r.scores.items() for metric, value in by_metric.items()
+        for r in evaluation.songs
+        for stem, by_metric in r.scores.items()
+        for metric, value in by_metric.items()
     ]
     arrows = {m: "↑" if up else "↓" for m, up in evaluation.higher_is_better.items()}
     md_header = ["stem", *(f"{m} {arrows.get(m, '')}".strip() for m in header[1:])]
@@ -91,8 +94,10 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
     md.append(f"Songs: {songs}; cSDR is the median over songs, every other metric the mean.\n")
     md.append(markdown_table(md_header, [[row[0], *(fmt(v) for v in row[1:])] for row in rows]))
     cuda = f", peak CUDA memory {fmt(evaluation.peak_cuda_mib, 0)} MiB" if evaluation.peak_cuda_mib is not None else ""
-    md.append(f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time), "
-              f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n")
+    md.append(
+        f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time), "
+        f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n"
+    )
     md.append(f"Machine: {machine_line(evaluation.machine)}.\n")
     if evaluation.issues:
         md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))

@@ -4,7 +4,7 @@ cSDR the median over tracks (SiSEC/MUSDB), uSDR and the others the mean over tra
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 

@@ -15,7 +15,7 @@ NaN windows are ignored by the median; a stem with no valid window scores NaN.
 from __future__ import annotations
 
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from pydantic import Field

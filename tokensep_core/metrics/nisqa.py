@@ -180,7 +180,9 @@ def load_nisqa(path: str | Path) -> NisqaNet:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for corrupt or unsafe pickles
-        raise CheckpointError(f"{path}: not a loadable NISQA checkpoint ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+        raise CheckpointError(
+            f"{path}: not a loadable NISQA checkpoint ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
     if not isinstance(checkpoint, dict) or not {"args", "model_state_dict"} <= checkpoint.keys():
         raise CheckpointError(f"{path}: expected a dict with 'args' and 'model_state_dict'")
     args = checkpoint["args"]
@@ -189,11 +191,11 @@ def load_nisqa(path: str | Path) -> NisqaNet:
     state = {}
     for key, value in checkpoint["model_state_dict"].items():
         if key.startswith("pool_layers."):
-            index, rest = key[len("pool_layers."):].split(".model.", 1)
+            index, rest = key[len("pool_layers.") :].split(".model.", 1)
             key = f"heads.{index}.{rest}"
         for old, new in _KEY_PREFIXES:
             if key.startswith(old):
-                key = new + key[len(old):]
+                key = new + key[len(old) :]
                 break
         state[key] = value
     try:
@@ -207,7 +209,9 @@ class NISQAConfig(ComponentConfig):
     weights: Path | None = Field(None, description="official NISQA v2 checkpoint (nisqa.tar or nisqa_mos_only.tar)")
     output: Literal["mos", "noi", "dis", "col", "loud"] = "mos"
     chunk_seconds: float = Field(
-        45.0, gt=1.0, description="longer signals are scored in equal chunks of at most this length, averaged (NISQA's model takes at most ~52 s)"
+        45.0,
+        gt=1.0,
+        description="longer signals are scored in equal chunks of at most this length, averaged (NISQA's model takes at most ~52 s)",
     )
 
 

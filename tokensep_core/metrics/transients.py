@@ -115,7 +115,10 @@ class AttackError(Metric):
         c = self.config
         ref_env, est_env = envelope(ref, sample_rate, c.smoothing_ms), envelope(est, sample_rate, c.smoothing_ms)
         errors = [
-            abs(rise_time(ref_env, sample_rate, ref_onsets[i], c.pre_ms, c.post_ms) - rise_time(est_env, sample_rate, est_onsets[j], c.pre_ms, c.post_ms))
+            abs(
+                rise_time(ref_env, sample_rate, ref_onsets[i], c.pre_ms, c.post_ms)
+                - rise_time(est_env, sample_rate, est_onsets[j], c.pre_ms, c.post_ms)
+            )
             for i, j in matches
         ]
         return float(np.nanmean(errors)) if not np.isnan(errors).all() else float("nan")

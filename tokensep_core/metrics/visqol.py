@@ -54,5 +54,7 @@ class ViSQOL(Metric):
         try:
             result = self.api.measure_from_arrays(to_numpy(reference), to_numpy(estimate), VISQOL_RATE)
         except ValueError as err:  # e.g. clips shorter than ViSQOL's analysis window (~1 s)
-            raise MetricError(f"visqol: cannot score {reference.shape[-1] / VISQOL_RATE:.2f} s of audio ({str(err).splitlines()[0]})") from None
+            raise MetricError(
+                f"visqol: cannot score {reference.shape[-1] / VISQOL_RATE:.2f} s of audio ({str(err).splitlines()[0]})"
+            ) from None
         return float(result.moslqo)

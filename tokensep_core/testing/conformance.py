@@ -8,14 +8,15 @@ seed and runs the checks for its kind, including determinism.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from tokensep_core.interfaces import (
-    Codec,
     CodebookPattern,
+    Codec,
     ConditionEncoder,
     MaskedTokenLM,
     Metric,
@@ -49,13 +50,19 @@ def check_codec(codec: Codec, seconds: float = 0.5, seed: int = 0) -> None:
     with torch.inference_mode():
         codes = codec.encode(wav)
         frames = math.ceil(length / hop)
-        _require(codes.shape == (2, codec.num_codebooks, frames), f"encode: expected codes [2, {codec.num_codebooks}, {frames}], got {list(codes.shape)}")
+        _require(
+            codes.shape == (2, codec.num_codebooks, frames),
+            f"encode: expected codes [2, {codec.num_codebooks}, {frames}], got {list(codes.shape)}",
+        )
         _require(codes.dtype == torch.int64, f"encode: codes must be int64, got {codes.dtype}")
         _require(int(codes.min()) >= 0 and int(codes.max()) < codec.codebook_size, "encode: codes outside [0, codebook_size)")
         _require(torch.equal(codec.encode(wav), codes), "encode is not deterministic in eval mode")
         _require(torch.equal(codec.encode(wav[1:]), codes[1:]), "encode of one item differs from the same item in a batch")
         decoded = codec.decode(codes)
-        _require(decoded.shape == (2, codec.channels, frames * hop), f"decode: expected wav [2, {codec.channels}, {frames * hop}], got {list(decoded.shape)}")
+        _require(
+            decoded.shape == (2, codec.channels, frames * hop),
+            f"decode: expected wav [2, {codec.channels}, {frames * hop}], got {list(decoded.shape)}",
+        )
         _require(bool(torch.isfinite(decoded).all()), "decode produced NaN or Inf")
 
 
@@ -67,10 +74,19 @@ def check_encoder(encoder: ConditionEncoder, seconds: float = 1.0, seed: int = 0
     wav = _noise((2, encoder.channels, round(seconds * encoder.sample_rate)), seed)
     with torch.inference_mode():
         embeds, mask = encoder(encoder.prepare(wav))
-        _require(embeds.dim() == 3 and embeds.shape[0] == 2 and embeds.shape[2] == encoder.output_dim, f"forward: expected embeds [2, P, {encoder.output_dim}], got {list(embeds.shape)}")
-        _require(mask.shape == embeds.shape[:2] and mask.dtype == torch.bool, f"forward: mask must be bool [2, P], got {mask.dtype} {list(mask.shape)}")
+        _require(
+            embeds.dim() == 3 and embeds.shape[0] == 2 and embeds.shape[2] == encoder.output_dim,
+            f"forward: expected embeds [2, P, {encoder.output_dim}], got {list(embeds.shape)}",
+        )
+        _require(
+            mask.shape == embeds.shape[:2] and mask.dtype == torch.bool,
+            f"forward: mask must be bool [2, P], got {mask.dtype} {list(mask.shape)}",
+        )
         expected = seconds * encoder.frame_rate
-        _require(abs(embeds.shape[1] - expected) <= max(2, 0.05 * expected), f"prefix has {embeds.shape[1]} steps for {seconds} s at frame_rate {encoder.frame_rate:g}")
+        _require(
+            abs(embeds.shape[1] - expected) <= max(2, 0.05 * expected),
+            f"prefix has {embeds.shape[1]} steps for {seconds} s at frame_rate {encoder.frame_rate:g}",
+        )
         _require(bool(torch.isfinite(embeds).all()), "forward produced NaN or Inf")
         again, _ = encoder(encoder.prepare(wav))
         _require(torch.allclose(again, embeds), "encoder is not deterministic in eval mode")
@@ -93,7 +109,10 @@ def check_lm(lm: TokenLM | MaskedTokenLM, steps: int = 6, prefix_steps: int = 5,
     mask = torch.ones(2, prefix_steps, dtype=torch.bool)
     with torch.inference_mode():
         logits, cache = lm(tokens, prefix=prefix, prefix_mask=mask)
-        _require(logits.shape == (2, lm.num_codebooks, steps, lm.codebook_size), f"forward: expected logits [2, {lm.num_codebooks}, {steps}, {lm.codebook_size}], got {list(logits.shape)}")
+        _require(
+            logits.shape == (2, lm.num_codebooks, steps, lm.codebook_size),
+            f"forward: expected logits [2, {lm.num_codebooks}, {steps}, {lm.codebook_size}], got {list(logits.shape)}",
+        )
         _require(cache.length == prefix_steps + steps, f"cache holds {cache.length} positions, expected {prefix_steps + steps}")
         head, cache = lm(tokens[..., :-2], prefix=prefix, prefix_mask=mask)
         tail_logits = []
@@ -128,11 +147,17 @@ def check_masked_lm(lm: MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, se
     mask[1, -2:] = False
     with torch.inference_mode():
         logits = lm(tokens, prefix, mask)
-        _require(logits.shape == (2, stems, lm.num_codebooks, steps, lm.codebook_size), f"forward: expected logits [2, {stems}, {lm.num_codebooks}, {steps}, {lm.codebook_size}], got {list(logits.shape)}")
+        _require(
+            logits.shape == (2, stems, lm.num_codebooks, steps, lm.codebook_size),
+            f"forward: expected logits [2, {stems}, {lm.num_codebooks}, {steps}, {lm.codebook_size}], got {list(logits.shape)}",
+        )
         _require(bool(torch.isfinite(logits).all()), "forward produced NaN or Inf")
         last = lm.num_codebooks - 1
         one = lm(tokens, prefix, mask, codebook=last)
-        _require(one.shape == (2, stems, 1, steps, lm.codebook_size), f"forward(codebook=...): expected [2, {stems}, 1, {steps}, {lm.codebook_size}], got {list(one.shape)}")
+        _require(
+            one.shape == (2, stems, 1, steps, lm.codebook_size),
+            f"forward(codebook=...): expected [2, {stems}, 1, {steps}, {lm.codebook_size}], got {list(one.shape)}",
+        )
         _require(torch.allclose(one[:, :, 0], logits[:, :, last], atol=1e-4), "one codebook's logits differ from the full forward's")
         subset = lm(tokens[:, :1], prefix, mask, stems=lm.stems[:1])
         _require(subset.shape[1] == 1, f"forward for one stem returned {subset.shape[1]} stems")
@@ -146,7 +171,10 @@ def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: 
     codes = torch.randint(0, codebook_size, (2, num_codebooks, num_frames), generator=torch.Generator().manual_seed(0))
     pad_id = pattern.code_vocab(num_codebooks, codebook_size)
     steps = pattern.build(codes, codebook_size, pad_id)
-    _require(steps.shape[-1] == pattern.num_steps(num_frames, num_codebooks), f"build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}")
+    _require(
+        steps.shape[-1] == pattern.num_steps(num_frames, num_codebooks),
+        f"build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}",
+    )
     _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), "revert(build(codes)) != codes")
 
 
@@ -207,7 +235,10 @@ def check_registered(kind: str, name: str, params: Mapping[str, Any] | None = No
     second = registry.build(kind, spec)
     if isinstance(first, torch.nn.Module):
         a, b = first.state_dict(), second.state_dict()
-        _require(a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), f"{kind} {name!r}: two builds under seed {seed} have different weights")
+        _require(
+            a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a),
+            f"{kind} {name!r}: two builds under seed {seed} have different weights",
+        )
     if kind in CHECKS:
         CHECKS[kind](first)
     return first

@@ -18,7 +18,11 @@ class TrainerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     steps: int = Field(1000, ge=1, description="optimizer steps to train in total (resume continues up to it)")
-    max_minutes: float | None = Field(None, gt=0, description="time budget: stop with a checkpoint once this much training time (summed over resumes) has passed; steps still sets the schedule")
+    max_minutes: float | None = Field(
+        None,
+        gt=0,
+        description="time budget: stop with a checkpoint once this much training time (summed over resumes) has passed; steps still sets the schedule",
+    )
     batch_size: int = Field(8, ge=1, description="items per micro-batch on each rank")
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes per rank")
@@ -32,7 +36,9 @@ class TrainerConfig(BaseModel):
     decay: Literal["cosine", "linear", "none"] = "cosine"
     grad_clip: float | None = Field(1.0, gt=0, description="max global grad norm per group; null disables clipping")
 
-    precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast dtype where the device supports it; fp16 uses a GradScaler")
+    precision: Literal["fp32", "bf16", "fp16"] = Field(
+        "fp32", description="autocast dtype where the device supports it; fp16 uses a GradScaler"
+    )
     device: str = Field("auto", description="'auto' (cuda, mps, cpu) or a torch device name; under torchrun CUDA uses cuda:LOCAL_RANK")
     seed: int = 0
 

@@ -8,7 +8,8 @@ The stream's position is (epoch, batches consumed this epoch) and is stored in c
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler, get_worker_info
@@ -113,7 +114,9 @@ class BatchStream:
             if self._source.batches_per_epoch == 0:
                 need = config.batch_size * ctx.world_size
                 raise ConfigError(f"dataset {type(dataset).__name__}: {size} items, fewer than one batch (batch_size × ranks = {need})")
-            self.loader = DataLoader(_SeededItems(dataset, config.seed), batch_sampler=self._source, persistent_workers=config.num_workers > 0, **common)
+            self.loader = DataLoader(
+                _SeededItems(dataset, config.seed), batch_sampler=self._source, persistent_workers=config.num_workers > 0, **common
+            )
         self.epoch, self.batch = 0, 0
         self._iter: Iterator[Any] | None = None
 

@@ -10,14 +10,15 @@ the stepped group, plus broadcasting buffers from rank 0 each step, is what DDP 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from tokensep_core.device import resolve_device
+from tokensep_core.runtime.device import resolve_device
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
 
-from tokensep_core.audio_io import atomic_path
+from tokensep_core.audio.io import atomic_path
 
 
 class MetricsLog:

@@ -4,8 +4,9 @@ derived seeds so data sampling is a pure function of (seed, epoch, position)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch

@@ -149,8 +149,11 @@ class _Run:
         path = None
         if self.ctx.is_main:
             state = {
-                "step": self.step, "data": self.stream.state(), "world_size": self.ctx.world_size,
-                "precision": self.precision, "train_seconds": self.train_seconds,
+                "step": self.step,
+                "data": self.stream.state(),
+                "world_size": self.ctx.world_size,
+                "precision": self.precision,
+                "train_seconds": self.train_seconds,
             }
             optim = {
                 "optimizers": {g: o.state_dict() for g, o in self.optimizers.items()},
@@ -228,7 +231,9 @@ class _Run:
                     raise TrainingError(f"task {type(self.task).__name__}: losses({group!r}) returned no terms")
                 total = sum(t.float() for t in terms.values())
                 if not total.requires_grad:
-                    raise TrainingError(f"task {type(self.task).__name__}: the losses of group {group!r} do not depend on trainable parameters")
+                    raise TrainingError(
+                        f"task {type(self.task).__name__}: the losses of group {group!r} do not depend on trainable parameters"
+                    )
                 self.scaler.scale(total / accum).backward()
                 for name, value in terms.items():
                     key = f"{group}/{name}"
@@ -263,7 +268,9 @@ class _Run:
             dist_utils.broadcast_state(self.modules.values(), buffers_only=False)
             rng.seed_all(config.seed, ctx.rank)
         if ctx.is_main:
-            (run_dir / "config.json").write_text(json.dumps({**self.trainer.resolved_config(), "tokensep": __version__, "torch": torch.__version__}, indent=2))
+            (run_dir / "config.json").write_text(
+                json.dumps({**self.trainer.resolved_config(), "tokensep": __version__, "torch": torch.__version__}, indent=2)
+            )
         note = "" if self.precision == config.precision else f" (requested {config.precision}: not supported on {ctx.device.type})"
         self._say(f"device {ctx.device}, {ctx.world_size} rank(s), precision {self.precision}{note}, groups {list(self.groups)}")
         dist_utils.barrier(ctx)

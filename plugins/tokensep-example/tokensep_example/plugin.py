@@ -2,7 +2,6 @@
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
-
 from tokensep_example.mulaw import MuLawCodec
 from tokensep_example.stft_encoder import StftEncoder
 

@@ -38,7 +38,9 @@ class StftEncoder(ConditionEncoder):
     def prepare(self, wav: Tensor) -> Tensor:
         """wav [B, C, T] -> log-magnitude [B, C * (n_fft/2+1), T // hop + 1]."""
         batch, channels, length = wav.shape
-        spec = torch.stft(wav.reshape(batch * channels, length), self.config.n_fft, self.config.hop_length, window=self.window, return_complex=True)
+        spec = torch.stft(
+            wav.reshape(batch * channels, length), self.config.n_fft, self.config.hop_length, window=self.window, return_complex=True
+        )
         return torch.log1p(spec.abs()).reshape(batch, -1, spec.shape[-1])
 
     def forward(self, features: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:

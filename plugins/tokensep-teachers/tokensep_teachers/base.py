@@ -10,11 +10,11 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import convert
-from tokensep_core.chunking import chunked_apply
+from tokensep_core.audio.chunking import chunked_apply
+from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentConfig
-from tokensep_core.device import resolve_device
 from tokensep_core.interfaces import Separator
+from tokensep_core.runtime.device import resolve_device
 from tokensep_teachers.checkpoint import load_weights
 
 

@@ -2,7 +2,6 @@
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
-
 from tokensep_teachers.bs_roformer import BSRoformerSeparator
 from tokensep_teachers.htdemucs import HTDemucsSeparator
 

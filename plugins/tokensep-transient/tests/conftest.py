@@ -6,7 +6,13 @@ import torch
 # tiny HCodec (16 kHz, hop 160) plus tiny variant-specific parts
 TINY = {
     "hcodec_transient_loss": {"preset": "tiny"},
-    "hcodec_dual_rate": {"preset": "tiny", "high_encoder_strides": [4, 10], "high_latent_dim": 16, "high_decoder_dim": 16, "high_decoder_layers": 1},
+    "hcodec_dual_rate": {
+        "preset": "tiny",
+        "high_encoder_strides": [4, 10],
+        "high_latent_dim": 16,
+        "high_decoder_dim": 16,
+        "high_decoder_layers": 1,
+    },
     "hcodec_onset_tokens": {"preset": "tiny", "onset_positions": 4, "onset_levels": 8},
 }
 

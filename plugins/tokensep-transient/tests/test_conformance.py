@@ -28,4 +28,3 @@ def test_tokens_per_second_follow_the_layouts(tiny) -> None:
     assert tokens_per_second(built["hcodec_transient_loss"]) == 100 * 4  # tiny HCodec: 2 + 2 codebooks
     assert tokens_per_second(built["hcodec_dual_rate"]) == 100 * (4 + 4 * 1)  # r = 160 / 40 = 4, K_hi = 1
     assert tokens_per_second(built["hcodec_onset_tokens"]) == 100 * (4 + 1)
-

@@ -6,7 +6,6 @@ from einops import rearrange
 from tokensep_core.plugins import load_registry
 
 
-
 def build(tiny: dict, channels: int = 1):
     torch.manual_seed(0)
     params = {**tiny["hcodec_dual_rate"], "channels": channels}

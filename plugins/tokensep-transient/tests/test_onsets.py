@@ -6,7 +6,6 @@ from tokensep_core.plugins import load_registry
 from tokensep_transient.onsets import onset_weights, spectral_flux
 
 
-
 def test_flux_peaks_at_the_click_and_is_zero_on_silence(clicks) -> None:
     wav = clicks(4000, [1000])
     flux = spectral_flux(wav, 256, 64)

@@ -4,8 +4,8 @@ after a few steps on a fixed click track; the extra parts receive gradients."""
 import pytest
 import torch
 
-from tokensep_core.plugins import load_registry
 from tokensep_codecs.training import CodecTrainingTask
+from tokensep_core.plugins import load_registry
 
 NAMES = ["hcodec_dual_rate", "hcodec_onset_tokens", "hcodec_transient_loss"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.hcodec import HCodecConfig
+from tokensep_core.interfaces import Codec
 
 
 def hcodec_part(config: HCodecConfig) -> HCodecConfig:

@@ -29,11 +29,11 @@ from einops import rearrange
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead
 from tokensep_codecs.losses import AdversarialConfig, TrainOutput
+from tokensep_core.interfaces import Codec
 from tokensep_transient.base import hcodec_part
 
 
@@ -49,7 +49,7 @@ class DualRateConfig(HCodecConfig):
     high_quantizer_dropout: float = Field(0.0, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _divides(self) -> "DualRateConfig":
+    def _divides(self) -> DualRateConfig:
         if self.hop_length % self.high_hop:
             raise ValueError(f"high-rate hop {self.high_hop} (product of high_encoder_strides) does not divide the hop {self.hop_length}")
         return self
@@ -80,8 +80,11 @@ class DualRateHCodec(Codec):
         self.num_codebooks = config.channels * (self.low_codebooks + self.high_codebooks)
         self.high_encoder = DACEncoder(config.high_encoder_dim, list(config.high_encoder_strides), config.high_latent_dim)
         self.high_quantizer = ResidualVectorQuantize(
-            config.high_latent_dim, config.high_codebooks, config.codebook_size,
-            codebook_dim=config.codebook_dim, quantizer_dropout=config.high_quantizer_dropout,
+            config.high_latent_dim,
+            config.high_codebooks,
+            config.codebook_size,
+            codebook_dim=config.codebook_dim,
+            quantizer_dropout=config.high_quantizer_dropout,
         )
         self.high_backbone = ConvNeXtStack(config.high_latent_dim, config.high_decoder_dim, config.high_decoder_layers)
         self.high_head = ISTFTHead(config.high_decoder_dim, 4 * config.high_hop, config.high_hop, 1)
@@ -144,4 +147,3 @@ class DualRateHCodec(Codec):
     def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
         """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
         return self(wav).losses
-

@@ -22,10 +22,10 @@ import torch
 from pydantic import Field, model_validator
 from torch import Tensor, nn
 
-from tokensep_core.interfaces import Codec
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.losses import AdversarialConfig, TrainOutput
+from tokensep_core.interfaces import Codec
 from tokensep_transient.base import hcodec_part
 from tokensep_transient.onsets import spectral_flux
 
@@ -40,11 +40,13 @@ class OnsetTokenConfig(HCodecConfig):
     sharpen_dim: int = Field(16, ge=1, description="embedding width of the onset tokens")
 
     @model_validator(mode="after")
-    def _fits(self) -> "OnsetTokenConfig":
+    def _fits(self) -> OnsetTokenConfig:
         if self.hop_length % self.onset_positions:
             raise ValueError(f"onset_positions {self.onset_positions} does not divide the hop {self.hop_length}")
         if self.onset_levels * self.onset_positions > self.codebook_size:
-            raise ValueError(f"onset_levels x onset_positions = {self.onset_levels * self.onset_positions} exceeds codebook_size {self.codebook_size}")
+            raise ValueError(
+                f"onset_levels x onset_positions = {self.onset_levels * self.onset_positions} exceeds codebook_size {self.codebook_size}"
+            )
         return self
 
 

@@ -2,7 +2,6 @@
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
-
 from tokensep_transient.dual_rate import DualRateHCodec
 from tokensep_transient.onset_tokens import OnsetTokenHCodec
 from tokensep_transient.transient_loss import TransientLossHCodec

@@ -17,18 +17,18 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
-from tokensep_core.audio_io import convert
+from tokensep_core.audio.io import convert
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.data.token_shards import TokenCrops, TokenShards, token_crops
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.lm_objective import drop_condition, lm_loss, teacher_forcing
-from tokensep_core.masked_objective import masked_loss
-from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
+from tokensep_core.lm.ar_objective import drop_condition, lm_loss, teacher_forcing
+from tokensep_core.lm.masked_objective import masked_loss
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.separator import InferenceConfig
+from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
+from tokensep_core.separation.separator import InferenceConfig
 from tokensep_core.training.task import TrainingTask
 
 
@@ -57,7 +57,7 @@ class SeparatorTrainingConfig(BaseModel):
 
 class SeparatorTask(TrainingTask):
     """Teacher forcing of ``pipeline.lm`` on ``pipeline.codec`` codes, prefix from ``pipeline.encoder``
-    (masked-token prediction, tokensep_core.masked_objective, for a masked LM).
+    (masked-token prediction, tokensep_core.lm.masked_objective, for a masked LM).
 
     Batches: ``{"mixture": [B, C, T], "stems": [B, S, C, T]}`` at ``sample_rate``, stems in
     ``pipeline.config.stems`` order; or, from token shards, ``{"mixture": [B, C, T], "codes":
@@ -85,15 +85,16 @@ class SeparatorTask(TrainingTask):
         else:
             with torch.no_grad():
                 codes = {
-                    stem: codec.encode(self._to_codec_items(batch["stems"][:, i]))
-                    for i, stem in enumerate(self.pipeline.config.stems)
+                    stem: codec.encode(self._to_codec_items(batch["stems"][:, i])) for i, stem in enumerate(self.pipeline.config.stems)
                 }
         conditioning = convert(mixture, codec.sample_rate, encoder.sample_rate, encoder.channels)
         prefix, mask = encoder(encoder.prepare(conditioning))
         prefix = drop_condition(prefix, self.config.loss.condition_dropout)
         loss = self.config.loss
         if isinstance(self.pipeline.lm, MaskedTokenLM):  # masked prediction instead of teacher forcing
-            return {"ce": masked_loss(self.pipeline.lm, codes, prefix, mask, loss.codebook_weights, loss.stem_weights, loss.label_smoothing)}
+            return {
+                "ce": masked_loss(self.pipeline.lm, codes, prefix, mask, loss.codebook_weights, loss.stem_weights, loss.label_smoothing)
+            }
         forcing = teacher_forcing(self.pipeline.token_layout, codes, loss.codebook_weights, loss.stem_weights)
         return {"ce": lm_loss(self.pipeline.lm, forcing, prefix, mask, loss.label_smoothing)}
 
@@ -106,7 +107,9 @@ class SeparatorTask(TrainingTask):
         return convert(wav, self.sample_rate, codec.sample_rate, codec.channels)
 
 
-def build_separator_training(sections: dict[str, Any], source: str, registry: ComponentRegistry | None = None) -> tuple[SeparatorTask, TrainingExamples | TokenCrops]:
+def build_separator_training(
+    sections: dict[str, Any], source: str, registry: ComponentRegistry | None = None
+) -> tuple[SeparatorTask, TrainingExamples | TokenCrops]:
     """Config sections -> (task, augmented training examples)."""
     from tokensep_core.plugins import load_registry
 
@@ -120,7 +123,9 @@ def build_separator_training(sections: dict[str, Any], source: str, registry: Co
         raise ConfigError(f"{source}: dataset {config.data.name!r} has no stems {missing} (it has {', '.join(dataset.stems)})")
     if isinstance(dataset, TokenShards):
         _check_token_codec(dataset, pipeline, source)
-        examples: TrainingExamples | TokenCrops = token_crops(dataset, config.augment.seconds, config.augment.examples_per_epoch, config.model.stems)
+        examples: TrainingExamples | TokenCrops = token_crops(
+            dataset, config.augment.seconds, config.augment.examples_per_epoch, config.model.stems
+        )
     else:
         examples = TrainingExamples(dataset, config.augment, config.model.stems)
     return SeparatorTask(pipeline, config, examples.sample_rate), examples
@@ -132,7 +137,12 @@ def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> 
     from tokensep_core.training.checkpoint import resolve_checkpoint, verify_checkpoint
 
     codec = pipeline.codec
-    ours = {"sample_rate": codec.sample_rate, "hop_length": codec.hop_length, "num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size}
+    ours = {
+        "sample_rate": codec.sample_rate,
+        "hop_length": codec.hop_length,
+        "num_codebooks": codec.num_codebooks,
+        "codebook_size": codec.codebook_size,
+    }
     for key, value in ours.items():
         if shards.codec[key] != value:
             raise ConfigError(f"{source}: tokens in {shards.root} have {key} {shards.codec[key]}, the model's codec {value}")
@@ -142,4 +152,6 @@ def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> 
             raise ConfigError(f"{source}: tokens in {shards.root} were made with other codec weights than model.codec_checkpoint")
 
 
-TRAIN_COMMAND = TrainCommand("separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training)
+TRAIN_COMMAND = TrainCommand(
+    "separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training
+)

@@ -9,9 +9,10 @@ linear layers use packed copies for the duration of a block.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
-from typing import Iterator, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -50,7 +51,9 @@ def packed_linears(module: nn.Module) -> Iterator[int]:
             for linear in module.modules():
                 weight = linear.weight if isinstance(linear, nn.Linear) else None
                 if weight is not None and weight.dtype == torch.bfloat16 and weight.device.type == "cpu":
-                    packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), 1)  # tuned for batch 1; fastest at every batch measured
+                    packed = torch.ops.mkldnn._reorder_linear_weight(
+                        weight.detach(), 1
+                    )  # tuned for batch 1; fastest at every batch measured
                     bias = linear.bias.detach().to(torch.bfloat16) if linear.bias is not None else None
                     linear.forward = partial(_packed_forward, packed, bias)
                     patched.append(linear)

@@ -1,24 +1,24 @@
 """Masked-token prediction for a :class:`MaskedTokenLM`: the training side of
-tokensep_core.parallel_generation, built to match what decoding shows the LM.
+tokensep_core.lm.masked_generation, built to match what decoding shows the LM.
 
 Per item and stem (SoundStorm's recipe): a codebook level k is drawn uniformly; coarser levels
 stay visible, finer levels are all masked, and at level k a share ``cos(π/2 · u)``, ``u ~ U(0, 1)``
 of the frames (at least one) is masked, as after some pass of the cosine schedule. Only the
 masked positions of level k carry loss, weighted per codebook and per stem like the
-autoregressive loss (tokensep_core.lm_objective.sequence_loss).
+autoregressive loss (tokensep_core.lm.ar_objective.sequence_loss).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.lm_objective import sequence_loss
+from tokensep_core.lm.ar_objective import sequence_loss
 
 
 def mask_codes(codes: Tensor, mask_id: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:

@@ -7,23 +7,23 @@ passes (``passes[k]``; the last entry repeats for finer levels), so the number o
 masked position of level k, and the most confident draws are kept: after pass i of n,
 ``floor(T · cos(π/2 · i/n))`` positions stay masked (the cosine schedule; none after the last
 pass). Kept codes are never re-masked. Classifier-free guidance doubles the batch with
-:func:`~tokensep_core.lm_objective.null_condition` prefixes, as autoregressive generation does.
+:func:`~tokensep_core.lm.ar_objective.null_condition` prefixes, as autoregressive generation does.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
 from tokensep_core.errors import ConfigError
-from tokensep_core.generation import make_generator
 from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.lm_objective import null_condition
-from tokensep_core.sampling import SamplingConfig, guided_scores, sample_ids
+from tokensep_core.lm.ar_generation import make_generator
+from tokensep_core.lm.ar_objective import null_condition
+from tokensep_core.lm.sampling import SamplingConfig, guided_scores, sample_ids
 
 
 def cosine_masked(step: float, total: float, length: int) -> int:
@@ -79,7 +79,9 @@ def generate_parallel(
     return {stem: tokens[:, n] for n, stem in enumerate(stems)}
 
 
-def _unmask_step(level_codes: Tensor, scores: Tensor, mask_id: int, keep_masked: int, sampling: SamplingConfig, generator: torch.Generator | None) -> None:
+def _unmask_step(
+    level_codes: Tensor, scores: Tensor, mask_id: int, keep_masked: int, sampling: SamplingConfig, generator: torch.Generator | None
+) -> None:
     """One pass on one level, in place: level_codes ``[B, N, T]``, scores ``[B, N, T, V]``.
     Draws a code at every masked position and keeps the most confident draws, so that
     ``keep_masked`` positions (but at least one fewer than before, while any are left) stay masked."""

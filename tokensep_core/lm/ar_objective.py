@@ -1,6 +1,6 @@
 """Teacher forcing for the token LM: inputs, targets and loss weights from stem codes, and the
 weighted cross-entropy. The separator trainer and the tests share it, and generation follows
-the same layout (tokensep_core.token_layout), so training and sampling cannot drift apart.
+the same layout (tokensep_core.tokens.layout), so training and sampling cannot drift apart.
 
 The LM reads ``sequences[..., :-1]`` after the prefix; its output at position s predicts
 ``sequences[..., s + 1]``. Only generated positions (codes) carry loss: start tokens and the
@@ -9,8 +9,8 @@ pattern's padding are forced at generation time, so they get weight 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,7 @@ from torch import Tensor
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import TokenLM, TrackLayout
-from tokensep_core.token_layout import TokenLayout
+from tokensep_core.tokens.layout import TokenLayout
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,7 @@ def teacher_forcing(
     sequences, layout = token_layout.encode(stem_codes)
     first = next(iter(stem_codes.values()))
     plan = token_layout.plan(first.shape[-1], list(stem_codes), first.shape[0], sequences.device)
-    per_codebook = torch.tensor(
-        [codebook_weights.get(k, 1.0) for k in range(token_layout.num_codebooks)] + [0.0], device=sequences.device
-    )
+    per_codebook = torch.tensor([codebook_weights.get(k, 1.0) for k in range(token_layout.num_codebooks)] + [0.0], device=sequences.device)
     # codebook -1 (start tokens, padding) indexes the trailing 0
     weights = per_codebook[plan.codebook]
     for seg in layout.segments:
@@ -69,9 +67,7 @@ def sequence_loss(logits: Tensor, targets: Tensor, weights: Tensor, label_smooth
     Targets where the weight is 0 may hold any id (special ids included)."""
     vocab = logits.shape[-1]
     safe_targets = torch.where(weights > 0, targets, 0).clamp(max=vocab - 1)
-    loss = F.cross_entropy(
-        logits.float().reshape(-1, vocab), safe_targets.reshape(-1), reduction="none", label_smoothing=label_smoothing
-    )
+    loss = F.cross_entropy(logits.float().reshape(-1, vocab), safe_targets.reshape(-1), reduction="none", label_smoothing=label_smoothing)
     weights = weights.reshape(-1).to(loss.dtype)
     return (loss * weights).sum() / weights.sum().clamp(min=1e-8)
 

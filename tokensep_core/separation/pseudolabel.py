@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from torch import Tensor
 from tqdm import tqdm
 
-from tokensep_core.audio_io import AUDIO_EXTENSIONS, atomic_path, read_audio
+from tokensep_core.audio.io import AUDIO_EXTENSIONS, atomic_path, read_audio
 from tokensep_core.data.writer import write_song_folder
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Separator

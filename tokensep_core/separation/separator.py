@@ -1,6 +1,6 @@
 """The generative separator: mixture -> prefix -> generated codes per stem -> decoded stems.
 
-A song is cut into overlapping segments at its own rate (tokensep_core.chunking); a batch of
+A song is cut into overlapping segments at its own rate (tokensep_core.audio.chunking); a batch of
 segments is converted to the codec's rate, encoded, generated, decoded, converted back and
 cross-faded. The mixture can be read and the stems written block by block (``separate_file``),
 so a song of any length separates in bounded memory.
@@ -12,24 +12,25 @@ channel count and back.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 from torch import Tensor
 
-from tokensep_core.audio_io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
-from tokensep_core.chunking import ReadFn, overlap_add_stream
-from tokensep_core.device import resolve_device
+from tokensep_core.audio.chunking import ReadFn, overlap_add_stream
+from tokensep_core.audio.io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
-from tokensep_core.generation import generate
 from tokensep_core.interfaces import MaskedTokenLM, Separator
-from tokensep_core.parallel_generation import generate_parallel
-from tokensep_core.pipeline import Pipeline, PipelineConfig, build_pipeline
-from tokensep_core.precision import Dtype, inference_precision
+from tokensep_core.lm.ar_generation import generate
+from tokensep_core.lm.masked_generation import generate_parallel
+from tokensep_core.lm.sampling import SamplingConfig
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.sampling import SamplingConfig
+from tokensep_core.runtime.device import resolve_device
+from tokensep_core.runtime.precision import Dtype, inference_precision
+from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 
 
 class InferenceConfig(BaseModel):
@@ -47,7 +48,8 @@ class InferenceConfig(BaseModel):
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
     )
     dtype: Dtype = Field(
-        "float32", description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)"
+        "float32",
+        description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)",
     )
 
 
@@ -85,7 +87,13 @@ class GenerativeSeparator(Separator):
         return cls(build_pipeline(registry or load_registry(), config), **kwargs)
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, inference: InferenceConfig | None = None, device: str | torch.device = "auto", registry: ComponentRegistry | None = None) -> GenerativeSeparator:
+    def from_pretrained(
+        cls,
+        directory: str | Path,
+        inference: InferenceConfig | None = None,
+        device: str | torch.device = "auto",
+        registry: ComponentRegistry | None = None,
+    ) -> GenerativeSeparator:
         """Load a separator checkpoint (a ``step_…`` directory or a run directory: its latest)."""
         from tokensep_core.plugins import load_registry
         from tokensep_core.training.checkpoint import load_weights, read_json, resolve_checkpoint, verify_checkpoint
@@ -130,7 +138,9 @@ class GenerativeSeparator(Separator):
         blocks = list(self.separate_stream(read, wav.shape[-1], sample_rate, wav.shape[0], stems, progress))
         return {stem: torch.cat([block[stem] for block in blocks], dim=-1).to(wav.device, wav.dtype) for stem in blocks[0]}
 
-    def separate_file(self, path: str | Path, targets: Mapping[str, str | Path], subtype: Subtype = "PCM_16", progress: bool = False) -> None:
+    def separate_file(
+        self, path: str | Path, targets: Mapping[str, str | Path], subtype: Subtype = "PCM_16", progress: bool = False
+    ) -> None:
         """Separate the audio file ``path`` into ``{stem: output file}``, streaming: the mixture is
         read and the stems written one batch of segments at a time, so memory does not grow with
         the song's length. Every target is written under a temporary name and all are renamed

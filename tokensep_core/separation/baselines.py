@@ -12,12 +12,12 @@ from pydantic import Field
 from torch import Tensor
 
 from tokensep_core import STEMS
-from tokensep_core.audio_io import convert
-from tokensep_core.chunking import chunked_apply
+from tokensep_core.audio.chunking import chunked_apply
+from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentConfig, ComponentSpec
-from tokensep_core.device import resolve_device
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec, Separator, Song
+from tokensep_core.runtime.device import resolve_device
 
 
 class BaselineConfig(ComponentConfig):

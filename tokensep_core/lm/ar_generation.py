@@ -4,12 +4,12 @@ Every position of the sequences is planned before the loop (:meth:`TokenLayout.p
 tokens and pattern padding are written, never sampled; a generated position draws only from
 its allowed id range, so special ids never appear as codes. A whole batch of chunks (of one or
 several songs) is generated together; classifier-free guidance doubles the batch with
-:func:`~tokensep_core.lm_objective.null_condition` prefixes.
+:func:`~tokensep_core.lm.ar_objective.null_condition` prefixes.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -17,9 +17,9 @@ from tqdm.auto import tqdm
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import LMCache, TokenLM
-from tokensep_core.lm_objective import null_condition
-from tokensep_core.sampling import SamplingConfig, guided_scores, sample_ids
-from tokensep_core.token_layout import SequencePlan, TokenLayout
+from tokensep_core.lm.ar_objective import null_condition
+from tokensep_core.lm.sampling import SamplingConfig, guided_scores, sample_ids
+from tokensep_core.tokens.layout import SequencePlan, TokenLayout
 
 
 def make_generator(seed: int | None, device: torch.device | str) -> torch.Generator | None:

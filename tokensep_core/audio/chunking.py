@@ -4,7 +4,7 @@ A long signal of ``T`` samples is cut into segments of ``segment`` samples whose
 ``segment - overlap`` apart; segments are read lazily and handed to a batch function
 ``batch_size`` at a time, and the output comes back in final blocks as soon as no later segment
 can touch them, so memory holds one batch of segments whatever ``T`` (the signal and the output
-can stay on disk: see :meth:`tokensep_core.separator.GenerativeSeparator.separate_file`).
+can stay on disk: see :meth:`tokensep_core.separation.separator.GenerativeSeparator.separate_file`).
 Neighbouring segments are blended with complementary linear ramps over their overlap (the first
 segment has no fade-in and the last no fade-out), then divided by the summed weights, so an
 identity function gives back the input.
@@ -13,7 +13,7 @@ identity function gives back the input.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F

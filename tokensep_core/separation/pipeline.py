@@ -21,7 +21,7 @@ from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec, ConditionEncoder, MaskedTokenLM, TokenLM
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.token_layout import TokenLayout
+from tokensep_core.tokens.layout import TokenLayout
 
 
 class PipelineConfig(BaseModel):
@@ -73,16 +73,23 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
     if _is_masked(registry, config.lm.name):
         return _masked_pipeline(registry, config, codec, source)
     pattern = registry.build("pattern", config.pattern, source)
-    order_params = {"stems": list(config.stems)} if "stems" in registry.get("track_order", config.track_order.name).config_cls.model_fields else {}
+    order_params = (
+        {"stems": list(config.stems)} if "stems" in registry.get("track_order", config.track_order.name).config_cls.model_fields else {}
+    )
     track_order = registry.build("track_order", _with_defaults(config.track_order, order_params), source)
     layout = TokenLayout(pattern, track_order, codec.num_codebooks, codec.codebook_size)
     lm_spec = _with_defaults(
         config.lm,
-        _known_fields(registry, "lm", config.lm.name, {
-            "num_codebooks": layout.lm_num_codebooks,
-            "codebook_size": layout.code_vocab,
-            "num_special_tokens": layout.special.count,
-        }),
+        _known_fields(
+            registry,
+            "lm",
+            config.lm.name,
+            {
+                "num_codebooks": layout.lm_num_codebooks,
+                "codebook_size": layout.code_vocab,
+                "num_special_tokens": layout.special.count,
+            },
+        ),
     )
     lm = registry.build("lm", lm_spec, source)
     encoder = _build_encoder(registry, config, lm, source)
@@ -120,7 +127,9 @@ def _build_encoder(registry: ComponentRegistry, config: PipelineConfig, lm: Toke
     encoder_spec = _with_defaults(config.encoder, _known_fields(registry, "encoder", config.encoder.name, {"output_dim": lm.dim}))
     encoder = registry.build("encoder", encoder_spec, source)
     if encoder.output_dim != lm.dim:
-        raise ConfigError(f"{_where(source)}encoder {config.encoder.name!r} output_dim {encoder.output_dim} != lm {config.lm.name!r} dim {lm.dim}")
+        raise ConfigError(
+            f"{_where(source)}encoder {config.encoder.name!r} output_dim {encoder.output_dim} != lm {config.lm.name!r} dim {lm.dim}"
+        )
     return encoder
 
 

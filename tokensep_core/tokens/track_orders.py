@@ -12,7 +12,7 @@ Each stem's steps ``[B, K', S]`` are preceded by one step holding that stem's st
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from pydantic import Field, field_validator
@@ -108,8 +108,7 @@ class IndependentOrder(_BaseOrder):
         batch = ordered[0][1].shape[0]
         sequences = torch.cat([torch.cat([_start_step(t, start_ids[s]), t], dim=-1) for s, t in ordered], dim=0)
         segments = tuple(
-            TrackSegment(stem, 1, steps.shape[-1], rows=slice(j * batch, (j + 1) * batch))
-            for j, (stem, steps) in enumerate(ordered)
+            TrackSegment(stem, 1, steps.shape[-1], rows=slice(j * batch, (j + 1) * batch)) for j, (stem, steps) in enumerate(ordered)
         )
         rows = torch.arange(batch, device=sequences.device).repeat(len(ordered))
         return sequences, TrackLayout(segments, rows)
@@ -135,8 +134,7 @@ class InterleavedOrder(_BaseOrder):
         streams = ordered[0][1].shape[1]
         sequences = torch.cat([torch.cat([_start_step(t, start_ids[s]), t], dim=-1) for s, t in ordered], dim=1)
         segments = tuple(
-            TrackSegment(stem, 1, steps.shape[-1], streams=slice(j * streams, (j + 1) * streams))
-            for j, (stem, steps) in enumerate(ordered)
+            TrackSegment(stem, 1, steps.shape[-1], streams=slice(j * streams, (j + 1) * streams)) for j, (stem, steps) in enumerate(ordered)
         )
         rows = torch.arange(sequences.shape[0], device=sequences.device)
         return sequences, TrackLayout(segments, rows)

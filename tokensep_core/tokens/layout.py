@@ -1,20 +1,20 @@
 """Codec codes of several stems <-> LM sequences: a pattern, a track order and the special ids.
 
-Training (tokensep_core.lm_objective) and generation (tokensep_core.generation) both go
+Training (tokensep_core.lm.ar_objective) and generation (tokensep_core.lm.ar_generation) both go
 through :class:`TokenLayout`, so the two always agree on where every token sits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import CodebookPattern, TokenLM, TrackLayout, TrackOrder
-from tokensep_core.special_tokens import SpecialTokens
+from tokensep_core.tokens.special import SpecialTokens
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,7 @@ class TokenLayout:
             return {s: t.to(device).unsqueeze(0).expand(batch, -1, -1) for s in stems}
 
         no_start = {s: -1 for s in stems}
-        forced, layout = self.track_order.combine(
-            per_stem(torch.where(step_plan.codebook >= 0, -1, pad)), self.special.start_ids()
-        )
+        forced, layout = self.track_order.combine(per_stem(torch.where(step_plan.codebook >= 0, -1, pad)), self.special.start_ids())
         low, _ = self.track_order.combine(per_stem(step_plan.low), no_start)
         high, _ = self.track_order.combine(per_stem(step_plan.high), no_start)
         codebook, _ = self.track_order.combine(per_stem(step_plan.codebook), no_start)

@@ -1,0 +1,1 @@
+"""Where and how models run: device selection and numeric precision."""
