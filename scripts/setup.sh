@@ -29,6 +29,5 @@ quiet_pip() {
 quiet_pip -e ".[dev]"
 quiet_pip -e plugins/tokensep-teachers
 quiet_pip -e plugins/tokensep-transient
-quiet_pip -e plugins/tokensep-example
-.venv/bin/python -c "import tokensep_core, tokensep_teachers, tokensep_transient, tokensep_example, torch, torchaudio" \
+.venv/bin/python -c "import tokensep_core, tokensep_teachers, tokensep_transient, torch, torchaudio" \
   || { echo "setup: tokensep failed to install" >&2; exit 1; }
