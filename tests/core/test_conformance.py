@@ -189,9 +189,18 @@ class NoisyRenderer(ProceduralRenderer):
         return {stem: wav + 1e-3 * torch.rand_like(wav) for stem, wav in super().render(seed, seconds, sample_rate).items()}
 
 
-def test_suite_catches_a_renderer_that_is_not_deterministic() -> None:
+class SeedlessRenderer(ProceduralRenderer):
+    """Ignores its seed: every song is the same."""
+
+    def render(self, seed: int, seconds: float, sample_rate: int) -> dict[str, torch.Tensor]:
+        return super().render(0, seconds, sample_rate)
+
+
+def test_suite_catches_a_renderer_that_is_not_deterministic_or_ignores_its_seed() -> None:
     with pytest.raises(ConformanceError, match=r"^renderer NoisyRenderer: two renders of seed 0 differ \(not deterministic\)"):
         check_renderer(NoisyRenderer())
+    with pytest.raises(ConformanceError, match=r"^renderer SeedlessRenderer: seeds 0 and 1 render the same song"):
+        check_renderer(SeedlessRenderer())
 
 
 class UnreducedLossCodec(DebugCodec):
@@ -206,7 +215,9 @@ class UnreducedLossCodec(DebugCodec):
 def test_trainable_codec_conforms_and_a_non_scalar_loss_is_caught() -> None:
     torch.manual_seed(0)
     check_trainable_codec(DebugCodec(DebugCodecConfig(channels=2)))
-    with pytest.raises(ConformanceError, match=r"^codec UnreducedLossCodec: training loss 'l1' must be a scalar tensor, got \[2\]"):
+    with pytest.raises(
+        ConformanceError, match=r"^codec UnreducedLossCodec: training loss 'l1' must be a scalar tensor, got float32 \[2\]$"
+    ):
         check_trainable_codec(UnreducedLossCodec(DebugCodecConfig()))
 
 

@@ -48,6 +48,11 @@ def _noise(shape: tuple[int, ...], seed: int) -> Tensor:
     return 0.1 * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
+def _describe(value: Any) -> str:
+    """``float32 [2, 800]`` for a tensor, else the type's name (for messages)."""
+    return f"{str(value.dtype).removeprefix('torch.')} {list(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
+
+
 def check_codec(codec: Codec, seconds: float = 0.5, seed: int = 0) -> None:
     """encode/decode shapes, code range and dtype, finite output, determinism, batch independence."""
     for attr in ("sample_rate", "channels", "frame_rate", "num_codebooks", "codebook_size"):
@@ -101,7 +106,7 @@ def check_trainable_codec(codec: TrainableCodec, seconds: float = 0.3, seed: int
         for term, loss in output.losses.items():
             _require(
                 isinstance(loss, Tensor) and loss.dim() == 0,
-                f"codec {name}: training loss {term!r} must be a scalar tensor, got {list(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__}",
+                f"codec {name}: training loss {term!r} must be a scalar tensor, got {_describe(loss)}",
             )
             _require(bool(torch.isfinite(loss)), f"codec {name}: training loss {term!r} is {loss.item()}")
         total = sum(output.losses.values())
@@ -220,16 +225,14 @@ def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: 
     codes = torch.randint(0, codebook_size, (2, num_codebooks, num_frames), generator=torch.Generator().manual_seed(0))
     pad_id = pattern.code_vocab(num_codebooks, codebook_size)
     steps = pattern.build(codes, codebook_size, pad_id)
+    name = type(pattern).__name__
     _require(
         steps.shape[-1] == pattern.num_steps(num_frames, num_codebooks),
-        f"build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}",
+        f"pattern {name}: build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}",
     )
     streams = pattern.num_streams(num_codebooks)
-    _require(
-        steps.shape[:2] == (2, streams),
-        f"pattern {type(pattern).__name__}: build made {steps.shape[1]} streams, num_streams says {streams}",
-    )
-    _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), "revert(build(codes)) != codes")
+    _require(steps.shape[:2] == (2, streams), f"pattern {name}: build made {steps.shape[1]} streams, num_streams says {streams}")
+    _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), f"pattern {name}: revert(build(codes)) != codes")
     _check_plan(pattern, codes[0], steps[0], codebook_size, pad_id)
 
 
@@ -244,15 +247,17 @@ def _check_plan(pattern: CodebookPattern, codes: Tensor, steps: Tensor, codebook
         shape = tuple(getattr(plan, field).shape)
         _require(shape == tuple(steps.shape), f"pattern {name}: plan.{field} is {list(shape)}, the built steps {list(steps.shape)}")
     due = plan.codebook >= 0
-    for stream, step in (~due & (steps != pad_id)).nonzero().tolist()[:1]:
-        _require(
-            False,
-            f"pattern {name}: plan pads step {step} of stream {stream} but build put id {int(steps[stream, step])} there, not pad_id {pad_id}",
+    unpadded = (~due & (steps != pad_id)).nonzero()
+    if len(unpadded):
+        s, t = unpadded[0].tolist()
+        raise ConformanceError(
+            f"pattern {name}: plan pads step {t} of stream {s} but build put id {int(steps[s, t])} there, not pad_id {pad_id}"
         )
-    allowed = (steps >= plan.low) & (steps < plan.high)
-    for stream, step in (due & ~allowed).nonzero().tolist()[:1]:
-        low, high, built = int(plan.low[stream, step]), int(plan.high[stream, step]), int(steps[stream, step])
-        _require(False, f"pattern {name}: build put id {built} at step {step} of stream {stream}, outside the plan's [{low}, {high})")
+    outside = (due & ((steps < plan.low) | (steps >= plan.high))).nonzero()
+    if len(outside):
+        s, t = outside[0].tolist()
+        allowed = f"[{int(plan.low[s, t])}, {int(plan.high[s, t])})"
+        raise ConformanceError(f"pattern {name}: build put id {int(steps[s, t])} at step {t} of stream {s}, outside the plan's {allowed}")
     where = (due & (plan.high - plan.low > 1)).nonzero()  # [M, 2]: steps whose id can be changed
     if len(where) == 0:
         return
@@ -264,10 +269,14 @@ def _check_plan(pattern: CodebookPattern, codes: Tensor, steps: Tensor, codebook
     differs = pattern.revert(changed, num_codebooks, codebook_size) != codes  # [M, K, T']
     counts = differs.flatten(1).sum(1)
     codebook = differs.any(-1).int().argmax(-1)
-    for m in ((counts != 1) | (codebook != plan.codebook[stream, step])).nonzero()[:1, 0].tolist():
+    wrong = ((counts != 1) | (codebook != plan.codebook[stream, step])).nonzero()
+    if len(wrong):
+        m = int(wrong[0])
         s, t, k = int(stream[m]), int(step[m]), int(plan.codebook[stream[m], step[m]])
         got = f"{int(counts[m])} codes" if counts[m] != 1 else f"a code of codebook {int(codebook[m])}"
-        _require(False, f"pattern {name}: plan says step {t} of stream {s} holds codebook {k}, but changing it changes {got} after revert")
+        raise ConformanceError(
+            f"pattern {name}: plan says step {t} of stream {s} holds codebook {k}, but changing it changes {got} after revert"
+        )
 
 
 def check_track_order(order: TrackOrder, stems: tuple[str, ...] = ("vocals", "drums", "bass", "other")) -> None:
@@ -343,7 +352,7 @@ def _check_song(name: str, index: int, song: Any, dataset: StemDataset, mixture_
     mixture = song.mixture
     _require(
         isinstance(mixture, Tensor) and mixture.dim() == 2 and mixture.shape[-1] > 0 and mixture.is_floating_point(),
-        f"{where}: mixture must be float [C, T], got {list(mixture.shape) if isinstance(mixture, Tensor) else type(mixture).__name__}",
+        f"{where}: mixture must be float [C, T], got {_describe(mixture)}",
     )
     _require(bool(torch.isfinite(mixture).all()), f"{where}: mixture has NaN or Inf")
     _require(
@@ -353,7 +362,7 @@ def _check_song(name: str, index: int, song: Any, dataset: StemDataset, mixture_
     for stem, wav in song.stems.items():
         _require(
             isinstance(wav, Tensor) and wav.shape == mixture.shape,
-            f"{where}: stem {stem!r} is {list(wav.shape) if isinstance(wav, Tensor) else type(wav).__name__}, the mixture {list(mixture.shape)}",
+            f"{where}: stem {stem!r} is {_describe(wav)}, the mixture {_describe(mixture)}",
         )
         _require(bool(torch.isfinite(wav).all()), f"{where}: stem {stem!r} has NaN or Inf")
     if mixture_is_sum:
@@ -374,8 +383,7 @@ def check_renderer(renderer: Renderer, seconds: float = 0.5, sample_rate: int = 
     for stem, wav in first.items():
         _require(
             isinstance(wav, Tensor) and wav.dtype == torch.float32 and wav.shape == (2, length),
-            f"renderer {name}: stem {stem!r} must be float32 [2, {length}], got {getattr(wav, 'dtype', type(wav).__name__)} "
-            f"{list(wav.shape) if isinstance(wav, Tensor) else ''}",
+            f"renderer {name}: stem {stem!r} must be float32 [2, {length}], got {_describe(wav)}",
         )
         _require(bool(torch.isfinite(wav).all()), f"renderer {name}: stem {stem!r} has NaN or Inf")
     again = renderer.render(0, seconds, sample_rate)
