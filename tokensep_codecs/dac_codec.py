@@ -12,11 +12,11 @@ from torch import Tensor
 
 from tokensep_codecs.channels import StereoMode, fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.codebook_restart import CodebookRestart, CodebookRestartConfig
-from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss, TrainOutput
+from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss
 from tokensep_codecs.weights import load_into, read_weights
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import CheckpointError
-from tokensep_core.interfaces import Codec
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 
 ARCHITECTURE_FIELDS = (
     "encoder_dim",
@@ -67,7 +67,7 @@ class DACCodecConfig(ComponentConfig):
         return self
 
 
-class DACCodec(Codec):
+class DACCodec(TrainableCodec):
     """descript-audio-codec's DAC, any configuration, local weights.
 
     DAC is mono: channels are folded into the batch and codes laid out channel-major
@@ -149,10 +149,6 @@ class DACCodec(Codec):
         losses = self.reconstruction(recon, target)
         losses.update(self.reconstruction.quantizer_terms(commitment, codebook))
         return TrainOutput(recon, target, losses)
-
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
-        return self(wav).losses
 
 
 def _fit(wav: Tensor, length: int) -> Tensor:

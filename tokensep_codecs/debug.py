@@ -8,8 +8,9 @@ from dac.nn.quantize import ResidualVectorQuantize
 from pydantic import Field
 from torch import Tensor, nn
 
+from tokensep_codecs.losses import AdversarialConfig
 from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import Codec
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 
 
 class DebugCodecConfig(ComponentConfig):
@@ -21,7 +22,7 @@ class DebugCodecConfig(ComponentConfig):
     dim: int = Field(32, ge=4)
 
 
-class DebugCodec(Codec):
+class DebugCodec(TrainableCodec):
     """One strided convolution down to frames, an RVQ, one transposed convolution back."""
 
     Config = DebugCodecConfig
@@ -56,8 +57,15 @@ class DebugCodec(Codec):
         z, _, _ = self.quantizer.from_codes(codes)
         return torch.tanh(self.decoder(z))
 
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """L1 waveform reconstruction plus the quantizer's commitment and codebook losses."""
+    @property
+    def adversarial_config(self) -> AdversarialConfig:
+        """Never adversarial."""
+        return AdversarialConfig()
+
+    def forward(self, wav: Tensor) -> TrainOutput:
+        """wav [B, C, T] -> recon and target [B * C, 1, T]; L1 waveform reconstruction plus the
+        quantizer's commitment and codebook losses."""
         z, _, _, commitment, codebook = self.quantizer(self._latents(wav))
         recon = torch.tanh(self.decoder(z))[..., : wav.shape[-1]]
-        return {"l1": F.l1_loss(recon, wav), "commitment": commitment, "codebook": codebook}
+        losses = {"l1": F.l1_loss(recon, wav), "commitment": commitment, "codebook": codebook}
+        return TrainOutput(recon.reshape(-1, 1, wav.shape[-1]), wav.reshape(-1, 1, wav.shape[-1]), losses)

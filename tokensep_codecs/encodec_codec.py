@@ -14,10 +14,10 @@ from pydantic import Field, model_validator
 from torch import Tensor
 
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
-from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss, TrainOutput
+from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss
 from tokensep_codecs.weights import load_into, read_weights
 from tokensep_core.config import ComponentConfig
-from tokensep_core.interfaces import Codec
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the published models' architectures (encodec_model_24khz / encodec_model_48khz)
@@ -69,7 +69,7 @@ class EncodecCodecConfig(ComponentConfig):
         return self
 
 
-class EncodecCodec(Codec):
+class EncodecCodec(TrainableCodec):
     """EnCodec (Défossez et al. 2022) through the ``encodec`` package, built offline, local weights."""
 
     Config = EncodecCodecConfig
@@ -163,7 +163,3 @@ class EncodecCodec(Codec):
         losses = self.reconstruction(recon, target)
         losses["commitment"] = self.config.reconstruction.commitment_weight * result.penalty
         return TrainOutput(recon, target, losses)
-
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
-        return self(wav).losses

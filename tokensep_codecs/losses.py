@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from audiotools import AudioSignal
 from dac.model.discriminator import Discriminator
 from dac.nn.loss import L1Loss, MelSpectrogramLoss, MultiScaleSTFTLoss
@@ -50,18 +48,6 @@ class AdversarialConfig(ComponentConfig):
     def build(self, sample_rate: int) -> Discriminator:
         """The discriminator; it takes mono items ``[N, 1, T]``."""
         return Discriminator(rates=list(self.rates), periods=list(self.periods), fft_sizes=list(self.fft_sizes), sample_rate=sample_rate)
-
-
-@dataclass
-class TrainOutput:
-    """One training forward of a codec, in its coded (mono, channel-folded) domain.
-
-    ``recon`` and ``target`` are ``[N, 1, T]`` with ``N = B * C``; ``losses`` are weighted scalars.
-    """
-
-    recon: Tensor
-    target: Tensor
-    losses: dict[str, Tensor]
 
 
 class ReconstructionLoss(nn.Module):

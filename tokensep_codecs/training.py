@@ -12,13 +12,12 @@ from dac.nn.loss import GANLoss
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
-from tokensep_codecs.losses import TrainOutput
 from tokensep_core.audio.io import convert
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Codec
+from tokensep_core.interfaces import Codec, TrainableCodec, TrainOutput
 from tokensep_core.training.task import TrainingTask
 
 
@@ -46,8 +45,19 @@ def batch_wav(batch: Any, include_mixture: bool = False) -> Tensor:
     return wav
 
 
+def require_trainable(codec: Codec, where: str = "") -> None:
+    """Refuse, in one line (prefixed by ``where``, e.g. the config file and the codec's registered
+    name and provider), a codec that does not implement :class:`TrainableCodec`."""
+    if not isinstance(codec, TrainableCodec):
+        prefix = f"{where}: " if where else ""
+        raise ConfigError(
+            f"{prefix}codec {type(codec).__name__} is not trainable: "
+            "it does not implement TrainableCodec (forward(wav) -> TrainOutput, adversarial_config)"
+        )
+
+
 class CodecTrainingTask(TrainingTask):
-    """Trains a codec whose ``forward(wav)`` returns a :class:`TrainOutput` (hcodec, dac, encodec).
+    """Trains a :class:`TrainableCodec` (hcodec, dac, encodec, debug).
 
     Without adversarial training the only group is ``generator``. With it (the codec's
     ``adversarial_config.enabled``), groups are ``("discriminator", "generator")``: the
@@ -56,7 +66,7 @@ class CodecTrainingTask(TrainingTask):
 
     def __init__(
         self,
-        codec: Codec,
+        codec: TrainableCodec,
         data_sample_rate: int | None = None,
         include_mixture: bool = False,
         config: dict[str, Any] | None = None,
@@ -64,8 +74,7 @@ class CodecTrainingTask(TrainingTask):
         """``data_sample_rate``: rate of the batches (default the codec's); they are resampled and
         their channels converted for the codec (a mono codec sees each channel as an item).
         ``config``: what :meth:`config_dict` stores (default the codec's config)."""
-        if not hasattr(codec, "adversarial_config"):
-            raise ConfigError(f"codec {type(codec).__name__} is not trainable with CodecTrainingTask")
+        require_trainable(codec)
         self.codec = codec
         self.data_sample_rate = data_sample_rate or codec.sample_rate
         self.include_mixture = include_mixture
@@ -148,6 +157,7 @@ def build_codec_training(sections: dict[str, Any], source: str) -> tuple[CodecTr
     registry = load_registry()
     torch.manual_seed(config.seed)
     codec = registry.build("codec", config.codec, source)
+    require_trainable(codec, f"{source}: codec {config.codec.name!r} of {registry.get('codec', config.codec.name).provider}")
     examples = TrainingExamples(registry.build("dataset", config.data, source), config.augment, config.stems)
     resolved = {**config.model_dump(mode="json"), "codec": {"name": config.codec.name, "params": codec.config.model_dump(mode="json")}}
     return CodecTrainingTask(codec, examples.sample_rate, config.include_mixture, resolved), examples

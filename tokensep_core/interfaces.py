@@ -11,8 +11,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from torch import Tensor, nn
 
 
@@ -43,9 +44,50 @@ class Codec(nn.Module, ABC):
     def decode(self, codes: Tensor) -> Tensor:
         """codes ``[B, K, T']`` -> wav ``[B, C, T' * hop_length]``."""
 
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Scalar losses for one training step on wav ``[B, C, T]`` (trainable codecs only)."""
-        raise TypeError(f"codec {type(self).__name__} is not trainable")
+
+@dataclass
+class TrainOutput:
+    """One training forward of a :class:`TrainableCodec`, in its coded domain: mono items
+    ``N = B * C`` (channels folded into the batch).
+
+    ``recon`` and ``target``: ``[N, 1, T]``, what a discriminator scores; ``losses``: the weighted
+    non-adversarial terms, scalars ``{name: []}`` that the trainer sums."""
+
+    recon: Tensor
+    target: Tensor
+    losses: dict[str, Tensor]
+
+
+class AdversarialSettings(Protocol):
+    """What codec training reads of a codec's ``adversarial_config``
+    (tokensep_codecs.losses.AdversarialConfig implements it)."""
+
+    enabled: bool
+    generator_weight: float
+    feature_weight: float
+
+    def build(self, sample_rate: int) -> nn.Module:
+        """The discriminator, scored with descript-audio-codec's ``GANLoss``: mono items
+        ``[N, 1, T]`` -> one list of feature maps per sub-discriminator, the last its logits."""
+
+
+class TrainableCodec(Codec):
+    """A codec ``tokensep train codec`` can train (tokensep_codecs.training.CodecTrainingTask).
+
+    Attribute ``config``: its pydantic Config, saved with the training run."""
+
+    config: BaseModel
+
+    @property
+    @abstractmethod
+    def adversarial_config(self) -> AdversarialSettings:
+        """Whether the trainer adds a discriminator (``enabled``) and how it weighs the adversarial
+        and feature-matching terms it adds to :meth:`forward`'s losses."""
+
+    @abstractmethod
+    def forward(self, wav: Tensor) -> TrainOutput:
+        """One training forward: wav ``[B, C, T]`` at ``sample_rate`` -> recon and target
+        ``[B * C, 1, T]`` and scalar losses (the codec's own terms, no adversarial ones)."""
 
 
 class ConditionEncoder(nn.Module, ABC):

@@ -60,7 +60,7 @@ def _distinct_codes_after_training(codec: torch.nn.Module, wav: torch.Tensor, st
     optimizer = torch.optim.AdamW(codec.parameters(), lr=3e-3)
     codec.train()
     for _ in range(steps):
-        loss = sum(codec.training_losses(wav).values())
+        loss = sum(codec(wav).losses.values())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

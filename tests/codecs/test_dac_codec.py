@@ -54,9 +54,9 @@ def test_fewer_quantizers_decode_through_the_codes_api(tone):
     torch.testing.assert_close(out[..., : expected.shape[-1]], expected)
 
 
-def test_training_losses_are_finite_and_backprop(tone):
+def test_training_forward_losses_are_finite_and_backprop(tone):
     codec = tiny(quantizer_dropout=0.5).train()
-    losses = codec.training_losses(tone(0.3, 16000, batch=2))
+    losses = codec(tone(0.3, 16000, batch=2)).losses
     assert {"mel", "stft", "waveform", "commitment", "codebook"} <= set(losses)
     assert all(torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()

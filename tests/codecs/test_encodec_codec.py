@@ -47,7 +47,7 @@ def test_stereo_modes(mode):
 def test_local_weights_round_trip(tmp_path, tone):
     source = tiny()
     source.train()
-    source.training_losses(tone(0.3, 16000))  # one training forward moves the EMA codebooks
+    source(tone(0.3, 16000))  # one training forward moves the EMA codebooks
     path = tmp_path / "encodec.pt"
     torch.save(source.model.state_dict(), path)
     loaded = tiny(weights=path).eval()
@@ -56,9 +56,9 @@ def test_local_weights_round_trip(tmp_path, tone):
         assert torch.equal(loaded.encode(wav), source.eval().encode(wav))
 
 
-def test_training_losses_are_finite_and_backprop(tone):
+def test_training_forward_losses_are_finite_and_backprop(tone):
     codec = tiny().train()
-    losses = codec.training_losses(tone(0.3, 16000, batch=2))
+    losses = codec(tone(0.3, 16000, batch=2)).losses
     assert {"mel", "stft", "waveform", "commitment"} <= set(losses)
     assert all(torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()

@@ -69,9 +69,9 @@ def test_quantizer_dropout_varies_the_codebooks_used_in_training(tone):
     assert torch.allclose(a, no_dropout(wav).recon)
 
 
-def test_training_losses_are_finite_and_reach_both_paths(tone):
+def test_training_forward_losses_are_finite_and_reach_both_paths(tone):
     codec = tiny().train()
-    losses = codec.training_losses(tone(0.5, 16000, batch=2))
+    losses = codec(tone(0.5, 16000, batch=2)).losses
     expected = {
         "mel",
         "stft",
@@ -97,7 +97,7 @@ def test_a_few_steps_reduce_the_reconstruction_loss(tone):
     def reconstruction() -> float:
         codec.eval()
         with torch.no_grad():
-            losses = codec.training_losses(wav)
+            losses = codec(wav).losses
         return float(losses["mel"] + losses["stft"])
 
     before = reconstruction()
@@ -105,7 +105,7 @@ def test_a_few_steps_reduce_the_reconstruction_loss(tone):
     codec.train()
     for _ in range(15):
         optimizer.zero_grad()
-        sum(codec.training_losses(wav).values()).backward()
+        sum(codec(wav).losses.values()).backward()
         optimizer.step()
     after = reconstruction()
     assert after < 0.8 * before, (before, after)
@@ -166,7 +166,7 @@ def test_stft_acoustic_front_end(tone):
     codec = tiny(acoustic_frontend="stft", encoder_dim=32, encoder_layers=1)
     check_codec(codec)
     assert codec.acoustic_encoder(torch.zeros(2, 1, 7 * 160)).shape == (2, 32, 7)
-    losses = codec.training_losses(tone(0.3, 16000))
+    losses = codec(tone(0.3, 16000)).losses
     sum(losses.values()).backward()
     assert all(p.grad is not None for p in codec.acoustic_encoder.parameters())
     assert HCodecConfig(preset="hcodec-2.0").acoustic_frontend == "stft"
@@ -174,4 +174,4 @@ def test_stft_acoustic_front_end(tone):
 
 def test_crops_shorter_than_the_loss_windows_are_config_errors():
     with pytest.raises(ConfigError, match="too short"):
-        tiny().training_losses(torch.zeros(1, 1, 100))
+        tiny()(torch.zeros(1, 1, 100))

@@ -5,8 +5,10 @@ import torch
 
 from tokensep_codecs.debug import DebugCodec
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
-from tokensep_codecs.training import CodecTrainingTask, batch_wav
+from tokensep_codecs.training import CodecTrainingTask, batch_wav, build_codec_training
 from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
+from tokensep_core.plugins import load_registry
 
 LIGHT = {"enabled": True, "periods": [], "fft_sizes": [256, 128]}
 
@@ -35,9 +37,24 @@ def test_batch_formats():
         batch_wav([wav])
 
 
-def test_untrainable_codec_is_refused():
-    with pytest.raises(ConfigError, match="not trainable"):
-        CodecTrainingTask(DebugCodec(DebugCodec.Config()))
+def test_untrainable_codec_is_refused_naming_it_and_its_provider():
+    mulaw = load_registry().build("codec", "mulaw")  # weight-free: a Codec, not a TrainableCodec
+    with pytest.raises(ConfigError, match=r"^codec MuLawCodec is not trainable: it does not implement TrainableCodec"):
+        CodecTrainingTask(mulaw)
+    sections = {"codec": {"name": "mulaw"}, "data": {"name": "synthetic"}, "augment": {"seconds": 0.5}}
+    with pytest.raises(ConfigError, match=r"^exp\.yaml: codec 'mulaw' of tokensep-example [^:]+: codec MuLawCodec is not trainable"):
+        build_codec_training(sections, "exp.yaml")
+
+
+def test_the_debug_codec_trains_through_the_declared_contract(tone):
+    torch.manual_seed(0)
+    codec = DebugCodec(DebugCodec.Config(channels=2))
+    assert isinstance(codec, TrainableCodec) and not codec.adversarial_config.enabled
+    output = codec(tone(0.1, 16000, channels=2, batch=3))
+    assert isinstance(output, TrainOutput) and output.recon.shape == output.target.shape == (6, 1, 1600)
+    assert set(output.losses) == {"l1", "commitment", "codebook"}
+    task = CodecTrainingTask(codec)
+    assert set(task.losses("generator", tone(0.1, 16000, channels=2), {})) == {"l1", "commitment", "codebook"}
 
 
 def test_adversarial_step_in_group_order(tone):

@@ -13,11 +13,11 @@ from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec.config import HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead, STFTEncoder
 from tokensep_codecs.hcodec.semantic import build_semantic_source
-from tokensep_codecs.losses import AdversarialConfig, ReconstructionLoss, TrainOutput
-from tokensep_core.interfaces import Codec
+from tokensep_codecs.losses import AdversarialConfig, ReconstructionLoss
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 
 
-class HCodec(Codec):
+class HCodec(TrainableCodec):
     """Dual-path (acoustic + semantic) RVQ codec with a Vocos-style decoder, after the paper's HCodec.
 
     Per audio channel (channels are folded into the batch, see tokensep_codecs.channels) the codes
@@ -127,7 +127,3 @@ class HCodec(Codec):
         if self.config.semantic_weight:
             losses["semantic"] = self.config.semantic_weight * F.mse_loss(predicted, features)
         return TrainOutput(recon, target, losses)
-
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
-        return self(wav).losses

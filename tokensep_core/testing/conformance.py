@@ -2,11 +2,13 @@
 
 Each ``check_*`` raises :class:`ConformanceError` (an AssertionError) naming the broken contract.
 ``check_registered(kind, name, params)`` builds a component from the registry twice under one
-seed and runs the checks for its kind, including determinism.
+seed and runs the checks for its kind (:data:`CHECKS` has one for every kind), including
+determinism, and :func:`check_trainable_codec` for a trainable codec.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,15 +16,22 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from tokensep_core import STEMS
 from tokensep_core.interfaces import (
+    KINDS,
     CodebookPattern,
     Codec,
     ConditionEncoder,
     MaskedTokenLM,
     Metric,
+    Renderer,
     Separator,
+    Song,
+    StemDataset,
     TokenLM,
     TrackOrder,
+    TrainableCodec,
+    TrainOutput,
 )
 
 
@@ -37,6 +46,11 @@ def _require(condition: bool, message: str) -> None:
 
 def _noise(shape: tuple[int, ...], seed: int) -> Tensor:
     return 0.1 * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _describe(value: Any) -> str:
+    """``float32 [2, 800]`` for a tensor, else the type's name (for messages)."""
+    return f"{str(value.dtype).removeprefix('torch.')} {list(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
 
 
 def check_codec(codec: Codec, seconds: float = 0.5, seed: int = 0) -> None:
@@ -64,6 +78,45 @@ def check_codec(codec: Codec, seconds: float = 0.5, seed: int = 0) -> None:
             f"decode: expected wav [2, {codec.channels}, {frames * hop}], got {list(decoded.shape)}",
         )
         _require(bool(torch.isfinite(decoded).all()), "decode produced NaN or Inf")
+
+
+def check_trainable_codec(codec: TrainableCodec, seconds: float = 0.3, seed: int = 0) -> None:
+    """One training forward on a batch of two: a :class:`TrainOutput` with recon and target
+    ``[2 * C, 1, T]``, finite scalar losses whose gradients reach the codec's parameters, and an
+    ``adversarial_config`` the trainer can read. Leaves no gradients and restores the mode; a
+    train-mode forward may update codebook statistics (EMA, restarts)."""
+    name = type(codec).__name__
+    _require(isinstance(codec, TrainableCodec), f"codec {name} does not implement TrainableCodec")
+    adversarial = codec.adversarial_config
+    for attr in ("enabled", "generator_weight", "feature_weight", "build"):
+        _require(hasattr(adversarial, attr), f"codec {name}: adversarial_config lacks {attr!r}")
+    length = round(seconds * codec.sample_rate)
+    wav = _noise((2, codec.channels, length), seed)
+    was_training = codec.training
+    codec.train()
+    codec.zero_grad(set_to_none=True)
+    try:
+        output = codec(wav)
+        _require(isinstance(output, TrainOutput), f"codec {name}: training forward returned a {type(output).__name__}, not a TrainOutput")
+        items = 2 * codec.channels
+        for field in ("recon", "target"):
+            shape = list(getattr(output, field).shape)
+            _require(shape == [items, 1, length], f"codec {name}: training forward's {field} is {shape}, expected [{items}, 1, {length}]")
+        _require(isinstance(output.losses, dict) and len(output.losses) > 0, f"codec {name}: training forward returned no losses")
+        for term, loss in output.losses.items():
+            _require(
+                isinstance(loss, Tensor) and loss.dim() == 0,
+                f"codec {name}: training loss {term!r} must be a scalar tensor, got {_describe(loss)}",
+            )
+            _require(bool(torch.isfinite(loss)), f"codec {name}: training loss {term!r} is {loss.item()}")
+        total = sum(output.losses.values())
+        _require(total.requires_grad, f"codec {name}: training losses carry no gradient")
+        total.backward()
+        reached = [p for p in codec.parameters() if p.requires_grad and p.grad is not None and bool(p.grad.abs().sum() > 0)]
+        _require(len(reached) > 0, f"codec {name}: no gradient of the training losses reaches its parameters")
+    finally:
+        codec.zero_grad(set_to_none=True)
+        codec.train(was_training)
 
 
 def check_encoder(encoder: ConditionEncoder, seconds: float = 1.0, seed: int = 0) -> None:
@@ -167,15 +220,63 @@ def check_masked_lm(lm: MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, se
 
 
 def check_pattern(pattern: CodebookPattern, num_codebooks: int = 3, num_frames: int = 7, codebook_size: int = 1000) -> None:
-    """build/revert round trip and ``num_steps``."""
+    """build/revert round trip, ``num_steps`` and ``num_streams``, and ``plan`` agreeing with
+    ``build`` (see :func:`_check_plan`)."""
     codes = torch.randint(0, codebook_size, (2, num_codebooks, num_frames), generator=torch.Generator().manual_seed(0))
     pad_id = pattern.code_vocab(num_codebooks, codebook_size)
     steps = pattern.build(codes, codebook_size, pad_id)
+    name = type(pattern).__name__
     _require(
         steps.shape[-1] == pattern.num_steps(num_frames, num_codebooks),
-        f"build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}",
+        f"pattern {name}: build made {steps.shape[-1]} steps, num_steps says {pattern.num_steps(num_frames, num_codebooks)}",
     )
-    _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), "revert(build(codes)) != codes")
+    streams = pattern.num_streams(num_codebooks)
+    _require(steps.shape[:2] == (2, streams), f"pattern {name}: build made {steps.shape[1]} streams, num_streams says {streams}")
+    _require(torch.equal(pattern.revert(steps, num_codebooks, codebook_size), codes), f"pattern {name}: revert(build(codes)) != codes")
+    _check_plan(pattern, codes[0], steps[0], codebook_size, pad_id)
+
+
+def _check_plan(pattern: CodebookPattern, codes: Tensor, steps: Tensor, codebook_size: int, pad_id: int) -> None:
+    """The plan of codes ``[K, T']`` built into steps ``[K', S]``: where it names codebook k the
+    built id is in ``[low, high)`` and is that codebook's code (changing it to another allowed id
+    changes exactly one code after revert, one of codebook k); where it says -1 the id is pad_id."""
+    name = type(pattern).__name__
+    num_codebooks, num_frames = codes.shape
+    plan = pattern.plan(num_frames, num_codebooks, codebook_size)
+    for field in ("codebook", "low", "high"):
+        shape = tuple(getattr(plan, field).shape)
+        _require(shape == tuple(steps.shape), f"pattern {name}: plan.{field} is {list(shape)}, the built steps {list(steps.shape)}")
+    due = plan.codebook >= 0
+    unpadded = (~due & (steps != pad_id)).nonzero()
+    if len(unpadded):
+        s, t = unpadded[0].tolist()
+        raise ConformanceError(
+            f"pattern {name}: plan pads step {t} of stream {s} but build put id {int(steps[s, t])} there, not pad_id {pad_id}"
+        )
+    outside = (due & ((steps < plan.low) | (steps >= plan.high))).nonzero()
+    if len(outside):
+        s, t = outside[0].tolist()
+        allowed = f"[{int(plan.low[s, t])}, {int(plan.high[s, t])})"
+        raise ConformanceError(f"pattern {name}: build put id {int(steps[s, t])} at step {t} of stream {s}, outside the plan's {allowed}")
+    where = (due & (plan.high - plan.low > 1)).nonzero()  # [M, 2]: steps whose id can be changed
+    if len(where) == 0:
+        return
+    stream, step = where[:, 0], where[:, 1]
+    rows = torch.arange(len(where))
+    low, width = plan.low[stream, step], plan.high[stream, step] - plan.low[stream, step]
+    changed = steps.expand(len(where), *steps.shape).clone()  # [M, K', S]: one step changed per row
+    changed[rows, stream, step] = low + (steps[stream, step] - low + 1) % width
+    differs = pattern.revert(changed, num_codebooks, codebook_size) != codes  # [M, K, T']
+    counts = differs.flatten(1).sum(1)
+    codebook = differs.any(-1).int().argmax(-1)
+    wrong = ((counts != 1) | (codebook != plan.codebook[stream, step])).nonzero()
+    if len(wrong):
+        m = int(wrong[0])
+        s, t, k = int(stream[m]), int(step[m]), int(plan.codebook[stream[m], step[m]])
+        got = f"{int(counts[m])} codes" if counts[m] != 1 else f"a code of codebook {int(codebook[m])}"
+        raise ConformanceError(
+            f"pattern {name}: plan says step {t} of stream {s} holds codebook {k}, but changing it changes {got} after revert"
+        )
 
 
 def check_track_order(order: TrackOrder, stems: tuple[str, ...] = ("vocals", "drums", "bass", "other")) -> None:
@@ -211,6 +312,88 @@ def check_separator(separator: Separator, sample_rate: int = 44100, channels: in
         _require(wav.shape == mixture.shape, f"stem {stem!r} has shape {list(wav.shape)}, the mixture {list(mixture.shape)}")
 
 
+def check_dataset(dataset: StemDataset, songs: int = 2, mixture_is_sum: bool = True, atol: float = 1e-3) -> None:
+    """The first ``songs`` songs: ``dataset[i]`` a :class:`Song` at the dataset's rate with a
+    mixture ``[C, T]`` and every stem of ``dataset.stems`` ``[C, T]``, finite, summing to the
+    mixture within ``atol`` (unless not ``mixture_is_sum``: data whose mixture is not the stems'
+    sum); iteration yields the same songs; ``dataset[len(dataset)]`` raises IndexError."""
+    name = type(dataset).__name__
+    for attr in ("stems", "sample_rate"):
+        _require(hasattr(dataset, attr), f"dataset {name} lacks attribute {attr!r}")
+    stems = dataset.stems
+    _require(
+        isinstance(stems, tuple) and len(stems) > 0 and all(isinstance(s, str) for s in stems),
+        f"dataset {name}: stems must be a non-empty tuple of names, got {stems!r}",
+    )
+    size = len(dataset)
+    _require(size > 0, f"dataset {name}: len is {size}, expected at least one song")
+    indexed = [dataset[i] for i in range(min(songs, size))]
+    for i, song in enumerate(indexed):
+        _check_song(name, i, song, dataset, mixture_is_sum, atol)
+    for i, (song, again) in enumerate(zip(indexed, itertools.islice(iter(dataset), len(indexed)), strict=True)):
+        same = song.name == again.name and torch.equal(song.mixture, again.mixture) and song.stems.keys() == again.stems.keys()
+        same = same and all(torch.equal(wav, again.stems[stem]) for stem, wav in song.stems.items())
+        _require(same, f"dataset {name}: iteration yields a song {i} ({again.name!r}) different from dataset[{i}] ({song.name!r})")
+    try:
+        dataset[size]
+    except IndexError:
+        pass
+    except Exception as err:
+        raise ConformanceError(f"dataset {name}: dataset[len(dataset)] raised {type(err).__name__}, not IndexError") from None
+    else:
+        raise ConformanceError(f"dataset {name}: dataset[len(dataset)] returned a song instead of raising IndexError")
+
+
+def _check_song(name: str, index: int, song: Any, dataset: StemDataset, mixture_is_sum: bool, atol: float) -> None:
+    """One song of :func:`check_dataset`."""
+    where = f"dataset {name}: dataset[{index}]"
+    _require(isinstance(song, Song), f"{where} is a {type(song).__name__}, not a Song")
+    _require(song.sample_rate == dataset.sample_rate, f"{where} is at {song.sample_rate} Hz, the dataset says {dataset.sample_rate}")
+    mixture = song.mixture
+    _require(
+        isinstance(mixture, Tensor) and mixture.dim() == 2 and mixture.shape[-1] > 0 and mixture.is_floating_point(),
+        f"{where}: mixture must be float [C, T], got {_describe(mixture)}",
+    )
+    _require(bool(torch.isfinite(mixture).all()), f"{where}: mixture has NaN or Inf")
+    _require(
+        set(song.stems) == set(dataset.stems),
+        f"{where} has stems {sorted(song.stems)}, the dataset's stems are {sorted(dataset.stems)}",
+    )
+    for stem, wav in song.stems.items():
+        _require(
+            isinstance(wav, Tensor) and wav.shape == mixture.shape,
+            f"{where}: stem {stem!r} is {_describe(wav)}, the mixture {_describe(mixture)}",
+        )
+        _require(bool(torch.isfinite(wav).all()), f"{where}: stem {stem!r} has NaN or Inf")
+    if mixture_is_sum:
+        error = (torch.stack(list(song.stems.values())).sum(0) - mixture).abs().max().item()
+        _require(error <= atol, f"{where}: the stems sum to the mixture only within {error:.2e} (tolerance {atol:g})")
+
+
+def check_renderer(renderer: Renderer, seconds: float = 0.5, sample_rate: int = 8000) -> None:
+    """``render(seed, seconds, sample_rate)``: the four stems, float32 ``[2, round(seconds *
+    sample_rate)]``, finite; the same song for the same seed, another for another seed."""
+    name = type(renderer).__name__
+    length = round(seconds * sample_rate)
+    first = renderer.render(0, seconds, sample_rate)
+    _require(
+        isinstance(first, dict) and set(first) == set(STEMS),
+        f"renderer {name}: render returned stems {sorted(first)}, expected {sorted(STEMS)}",
+    )
+    for stem, wav in first.items():
+        _require(
+            isinstance(wav, Tensor) and wav.dtype == torch.float32 and wav.shape == (2, length),
+            f"renderer {name}: stem {stem!r} must be float32 [2, {length}], got {_describe(wav)}",
+        )
+        _require(bool(torch.isfinite(wav).all()), f"renderer {name}: stem {stem!r} has NaN or Inf")
+    again = renderer.render(0, seconds, sample_rate)
+    _require(
+        all(torch.equal(first[stem], again[stem]) for stem in STEMS), f"renderer {name}: two renders of seed 0 differ (not deterministic)"
+    )
+    other = renderer.render(1, seconds, sample_rate)
+    _require(any(not torch.equal(first[stem], other[stem]) for stem in STEMS), f"renderer {name}: seeds 0 and 1 render the same song")
+
+
 CHECKS: dict[str, Callable[..., None]] = {
     "codec": check_codec,
     "encoder": check_encoder,
@@ -219,12 +402,16 @@ CHECKS: dict[str, Callable[..., None]] = {
     "track_order": check_track_order,
     "metric": check_metric,
     "separator": check_separator,
+    "dataset": check_dataset,
+    "renderer": check_renderer,
 }
+"""The check of every kind in :data:`tokensep_core.interfaces.KINDS`."""
 
 
 def check_registered(kind: str, name: str, params: Mapping[str, Any] | None = None, seed: int = 0) -> Any:
     """Build ``(kind, name)`` from the registry twice under ``seed``; check determinism under the
-    seed and the kind's contract. Returns the first build."""
+    seed and the kind's contract (a trainable codec's second build: its training forward too).
+    Returns the first build."""
     from tokensep_core.plugins import load_registry
 
     registry = load_registry()
@@ -239,6 +426,8 @@ def check_registered(kind: str, name: str, params: Mapping[str, Any] | None = No
             a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a),
             f"{kind} {name!r}: two builds under seed {seed} have different weights",
         )
-    if kind in CHECKS:
-        CHECKS[kind](first)
+    _require(kind in CHECKS, f"no conformance check for kind {kind!r}; kinds are {', '.join(KINDS)}")
+    CHECKS[kind](first)
+    if isinstance(second, TrainableCodec):
+        check_trainable_codec(second)
     return first

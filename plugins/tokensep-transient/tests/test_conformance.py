@@ -1,7 +1,8 @@
-"""The three variants pass tokensep's conformance suite, mono and stereo, and are this package's."""
+"""The three variants pass tokensep's conformance suite (trainable codecs), mono and stereo, and are this package's."""
 
 import pytest
 
+from tokensep_core.interfaces import TrainableCodec
 from tokensep_core.plugins import load_registry
 from tokensep_core.testing import check_registered
 from tokensep_transient.base import tokens_per_second
@@ -13,6 +14,7 @@ NAMES = ["hcodec_dual_rate", "hcodec_onset_tokens", "hcodec_transient_loss"]
 @pytest.mark.parametrize("name", NAMES)
 def test_conformance(name: str, channels: int, tiny) -> None:
     codec = check_registered("codec", name, {**tiny[name], "channels": channels})
+    assert isinstance(codec, TrainableCodec)  # so check_registered ran check_trainable_codec too
     assert codec.frame_rate == 100.0
 
 

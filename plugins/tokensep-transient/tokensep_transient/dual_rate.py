@@ -32,8 +32,8 @@ from torch import Tensor
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead
-from tokensep_codecs.losses import AdversarialConfig, TrainOutput
-from tokensep_core.interfaces import Codec
+from tokensep_codecs.losses import AdversarialConfig
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 from tokensep_transient.base import hcodec_part
 
 
@@ -64,7 +64,7 @@ class DualRateConfig(HCodecConfig):
         return self.hop_length // self.high_hop
 
 
-class DualRateHCodec(Codec):
+class DualRateHCodec(TrainableCodec):
     """An inner :class:`HCodec` (``low``) plus a high-rate residual RVQ path (see module docstring)."""
 
     Config = DualRateConfig
@@ -143,7 +143,3 @@ class DualRateHCodec(Codec):
         losses.update({f"high_{k}": v for k, v in reconstruction(base + high_wav, low.target).items()})
         losses.update(reconstruction.quantizer_terms(commitment, codebook, "high_"))
         return TrainOutput(low.recon + high_wav, low.target, losses)
-
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
-        return self(wav).losses

@@ -24,8 +24,8 @@ from torch import Tensor, nn
 
 from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
-from tokensep_codecs.losses import AdversarialConfig, TrainOutput
-from tokensep_core.interfaces import Codec
+from tokensep_codecs.losses import AdversarialConfig
+from tokensep_core.interfaces import TrainableCodec, TrainOutput
 from tokensep_transient.base import hcodec_part
 from tokensep_transient.onsets import spectral_flux
 
@@ -50,7 +50,7 @@ class OnsetTokenConfig(HCodecConfig):
         return self
 
 
-class OnsetTokenHCodec(Codec):
+class OnsetTokenHCodec(TrainableCodec):
     """An inner :class:`HCodec` (``low``), one onset token per frame, and a gain re-sharpener."""
 
     Config = OnsetTokenConfig
@@ -116,7 +116,3 @@ class OnsetTokenHCodec(Codec):
         losses = dict(low.losses)
         losses.update({f"sharp_{k}": v for k, v in self.low.reconstruction(low.recon.detach() * gain, low.target).items()})
         return TrainOutput(low.recon * gain, low.target, losses)
-
-    def training_losses(self, wav: Tensor) -> dict[str, Tensor]:
-        """Weighted non-adversarial loss terms for wav ``[B, C, T]``."""
-        return self(wav).losses

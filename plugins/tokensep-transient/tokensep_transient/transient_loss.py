@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
-from tokensep_codecs.losses import TrainOutput
+from tokensep_core.interfaces import TrainOutput
 from tokensep_transient.losses import TransientLoss, TransientLossConfig
 
 
