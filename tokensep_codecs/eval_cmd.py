@@ -78,7 +78,7 @@ def load_codec_arg(args: argparse.Namespace, registry: ComponentRegistry) -> Loa
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
     names = [n.strip() for n in args.metrics.split(",") if n.strip()]
-    metrics = {name: registry.build("metric", name, "--metrics") for name in names}
+    metrics = {name: registry.build("metric", name, source="--metrics") for name in names}
     loaded = load_codec_arg(args, registry)
     dataset = load_dataset(args, registry)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))

@@ -147,8 +147,8 @@ def build_codec_training(sections: dict[str, Any], source: str) -> tuple[CodecTr
     config = validate_model(CodecTrainingConfig, sections, source)
     registry = load_registry()
     torch.manual_seed(config.seed)
-    codec = registry.build("codec", config.codec, source)
-    examples = TrainingExamples(registry.build("dataset", config.data, source), config.augment, config.stems)
+    codec = registry.build("codec", config.codec, source=source)
+    examples = TrainingExamples(registry.build("dataset", config.data, source=source), config.augment, config.stems)
     resolved = {**config.model_dump(mode="json"), "codec": {"name": config.codec.name, "params": codec.config.model_dump(mode="json")}}
     return CodecTrainingTask(codec, examples.sample_rate, config.include_mixture, resolved), examples
 

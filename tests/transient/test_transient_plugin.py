@@ -83,7 +83,7 @@ def test_transient_grid_loads_at_equal_bitrate(repo_root):
         sections = {**section, "data": {"name": "synthetic"}}
         validate_model(TrainerConfig, sections.pop("trainer"), name)
         config = validate_model(CodecTrainingConfig, sections, name)
-        codec = registry.build("codec", config.codec, name)
+        codec = registry.build("codec", config.codec, source=name)
         rates[name] = codec.frame_rate * codec.num_codebooks
     assert rates == dict.fromkeys(["hcodec", *VARIANTS], 200.0)
 

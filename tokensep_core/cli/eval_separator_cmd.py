@@ -59,7 +59,7 @@ def load_separator(name: str, params: str | None, device: str, registry: Compone
     if ("separator", name) not in registry:
         known = ", ".join(registry.names("separator"))
         raise ConfigError(f"{name}: neither a checkpoint directory nor a registered separator (known: {known})")
-    return registry.build("separator", {"name": name, "params": parsed}, "--params")
+    return registry.build("separator", {"name": name, "params": parsed}, source="--params")
 
 
 def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemDataset:
@@ -68,7 +68,7 @@ def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemD
         raise ConfigError("give either DATA (a dataset folder) or --data-config FILE")
     if args.data_config is not None:
         spec = validate_model(ComponentSpec, read_config_file(args.data_config), args.data_config)
-        return registry.build("dataset", spec, args.data_config)
+        return registry.build("dataset", spec, source=args.data_config)
     dataset = MusdbDataset(MusdbDataset.Config(root=args.data, split=args.split))
     native = dataset.songs[0].sample_rate
     if native != dataset.sample_rate:  # evaluate at the files' own rate

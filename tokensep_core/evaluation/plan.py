@@ -64,4 +64,4 @@ def build_metrics(registry: ComponentRegistry, specs: Sequence[MetricSpec], sour
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigError(f"{source}: metric {duplicates[0]!r} is listed twice")
-    return [BuiltMetric(spec, registry.build("metric", spec, source)) for spec in specs]
+    return [BuiltMetric(spec, registry.build("metric", spec, source=source)) for spec in specs]

@@ -117,7 +117,7 @@ def build_separator_training(
     config = validate_model(SeparatorTrainingConfig, sections, source)
     torch.manual_seed(config.model.seed)
     pipeline = build_pipeline(registry, config.model, source)
-    dataset = registry.build("dataset", config.data, source)
+    dataset = registry.build("dataset", config.data, source=source)
     missing = [s for s in config.model.stems if s not in dataset.stems]
     if missing:
         raise ConfigError(f"{source}: dataset {config.data.name!r} has no stems {missing} (it has {', '.join(dataset.stems)})")
