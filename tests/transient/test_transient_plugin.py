@@ -33,7 +33,7 @@ def single_thread():
 
 def test_variants_are_registered_next_to_hcodec():
     registry = load_registry()
-    assert registry.get("codec", "hcodec") is not None
+    assert registry.get("codec", "hcodec").provider.name == "tokensep", "the built-in hcodec stays tokensep's"
     for name in VARIANTS:
         assert registry.get("codec", name).provider.name == "tokensep-transient"
 
