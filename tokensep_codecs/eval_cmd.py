@@ -16,7 +16,7 @@ from tokensep_codecs.inference import LoadedCodec, load_codec
 from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.errors import ConfigError
-from tokensep_core.evaluation import select_songs
+from tokensep_core.evaluation import parse_metric_specs, select_songs
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
@@ -45,7 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")
     parser.add_argument("--seconds", type=float, help="evaluate only the first S seconds of each song")
     parser.add_argument(
-        "--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated registered metrics (default: {','.join(DEFAULT_METRICS)})"
+        "--metrics",
+        default=",".join(DEFAULT_METRICS),
+        help=f"comma-separated registered metrics, or JSON specs {{name, params}} (default: {','.join(DEFAULT_METRICS)})",
     )
     parser.add_argument("-d", "--device", default="cpu", help="device: cpu (default), auto, cuda, …")
     parser.set_defaults(func=run)
@@ -77,8 +79,7 @@ def load_codec_arg(args: argparse.Namespace, registry: ComponentRegistry) -> Loa
 
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
-    names = [n.strip() for n in args.metrics.split(",") if n.strip()]
-    metrics = {name: registry.build("metric", name, "--metrics") for name in names}
+    metrics = {spec.name: registry.build("metric", spec, source="--metrics") for spec in parse_metric_specs(args.metrics)}
     loaded = load_codec_arg(args, registry)
     dataset = load_dataset(args, registry)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))

@@ -69,7 +69,7 @@ def load_codec(
         if WEIGHTS_FILE not in sums:
             raise CheckpointError(f"{path}: has no {WEIGHTS_FILE}")
         spec, sha = codec_spec_of(path), sums[WEIGHTS_FILE]
-    codec = registry.build("codec", spec, str(path) if path else "codec spec")
+    codec = registry.build("codec", spec, source=str(path) if path else "codec spec")
     if path is not None:
         load_weights(path, {"codec": codec}, verify=False)
     codec.requires_grad_(False).to(device).eval()

@@ -156,9 +156,9 @@ def build_codec_training(sections: dict[str, Any], source: str) -> tuple[CodecTr
     config = validate_model(CodecTrainingConfig, sections, source)
     registry = load_registry()
     torch.manual_seed(config.seed)
-    codec = registry.build("codec", config.codec, source)
+    codec = registry.build("codec", config.codec, source=source)
     require_trainable(codec, f"{source}: codec {config.codec.name!r} of {registry.get('codec', config.codec.name).provider}")
-    examples = TrainingExamples(registry.build("dataset", config.data, source), config.augment, config.stems)
+    examples = TrainingExamples(registry.build("dataset", config.data, source=source), config.augment, config.stems)
     resolved = {**config.model_dump(mode="json"), "codec": {"name": config.codec.name, "params": codec.config.model_dump(mode="json")}}
     return CodecTrainingTask(codec, examples.sample_rate, config.include_mixture, resolved), examples
 

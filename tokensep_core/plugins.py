@@ -4,6 +4,12 @@ Built-in packages are registered as plugins exactly like third-party packages, w
 entry point in the group ``tokensep``. Set ``TOKENSEP_DISABLE_PLUGIN_AUTOLOAD=1`` to load only
 the built-in packages. A plugin that fails to import or register is recorded in
 ``LoadedPlugins.failures`` by distribution name; the others still load.
+
+Clash rule: a component name is unique per kind. Built-in components are registered first and
+keep their names: a plugin's component of the same kind and name is refused. A name that two or
+more third-party plugins register under one kind is refused for all of them. Every refusal is a
+failure of each refused provider naming the kind, the name and the providers; the rest of each
+plugin's components stay registered. The outcome does not depend on the order plugins load in.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from types import ModuleType
 import pluggy
 
 from tokensep_core import hookspecs
-from tokensep_core.registry import ComponentRegistry, Provider
+from tokensep_core.registry import ComponentRegistry, Entry, Provider
 
 ENTRY_POINT_GROUP = "tokensep"
 AUTOLOAD_ENV = "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"
@@ -64,15 +70,29 @@ def load_plugins(autoload: bool | None = None) -> LoadedPlugins:
     if autoload if autoload is not None else autoload_enabled():
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             _load_entry_point(loaded, ep)
-    for impl in manager.hook.tokensep_register_components.get_hookimpls():
-        provider = loaded.providers[impl.plugin_name]
-        before = loaded.registry.snapshot()
-        try:
-            impl.function(registry=loaded.registry.for_provider(provider))
-        except Exception as err:  # a broken plugin must not take the others down
-            loaded.registry.rollback(before)
-            loaded.failures.append(PluginFailure(provider.name, f"registration failed: {_one_line(err)}"))
+    _register_components(loaded)
     return loaded
+
+
+def _register_components(loaded: LoadedPlugins) -> None:
+    """Run every plugin's ``tokensep_register_components`` and settle the claims: built-ins
+    first, then the third-party plugins all together (the clash rule, see
+    :meth:`ComponentRegistry.settle`). A hook that raises registers nothing."""
+    builtin: list[Entry] = []
+    third_party: list[Entry] = []
+    for impl in loaded.manager.hook.tokensep_register_components.get_hookimpls():
+        provider = loaded.providers[impl.plugin_name]
+        view = loaded.registry.for_provider(provider)
+        try:
+            impl.function(registry=view)
+        except Exception as err:  # a broken plugin must not take the others down
+            loaded.failures.append(PluginFailure(provider.name, f"registration failed: {_one_line(err)}"))
+            continue
+        (builtin if impl.plugin_name in BUILTIN_PLUGINS else third_party).extend(view.claims)
+    for clashes in (loaded.registry.settle(builtin), loaded.registry.settle(third_party)):
+        for clash in clashes:
+            loaded.failures += [PluginFailure(provider.name, f"name clash: {clash}") for provider in clash.claimants]
+    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
 
 
 def load_registry(autoload: bool | None = None) -> ComponentRegistry:

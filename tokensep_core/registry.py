@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,27 +70,33 @@ class ComponentRegistry:
         provider: Provider,
         description: str = "",
     ) -> Entry:
-        """Register ``factory`` under ``(kind, name)``; ``config_cls`` defaults to ``factory.Config``."""
-        if kind not in KINDS:
-            raise RegistryError(f"{provider.name}: unknown component kind {kind!r} for {name!r}; kinds are {', '.join(KINDS)}")
-        config_cls = config_cls if config_cls is not None else getattr(factory, "Config", None)
-        _check_contract(kind, name, factory, config_cls, provider)
-        key = (kind, name)
-        if key in self._entries:
-            other = self._entries[key].provider
-            raise RegistryError(f"{kind} {name!r} registered twice: by {other} and by {provider}")
-        entry = Entry(kind, name, factory, config_cls, provider, description or _first_doc_line(factory))
-        self._entries[key] = entry
+        """Register ``factory`` under ``(kind, name)``; ``config_cls`` defaults to ``factory.Config``.
+        A name that is taken is refused naming both providers."""
+        entry = make_entry(kind, name, factory, config_cls, provider=provider, description=description)
+        if (kind, name) in self._entries:
+            raise RegistryError(f"{kind} {name!r} registered twice: by {self._entries[kind, name].provider} and by {provider}")
+        self._entries[kind, name] = entry
         return entry
 
-    def snapshot(self) -> frozenset[tuple[str, str]]:
-        """The keys registered so far (see :meth:`rollback`)."""
-        return frozenset(self._entries)
+    def settle(self, claims: Iterable[Entry]) -> list[Clash]:
+        """Add the entries that plugins claimed, by the clash rule: a name taken already (a built-in,
+        registered first) stays with its holder, and a name that several new providers claim under
+        one kind is refused for all of them. -> the refused names, sorted by kind then name.
 
-    def rollback(self, snapshot: frozenset[tuple[str, str]]) -> None:
-        """Drop everything registered after ``snapshot`` (a registration that failed midway)."""
-        for key in set(self._entries) - snapshot:
-            del self._entries[key]
+        The outcome depends only on who claims what, not on the order of ``claims``."""
+        by_key: dict[tuple[str, str], list[Entry]] = {}
+        for entry in claims:
+            by_key.setdefault((entry.kind, entry.name), []).append(entry)
+        clashes = []
+        for key in sorted(by_key):
+            entries = by_key[key]
+            holder = self._entries.get(key)
+            if holder is None and len(entries) == 1:
+                self._entries[key] = entries[0]
+                continue
+            claimants = tuple(sorted({e.provider for e in entries}, key=lambda p: (p.name, p.version)))
+            clashes.append(Clash(key[0], key[1], claimants, holder.provider if holder is not None else None))
+        return clashes
 
     def for_provider(self, provider: Provider) -> ProviderRegistry:
         """A view whose ``add`` records ``provider``: what a plugin's hook receives."""
@@ -129,29 +135,88 @@ class ComponentRegistry:
             where = f"{source}: " if source else ""
             raise ConfigError(f"{where}{kind} {name!r}: {format_validation_error(err)}") from None
 
-    def build(self, kind: str, spec: ComponentSpec | Mapping[str, Any] | str, source: str = "", **overrides: Any) -> Any:
-        """Build a component from a spec (``{name, params}`` or a bare name), validating its params."""
+    def build(
+        self, kind: str, spec: ComponentSpec | Mapping[str, Any] | str, params: Mapping[str, Any] | None = None, *, source: str = ""
+    ) -> Any:
+        """Build a component, validating its params: ``build("codec", "hcodec", {"preset": "tiny"})``,
+        or from a spec ``build("codec", {"name": "hcodec", "params": {...}})`` (``params`` given
+        as well override the spec's). ``source`` (keyword only) names where the spec came from in
+        error messages, e.g. a config file."""
+        if params is not None and not isinstance(params, Mapping):
+            raise RegistryError(
+                f"build({kind!r}, ...): params must be a mapping, got {type(params).__name__} {params!r} (the source is keyword-only: source=...)"
+            )
+        if not isinstance(source, str):
+            raise RegistryError(
+                f"build({kind!r}, ...): source must be a string naming where the spec came from, got {type(source).__name__}"
+            )
         if isinstance(spec, str):
             spec = ComponentSpec(name=spec)
         elif not isinstance(spec, ComponentSpec):
             spec = ComponentSpec.model_validate(spec)
-        params = {**spec.params, **overrides}
-        config = self.make_config(kind, spec.name, params, source)
+        config = self.make_config(kind, spec.name, {**spec.params, **(params or {})}, source)
         return self.get(kind, spec.name).create(config)
 
 
 class ProviderRegistry:
-    """The registry as one provider sees it while registering."""
+    """The registry as one provider sees it while registering: each ``add`` is checked at once and
+    held in :attr:`claims` until every plugin has registered; then
+    :meth:`ComponentRegistry.settle` applies the clash rule to all claims together."""
 
     def __init__(self, registry: ComponentRegistry, provider: Provider) -> None:
         self.registry = registry
         self.provider = provider
+        self.claims: list[Entry] = []
 
     def add(
         self, kind: str, name: str, factory: Callable[[Any], Any], config_cls: type[ComponentConfig] | None = None, *, description: str = ""
     ) -> Entry:
-        """Register a component on behalf of this provider (see :meth:`ComponentRegistry.add`)."""
-        return self.registry.add(kind, name, factory, config_cls, provider=self.provider, description=description)
+        """Claim ``(kind, name)`` for this provider (checked like :meth:`ComponentRegistry.add`)."""
+        entry = make_entry(kind, name, factory, config_cls, provider=self.provider, description=description)
+        if any((claim.kind, claim.name) == (kind, name) for claim in self.claims):
+            raise RegistryError(f"{self.provider.name}: {kind} {name!r} registered twice by the same plugin")
+        self.claims.append(entry)
+        return entry
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A name claimed under one kind by several providers, or by one while ``holder`` has it."""
+
+    kind: str
+    name: str
+    claimants: tuple[Provider, ...]
+    """The providers whose claim was refused, sorted by name."""
+    holder: Provider | None = None
+    """Who keeps the name (a built-in registered first); None: nobody does."""
+
+    def __str__(self) -> str:
+        if self.holder is not None:
+            return f"{self.kind} {self.name!r} is provided by {self.holder}; the same name from {_joined(self.claimants)} is refused"
+        return f"{self.kind} {self.name!r} is registered by {_joined(self.claimants)}; refused for all of them"
+
+
+def make_entry(
+    kind: str,
+    name: str,
+    factory: Callable[[Any], Any],
+    config_cls: type[ComponentConfig] | None = None,
+    *,
+    provider: Provider,
+    description: str = "",
+) -> Entry:
+    """An :class:`Entry`, refused when registration can already see that it is broken."""
+    if kind not in KINDS:
+        raise RegistryError(f"{provider.name}: unknown component kind {kind!r} for {name!r}; kinds are {', '.join(KINDS)}")
+    config_cls = config_cls if config_cls is not None else getattr(factory, "Config", None)
+    _check_contract(kind, name, factory, config_cls, provider)
+    return Entry(kind, name, factory, config_cls, provider, description or _first_doc_line(factory))
+
+
+def _joined(providers: tuple[Provider, ...]) -> str:
+    """``a 1.0 and b 2.0`` / ``a 1.0, b 2.0 and c 3.0``."""
+    names = [str(p) for p in providers]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _check_contract(kind: str, name: str, factory: Any, config_cls: Any, provider: Provider) -> None:

@@ -37,7 +37,7 @@ class FrozenCodecEncoder(ConditionEncoder):
         from tokensep_core.plugins import load_registry  # the registry imports this package's plugin
 
         self.config = config
-        codec: Codec = load_registry().build("codec", config.codec, "frozen_codec encoder")
+        codec: Codec = load_registry().build("codec", config.codec, source="frozen_codec encoder")
         if config.weights is not None:
             _load_weights(codec, config.weights)
         codec.requires_grad_(False)

@@ -39,6 +39,7 @@ def test_listed_with_its_provider(plugin_env: dict[str, str]) -> None:
     rows = {tuple(line.split()[:3]) for line in result.stdout.splitlines()}
     assert ("mulaw", "tokensep-example", "0.1.0") in rows
     assert ("stft", "tokensep-example", "0.1.0") in rows
+    assert ("envelope_distance", "tokensep-example", "0.1.0") in rows
 
 
 @pytest.mark.slow
@@ -75,7 +76,7 @@ def test_plugin_passes_the_conformance_suite(plugin_env: dict[str, str]) -> None
         text=True,
     )
     assert result.returncode == 0, result.stdout[-2000:]
-    assert "4 passed" in result.stdout
+    assert "7 passed" in result.stdout
 
 
 def test_without_the_plugin_its_components_are_unknown() -> None:

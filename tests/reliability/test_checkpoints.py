@@ -19,7 +19,8 @@ import soundfile as sf
 import torch
 
 from tokensep_core.cli.main import main
-from tokensep_core.errors import CheckpointError
+from tokensep_core.errors import CheckpointError, RegistryError
+from tokensep_core.plugins import load_plugins
 from tokensep_core.separation.separator import GenerativeSeparator
 from tokensep_core.training.checkpoint import CHECKSUMS, read_torch, resolve_checkpoint
 
@@ -155,3 +156,55 @@ def test_a_config_that_is_not_a_separator_is_named(tiny_model: Path, tmp_path: P
     _resign(checkpoint)
     with pytest.raises(CheckpointError, match=r"not a separator checkpoint \(config\.json has no task\.model\)"):
         GenerativeSeparator.from_pretrained(checkpoint, device="cpu")
+
+
+def test_a_checkpoint_records_which_distribution_provided_each_component(tiny_model: Path) -> None:
+    config = json.loads((resolve_checkpoint(tiny_model) / "config.json").read_text())
+    version = load_plugins(autoload=False).providers["tokensep_codecs.plugin"].version
+    assert config["components"] == {
+        "codec": {"name": "debug", "provider": "tokensep", "version": version},
+        "encoder": {"name": "debug", "provider": "tokensep", "version": version},
+        "lm": {"name": "llama", "provider": "tokensep", "version": version},
+        "pattern": {"name": "delay", "provider": "tokensep", "version": version},
+        "track_order": {"name": "sequential", "provider": "tokensep", "version": version},
+    }
+
+
+@pytest.mark.parametrize(
+    ("provider", "expected"),
+    [
+        (
+            "tokensep-vanished",
+            r"codec 'vanished' was provided by tokensep-vanished 0\.3\.0, which is not installed \(pip install tokensep-vanished\)$",
+        ),
+        (
+            "pytest",
+            r"codec 'vanished' was provided by pytest 0\.3\.0; pytest [\w.]+ is installed but does not register it \(see `tokensep plugins`\)$",
+        ),
+    ],
+)
+def test_a_component_whose_provider_is_missing_names_the_package_to_install(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], provider: str, expected: str
+) -> None:
+    checkpoint = _copy(tiny_model, tmp_path)
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["task"]["model"]["codec"] = {"name": "vanished", "params": {}}
+    config["components"]["codec"] = {"name": "vanished", "provider": provider, "version": "0.3.0"}
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    _resign(checkpoint)
+    with pytest.raises(RegistryError, match=f"^{re.escape(str(checkpoint / 'config.json'))}: {expected}"):
+        GenerativeSeparator.from_pretrained(checkpoint, device="cpu")
+    assert re.search(expected, _separate_cli(checkpoint, tmp_path, capsys))
+
+
+def test_a_checkpoint_without_the_record_loads_and_export_adds_it(tiny_model: Path, tmp_path: Path) -> None:
+    checkpoint = _copy(tiny_model, tmp_path)
+    config = json.loads((checkpoint / "config.json").read_text())
+    record = config.pop("components")
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    _resign(checkpoint)
+    assert GenerativeSeparator.from_pretrained(checkpoint, device="cpu").stems == ("vocals", "drums", "bass", "other")
+    assert main(["export", str(checkpoint), str(tmp_path / "model")]) == 0
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["components"] == record
+    shipped = GenerativeSeparator.from_pretrained(REPO / "pretrained" / "separator-small", device="cpu")  # saved before the record
+    assert shipped.pipeline.config.codec.name == "hcodec"

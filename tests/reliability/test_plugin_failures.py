@@ -122,3 +122,33 @@ def test_plugins_command_lists_failures_by_distribution_and_exits_zero(site: Pat
     assert any(line.strip().startswith("tsrel-broken2: import of 'tsrel_broken2' failed: ModuleNotFoundError") for line in failed)
     assert any(line.strip().startswith("tsrel-almost2: registration failed") for line in failed)
     assert "debug" in out and "llama" in out, "built-in components are still listed"
+
+
+CLASHES_WITH_BUILTIN = """
+from tokensep_core.hookspecs import hookimpl
+from tokensep_codecs.debug import DebugCodec
+
+@hookimpl
+def tokensep_register_components(registry):
+    registry.add("codec", "debug", DebugCodec)
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (IMPORT_FAILS, "import of 'tsrel_strict' failed: ModuleNotFoundError"),
+        (NOT_A_CODEC, "registration failed: RegistryError: tsrel-strict: codec 'almost': Almost does not implement Codec"),
+        (CLASHES_WITH_BUILTIN, "name clash: codec 'debug' is provided by tokensep"),
+    ],
+)
+def test_strict_plugins_command_exits_1_on_any_failure(site: Path, capsys: pytest.CaptureFixture[str], source: str, reason: str) -> None:
+    assert main(["plugins", "--strict"]) == 0, "no failure: --strict exits 0"
+    capsys.readouterr()
+    _install(site, "tsrel-strict", "tsrel_strict", source)
+    assert main(["plugins"]) == 0, "without --strict failures are listed, the exit status stays 0"
+    assert main(["plugins", "--strict"]) == 1
+    captured = capsys.readouterr()
+    failed = captured.out[captured.out.rindex("failed plugins:") :].splitlines()[1:]
+    assert [line.strip() for line in failed if line.strip().startswith("tsrel-strict: ")][0].startswith(f"tsrel-strict: {reason}")
+    assert captured.err.strip() == "tokensep: error: 1 plugin failure (--strict)"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tokensep_core.config import ComponentSpec, load_config
 from tokensep_core.errors import ConfigError
-from tokensep_core.evaluation.plan import MetricSpec
+from tokensep_core.evaluation.plan import MetricSpec, named_specs
 
 _ROW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$")
 CODEC_REFERENCE = re.compile(r"\{codec:([A-Za-z0-9_.-]+)\}")
@@ -127,9 +127,7 @@ class GridConfig(_Strict):
     @field_validator("metrics", mode="before")
     @classmethod
     def _bare_names(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"name": item} if isinstance(item, str) else item for item in value]
-        return value
+        return named_specs(value)
 
     @field_validator("base")
     @classmethod

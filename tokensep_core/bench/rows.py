@@ -141,7 +141,7 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
     source = f"row {row.name}"
     config = substitute_codecs(copy.deepcopy(row.config), codecs)
     if row.kind == "separator":
-        return RowOutcome(registry.build("separator", config["separator"], source), {})
+        return RowOutcome(registry.build("separator", config["separator"], source=source), {})
     if row.kind == "checkpoint":
         return RowOutcome(GenerativeSeparator.from_pretrained(config["checkpoint"], registry=registry), {})
     run_dir = row_dir / "run"
@@ -156,7 +156,7 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
         spec = ComponentSpec.model_validate(config["separator"])
         separator_config = registry.make_config("separator", spec.name, spec.params, source)
         task = _task_class(config["task"], source)(separator_config)
-        dataset: StemDataset = registry.build("dataset", config["data"], source)
+        dataset: StemDataset = registry.build("dataset", config["data"], source=source)
         rate = getattr(separator_config, "sample_rate", dataset.sample_rate)
         if rate != dataset.sample_rate:
             raise ConfigError(f"{source}: separator sample_rate {rate} differs from the training data's {dataset.sample_rate}")
@@ -194,7 +194,7 @@ def _trained_separator(spec: ComponentSpec, task: TrainingTask, run_dir: Path, r
     if len(modules) != 1:
         raise ConfigError(f"{source}: training task has modules {modules}; a baseline separator loads exactly one")
     weights = resolve_checkpoint(run_dir) / f"{modules[0]}.safetensors"
-    return registry.build("separator", {"name": spec.name, "params": {**spec.params, "checkpoint": str(weights)}}, source)
+    return registry.build("separator", {"name": spec.name, "params": {**spec.params, "checkpoint": str(weights)}}, source=source)
 
 
 def evaluate_row(separator: Separator, row: Row, test: StemDataset, metrics: list[BuiltMetric]) -> Evaluation:

@@ -49,7 +49,7 @@ def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tu
         return data.train, data.test, int(rate) if rate is not None else None
     synth = data.synth
     root = out / "data"
-    renderer = registry.build("renderer", synth.renderer, "data.synth.renderer")
+    renderer = registry.build("renderer", synth.renderer, source="data.synth.renderer")
     write_synthetic_dataset(
         root,
         synth.songs,
@@ -129,7 +129,7 @@ def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry
     codecs = train_codecs(grid, out, train_spec, source)
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
     metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
-    test = registry.build("dataset", test_spec, f"{source}: data.test")
+    test = registry.build("dataset", test_spec, source=f"{source}: data.test")
     results, ran, skipped = [], [], []
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name

@@ -31,7 +31,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def run_synth(args: argparse.Namespace) -> int:
-    renderer = load_registry().build("renderer", args.renderer, "--renderer")
+    renderer = load_registry().build("renderer", args.renderer, source="--renderer")
     summary = write_synthetic_dataset(
         args.out,
         args.songs,

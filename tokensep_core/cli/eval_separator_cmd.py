@@ -12,7 +12,7 @@ from pathlib import Path
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.errors import ConfigError
-from tokensep_core.evaluation import build_metrics, evaluate, select_metrics, select_songs, write_evaluation
+from tokensep_core.evaluation import build_metrics, evaluate, parse_metric_specs, select_metrics, select_songs, write_evaluation
 from tokensep_core.interfaces import Separator, StemDataset
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
@@ -30,7 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-config", help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}} (any registered dataset)")
     parser.add_argument("--split", default="test", help="split of the DATA folder (default: test)")
     parser.add_argument("-o", "--out", default="eval", help="output folder (default: eval)")
-    parser.add_argument("--metrics", help="comma-separated metric names (default: si_sdr,usdr,csdr,visqol,onset_f,attack_error[,nisqa])")
+    parser.add_argument(
+        "--metrics",
+        help='comma-separated metric names, or JSON specs: \'[{"name": "onset_f", "params": {...}}, "csdr"]\' (default: si_sdr,usdr,csdr,visqol,onset_f,attack_error[,nisqa])',
+    )
     parser.add_argument("--nisqa-weights", type=Path, help="NISQA v2 weights (nisqa.tar): adds NISQA on vocals")
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")
     parser.add_argument("--seed", type=int, action="append", help="sampling seed; repeat for several (default 0)")
@@ -59,7 +62,7 @@ def load_separator(name: str, params: str | None, device: str, registry: Compone
     if ("separator", name) not in registry:
         known = ", ".join(registry.names("separator"))
         raise ConfigError(f"{name}: neither a checkpoint directory nor a registered separator (known: {known})")
-    return registry.build("separator", {"name": name, "params": parsed}, "--params")
+    return registry.build("separator", {"name": name, "params": parsed}, source="--params")
 
 
 def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemDataset:
@@ -68,7 +71,7 @@ def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemD
         raise ConfigError("give either DATA (a dataset folder) or --data-config FILE")
     if args.data_config is not None:
         spec = validate_model(ComponentSpec, read_config_file(args.data_config), args.data_config)
-        return registry.build("dataset", spec, args.data_config)
+        return registry.build("dataset", spec, source=args.data_config)
     dataset = MusdbDataset(MusdbDataset.Config(root=args.data, split=args.split))
     native = dataset.songs[0].sample_rate
     if native != dataset.sample_rate:  # evaluate at the files' own rate
@@ -78,8 +81,8 @@ def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemD
 
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
-    names = [n.strip() for n in args.metrics.split(",") if n.strip()] if args.metrics else None
-    metrics = build_metrics(registry, select_metrics(names, args.nisqa_weights), "--metrics")
+    chosen = parse_metric_specs(args.metrics) if args.metrics else None
+    metrics = build_metrics(registry, select_metrics(chosen, args.nisqa_weights), "--metrics")
     dataset = load_dataset(args, registry)
     separator = load_separator(args.checkpoint, args.params, args.device, registry)
     out = Path(args.out)

@@ -1,9 +1,13 @@
-"""``tokensep plugins``: every component by kind with its provider; failed plugins; config schemas."""
+"""``tokensep plugins``: every component by kind with its provider; failed plugins; config schemas.
+
+With ``--strict`` the command exits 1 when any plugin failed (import, registration or a name
+clash), so a plugin's CI can run ``tokensep plugins --strict``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tokensep_core.interfaces import KINDS
 from tokensep_core.plugins import load_plugins
@@ -12,6 +16,7 @@ from tokensep_core.plugins import load_plugins
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plugins", help="list registered components and plugin failures")
     parser.add_argument("--schema", nargs=2, metavar=("KIND", "NAME"), help="print a component's config JSON schema")
+    parser.add_argument("--strict", action="store_true", help="exit with status 1 when any plugin failed to import or register")
     parser.set_defaults(func=run)
 
 
@@ -35,4 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print("failed plugins:")
         for failure in loaded.failures:
             print(f"  {failure.distribution}: {failure.reason}")
+    if args.strict and loaded.failures:
+        count = len(loaded.failures)
+        print(f"tokensep: error: {count} plugin failure{'s' if count > 1 else ''} (--strict)", file=sys.stderr)
+        return 1
     return 0

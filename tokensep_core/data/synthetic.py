@@ -35,7 +35,7 @@ class SyntheticDataset(SegmentDataset):
 
         self.config = config
         self.stems, self.sample_rate, self.channels = STEMS, config.sample_rate, config.channels
-        self.renderer = load_registry().build("renderer", config.renderer, "dataset 'synthetic'")
+        self.renderer = load_registry().build("renderer", config.renderer, source="dataset 'synthetic'")
         plan = plan_songs(config.songs, config.seed, config.test_fraction)
         self.plan: list[PlannedSong] = [s for s in plan if config.split in ("all", s.split)]
         if not self.plan:

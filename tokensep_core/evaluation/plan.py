@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tokensep_core.config import ComponentSpec
+from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Metric
 from tokensep_core.registry import ComponentRegistry
@@ -31,16 +33,48 @@ def default_metric_specs(nisqa_weights: Path | None = None) -> list[MetricSpec]:
     return specs
 
 
-def select_metrics(names: Sequence[str] | None, nisqa_weights: Path | None = None) -> list[MetricSpec]:
-    """The default plan restricted to ``names`` (None: all of it), in the order given; a name
-    outside the plan scores every stem with default params."""
+def select_metrics(chosen: Sequence[str | MetricSpec] | None, nisqa_weights: Path | None = None) -> list[MetricSpec]:
+    """The default plan restricted to ``chosen`` (None: all of it), in the order given. A bare
+    name takes the plan's spec; a spec overrides the fields it sets (e.g. ``params`` of
+    ``onset_f`` keeps the plan's drums). A metric outside the plan scores every stem unless its
+    spec names ``stems``."""
     plan = default_metric_specs(nisqa_weights)
-    if names is None:
+    if chosen is None:
         return plan
     by_name = {spec.name: spec for spec in plan}
-    if "nisqa" in names and "nisqa" not in by_name:
-        raise ConfigError("metric 'nisqa' needs the NISQA weights (--nisqa-weights PATH)")
-    return [by_name.get(name, MetricSpec(name=name)) for name in dict.fromkeys(names)]
+    selected: list[MetricSpec] = []
+    for item in chosen:
+        spec = MetricSpec(name=item) if isinstance(item, str) else item
+        if spec.name == "nisqa" and "nisqa" not in by_name and not spec.params:
+            raise ConfigError("metric 'nisqa' needs the NISQA weights (--nisqa-weights PATH)")
+        base = by_name.get(spec.name)
+        spec = spec if base is None else base.model_copy(update={field: getattr(spec, field) for field in spec.model_fields_set})
+        if spec not in selected:  # the same metric named twice counts once
+            selected.append(spec)
+    return selected
+
+
+def parse_metric_specs(text: str, source: str = "--metrics") -> list[MetricSpec]:
+    """A command line's metrics: comma-separated names (``si_sdr,csdr``), one JSON spec
+    (``{"name": "onset_f", "params": {...}, "stems": [...]}``) or a JSON list of names and specs,
+    as in a bench grid's ``metrics``."""
+    text = text.strip()
+    if text.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{source}: not valid JSON ({err.msg})") from None
+        items = data if isinstance(data, list) else [data]
+    else:
+        items = [name.strip() for name in text.split(",") if name.strip()]
+    return [validate_model(MetricSpec, item, f"{source}[{i}]") for i, item in enumerate(named_specs(items))]
+
+
+def named_specs(items: Any) -> Any:
+    """A list of metric specs with bare names written as ``{"name": name}`` (other values as given)."""
+    if isinstance(items, list):
+        return [{"name": item} if isinstance(item, str) else item for item in items]
+    return items
 
 
 @dataclass
@@ -64,4 +98,4 @@ def build_metrics(registry: ComponentRegistry, specs: Sequence[MetricSpec], sour
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigError(f"{source}: metric {duplicates[0]!r} is listed twice")
-    return [BuiltMetric(spec, registry.build("metric", spec, source)) for spec in specs]
+    return [BuiltMetric(spec, registry.build("metric", spec, source=source)) for spec in specs]

@@ -103,7 +103,7 @@ class CodecOracle(Separator):
         self.config = config
         self.stems = config.stems
         self.device = resolve_device(config.device)
-        self.codec: Codec = load_registry().build("codec", config.codec, "separator 'codec_oracle'")
+        self.codec: Codec = load_registry().build("codec", config.codec, source="separator 'codec_oracle'")
         if config.checkpoint is not None:
             load_weights(resolve_checkpoint(config.checkpoint), {"codec": self.codec})
         self.codec.requires_grad_(False).to(self.device).eval()

@@ -64,7 +64,7 @@ class Pipeline:
 
 def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: str = "") -> Pipeline:
     """Build every component, derive the shapes they share, and refuse combinations that cannot meet."""
-    codec = registry.build("codec", config.codec, source)
+    codec = registry.build("codec", config.codec, source=source)
     if config.codec_checkpoint is not None:
         from tokensep_core.training.checkpoint import load_weights, resolve_checkpoint
 
@@ -72,11 +72,11 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
     codec.requires_grad_(False).eval()
     if _is_masked(registry, config.lm.name):
         return _masked_pipeline(registry, config, codec, source)
-    pattern = registry.build("pattern", config.pattern, source)
+    pattern = registry.build("pattern", config.pattern, source=source)
     order_params = (
         {"stems": list(config.stems)} if "stems" in registry.get("track_order", config.track_order.name).config_cls.model_fields else {}
     )
-    track_order = registry.build("track_order", _with_defaults(config.track_order, order_params), source)
+    track_order = registry.build("track_order", _with_defaults(config.track_order, order_params), source=source)
     layout = TokenLayout(pattern, track_order, codec.num_codebooks, codec.codebook_size)
     lm_spec = _with_defaults(
         config.lm,
@@ -91,7 +91,7 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
             },
         ),
     )
-    lm = registry.build("lm", lm_spec, source)
+    lm = registry.build("lm", lm_spec, source=source)
     encoder = _build_encoder(registry, config, lm, source)
     try:
         layout.check_lm(lm)
@@ -108,7 +108,7 @@ def _is_masked(registry: ComponentRegistry, lm_name: str) -> bool:
 def _masked_pipeline(registry: ComponentRegistry, config: PipelineConfig, codec: Codec, source: str) -> Pipeline:
     """A pipeline around a masked LM: shapes from the codec and stems, no token layout."""
     defaults = {"num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size, "stems": list(config.stems)}
-    lm = registry.build("lm", _with_defaults(config.lm, _known_fields(registry, "lm", config.lm.name, defaults)), source)
+    lm = registry.build("lm", _with_defaults(config.lm, _known_fields(registry, "lm", config.lm.name, defaults)), source=source)
     encoder = _build_encoder(registry, config, lm, source)
     where = _where(source)
     if (lm.num_codebooks, lm.codebook_size) != (codec.num_codebooks, codec.codebook_size):
@@ -125,7 +125,7 @@ def _masked_pipeline(registry: ComponentRegistry, config: PipelineConfig, codec:
 def _build_encoder(registry: ComponentRegistry, config: PipelineConfig, lm: TokenLM | MaskedTokenLM, source: str) -> ConditionEncoder:
     """The encoder, its ``output_dim`` following the LM's ``dim`` unless set."""
     encoder_spec = _with_defaults(config.encoder, _known_fields(registry, "encoder", config.encoder.name, {"output_dim": lm.dim}))
-    encoder = registry.build("encoder", encoder_spec, source)
+    encoder = registry.build("encoder", encoder_spec, source=source)
     if encoder.output_dim != lm.dim:
         raise ConfigError(
             f"{_where(source)}encoder {config.encoder.name!r} output_dim {encoder.output_dim} != lm {config.lm.name!r} dim {lm.dim}"

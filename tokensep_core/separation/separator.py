@@ -96,11 +96,14 @@ class GenerativeSeparator(Separator):
     ) -> GenerativeSeparator:
         """Load a separator checkpoint (a ``step_…`` directory or a run directory: its latest)."""
         from tokensep_core.plugins import load_registry
+        from tokensep_core.provenance import check_components
         from tokensep_core.training.checkpoint import load_weights, read_json, resolve_checkpoint, verify_checkpoint
 
         path = resolve_checkpoint(directory)
         verify_checkpoint(path)
         stored = read_json(path, "config")
+        registry = registry or load_registry()
+        check_components(registry, stored, str(path / "config.json"))
         try:
             model_config = stored["task"]["model"]
         except (KeyError, TypeError):

@@ -26,6 +26,7 @@ from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
 from tokensep_core.lm.ar_objective import drop_condition, lm_loss, teacher_forcing
 from tokensep_core.lm.masked_objective import masked_loss
+from tokensep_core.provenance import separator_record
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.separation.separator import InferenceConfig
@@ -64,8 +65,11 @@ class SeparatorTask(TrainingTask):
     {stem: [B, N, K, T']}}`` at the codec's rate (``N`` codec items per item, see ``_to_codec_items``).
     """
 
-    def __init__(self, pipeline: Pipeline, config: SeparatorTrainingConfig, sample_rate: int) -> None:
+    def __init__(
+        self, pipeline: Pipeline, config: SeparatorTrainingConfig, sample_rate: int, components: dict[str, Any] | None = None
+    ) -> None:
         self.pipeline, self.config, self.sample_rate = pipeline, config, sample_rate
+        self._components = components or {}
 
     def modules(self) -> dict[str, nn.Module]:
         return dict(self.pipeline.modules())
@@ -75,6 +79,9 @@ class SeparatorTask(TrainingTask):
 
     def config_dict(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
+
+    def components(self) -> dict[str, Any]:
+        return self._components
 
     def losses(self, group: str, batch: dict[str, Tensor], state: dict[str, Any]) -> dict[str, Tensor]:
         codec, encoder = self.pipeline.codec, self.pipeline.encoder
@@ -117,7 +124,7 @@ def build_separator_training(
     config = validate_model(SeparatorTrainingConfig, sections, source)
     torch.manual_seed(config.model.seed)
     pipeline = build_pipeline(registry, config.model, source)
-    dataset = registry.build("dataset", config.data, source)
+    dataset = registry.build("dataset", config.data, source=source)
     missing = [s for s in config.model.stems if s not in dataset.stems]
     if missing:
         raise ConfigError(f"{source}: dataset {config.data.name!r} has no stems {missing} (it has {', '.join(dataset.stems)})")
@@ -128,7 +135,7 @@ def build_separator_training(
         )
     else:
         examples = TrainingExamples(dataset, config.augment, config.model.stems)
-    return SeparatorTask(pipeline, config, examples.sample_rate), examples
+    return SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump())), examples
 
 
 def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> None:

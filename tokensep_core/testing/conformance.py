@@ -292,7 +292,14 @@ def check_track_order(order: TrackOrder, stems: tuple[str, ...] = ("vocals", "dr
 
 
 def check_metric(metric: Metric, sample_rate: int = 16000, seed: int = 0) -> None:
-    """A finite float; a perfect estimate scores at least as well as a noisy one."""
+    """A ``name`` and a ``higher_is_better``; a finite float; a perfect estimate scores at least
+    as well as a noisy one."""
+    kind = type(metric).__name__
+    _require(
+        isinstance(getattr(metric, "name", None), str), f"metric {kind} lacks a str attribute 'name' (the name it is registered under)"
+    )
+    _require(isinstance(getattr(metric, "higher_is_better", None), bool), f"metric {kind} lacks a bool attribute 'higher_is_better'")
+    _require(callable(metric), f"metric {kind} is not callable as metric(reference, estimate, sample_rate)")
     t = torch.arange(sample_rate) / sample_rate
     reference = torch.stack([torch.sin(2 * math.pi * 220 * t), torch.sin(2 * math.pi * 330 * t)]) * 0.5
     noisy = reference + _noise(tuple(reference.shape), seed) * 3

@@ -41,3 +41,8 @@ class TrainingTask(ABC):
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration stored beside every checkpoint."""
         return {}
+
+    def components(self) -> dict[str, Any]:
+        """Which distribution provided each component, stored as config.json's ``components``
+        (see tokensep_core.provenance); ``{}``: none recorded."""
+        return {}

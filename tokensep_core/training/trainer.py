@@ -89,8 +89,11 @@ class Trainer:
             ctx.close()
 
     def resolved_config(self) -> dict[str, Any]:
-        """What ``config.json`` holds: the task's config and the trainer's, JSON-normalised."""
-        return json.loads(json.dumps({"task": self.task.config_dict(), "trainer": self.config.model_dump(mode="json")}))
+        """What ``config.json`` holds: the task's config and the trainer's (and the task's
+        component provenance, if any), JSON-normalised."""
+        config = {"task": self.task.config_dict(), "trainer": self.config.model_dump(mode="json")}
+        components = self.task.components()
+        return json.loads(json.dumps({**config, "components": components} if components else config))
 
 
 class _Run:

@@ -1,1 +1,1 @@
-"""Example tokensep plugin: a mu-law sample codec and an STFT condition encoder."""
+"""Example tokensep plugin: a mu-law sample codec, an STFT condition encoder and a loudness-envelope metric."""
