@@ -2,7 +2,7 @@
 
 import torch
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 
 
 def test_fold_unfold_round_trip_per_channel_and_mid_side():
