@@ -31,7 +31,7 @@ from tokensep_core.lm.masked_generation import generate_parallel
 from tokensep_core.lm.sampling import SamplingConfig
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
-from tokensep_core.runtime.precision import Dtype, inference_precision
+from tokensep_core.runtime.precision import Precision, inference_precision
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 
 
@@ -49,9 +49,9 @@ class InferenceConfig(BaseModel):
     passes: list[PositiveInt] | None = Field(
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
     )
-    dtype: Dtype = Field(
+    dtype: Precision = Field(
         "float32",
-        description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)",
+        description="compute type of the encoder and LM (bfloat16, float16: LM weights in that type + autocast; bfloat16 packs linear layers on a CPU; the codec stays float32)",
     )
 
 
