@@ -16,7 +16,7 @@ from tokensep_codecs.inference import LoadedCodec, load_codec
 from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.errors import ConfigError
-from tokensep_core.evaluation import select_songs
+from tokensep_core.evaluation import MetricSpec, build_metrics, select_songs
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
@@ -78,12 +78,13 @@ def load_codec_arg(args: argparse.Namespace, registry: ComponentRegistry) -> Loa
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
     names = [n.strip() for n in args.metrics.split(",") if n.strip()]
-    metrics = {name: registry.build("metric", name, "--metrics") for name in names}
+    metrics = build_metrics(registry, [MetricSpec(name=name) for name in names], "--metrics")
     loaded = load_codec_arg(args, registry)
     dataset = load_dataset(args, registry)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
     label = f"{loaded.spec.name} ({UNTRAINED})" if args.checkpoint == UNTRAINED else args.checkpoint
-    evaluation = evaluate_codec(loaded, select_songs(dataset, args.songs), metrics, args.stems, args.seconds, label=label, total=total)
+    stems = args.stems or list(dataset.stems)
+    evaluation = evaluate_codec(loaded, select_songs(dataset, args.songs), metrics, stems, args.seconds, label=label, total=total)
     command = "tokensep " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("tokensep") else ""
     paths = write_codec_evaluation(evaluation, Path(args.out), command)
     print(paths["summary.md"].read_text())

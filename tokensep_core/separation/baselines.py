@@ -120,7 +120,8 @@ class CodecOracle(Separator):
 
     @torch.inference_mode()
     def reconstruct(self, wav: Tensor, sample_rate: int, stem: str = "") -> Tensor:
-        """wav ``[C, T]`` at ``sample_rate`` -> codec round trip ``[C, T]`` at the same rate."""
+        """wav ``[C, T]`` at ``sample_rate`` -> codec round trip ``[C, T]`` at the same rate
+        (``stem`` names what ``wav`` is, for subclasses that measure each stem)."""
         codec = self.codec
         channels, length = wav.shape
         work = convert(
@@ -132,15 +133,9 @@ class CodecOracle(Separator):
         def run(batch: Tensor) -> Tensor:
             """segments [B, C, L] -> decoded [B, C, L]."""
             chans, samples = batch.shape[1:]
-            if codec.channels != 1:
-                return self.round_trip(batch, stem)[..., :samples]
-            return unfold_channels(self.round_trip(fold_channels(batch), stem)[..., :samples], chans)
+            items = fold_channels(batch) if codec.channels == 1 else batch
+            decoded = codec.decode(codec.encode(items))[..., :samples]
+            return unfold_channels(decoded, chans) if codec.channels == 1 else decoded
 
         coded = chunked_apply(run, work, segment, self.config.overlap, self.config.batch_size)
         return fit_length(convert(coded, codec.sample_rate, sample_rate, channels), length).to(wav.device, wav.dtype)
-
-    def round_trip(self, items: Tensor, stem: str) -> Tensor:
-        """codec items ``[N, C_codec, L]`` of ``stem`` -> decoded ``[N, C_codec, L']`` (``L' >= L``):
-        the one codec call, for subclasses that measure it."""
-        del stem
-        return self.codec.decode(self.codec.encode(items))
