@@ -138,3 +138,22 @@ def test_codec_evaluation_is_the_core_evaluation_of_the_codec_oracle(tiny_songs)
     values = [r.scores["si_sdr"] for r in evaluation.results if r.stem == "drums"]
     assert all(math.isfinite(v) for v in values)
     assert evaluation.summary()["drums"]["si_sdr"] == pytest.approx(sum(values) / 2)
+
+
+def test_a_silent_reference_is_not_scored():
+    from tokensep_codecs.evaluation import evaluate_codec
+    from tokensep_codecs.inference import load_codec
+    from tokensep_core.config import ComponentSpec
+    from tokensep_core.evaluation import MetricSpec, build_metrics
+    from tokensep_core.interfaces import Song
+
+    registry = load_registry()
+    torch.manual_seed(0)
+    loaded = load_codec(registry, spec=ComponentSpec(name="debug"))
+    loud = 0.1 * torch.randn(1, 3200, generator=torch.Generator().manual_seed(1))
+    song = Song("s", 16000, loud, {"bass": loud, "vocals": torch.zeros(1, 3200)})
+    evaluation = evaluate_codec(loaded, [song], build_metrics(registry, [MetricSpec(name="si_sdr")]), ["bass", "vocals"])
+    scores = {r.stem: r.scores["si_sdr"] for r in evaluation.results}
+    assert math.isfinite(scores["bass"]) and math.isnan(scores["vocals"])
+    assert evaluation.issues == ["s / vocals: silent reference, not scored"]
+    assert evaluation.summary()["all"]["si_sdr"] == pytest.approx(scores["bass"])
