@@ -10,13 +10,14 @@ from dac import DAC
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_codecs.channels import StereoMode, fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.codebook_restart import CodebookRestart, CodebookRestartConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss
-from tokensep_codecs.weights import load_into, read_weights
+from tokensep_core.audio.channels import StereoMode, fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import TrainableCodec, TrainOutput
+from tokensep_core.runtime.weights import load_into, read_weights
 
 ARCHITECTURE_FIELDS = (
     "encoder_dim",
@@ -71,7 +72,7 @@ class DACCodec(TrainableCodec):
     """descript-audio-codec's DAC, any configuration, local weights.
 
     DAC is mono: channels are folded into the batch and codes laid out channel-major
-    (``num_codebooks = channels * n_quantizers``, see tokensep_codecs.channels)."""
+    (``num_codebooks = channels * n_quantizers``, see tokensep_core.audio.channels)."""
 
     Config = DACCodecConfig
 
@@ -135,7 +136,7 @@ class DACCodec(TrainableCodec):
         if codes.dim() != 3 or codes.shape[1] != self.num_codebooks:
             raise ValueError(f"DAC codec expects codes [B, {self.num_codebooks}, T'], got {list(codes.shape)}")
         z = self.model.quantizer.from_codes(fold_codes(codes, self.channels))[0]
-        wav = _fit(self.model.decode(z), codes.shape[-1] * self.hop_length)
+        wav = fit_length(self.model.decode(z), codes.shape[-1] * self.hop_length)
         return unfold_channels(wav, self.channels, self.config.stereo_mode)
 
     def forward(self, wav: Tensor) -> TrainOutput:
@@ -145,12 +146,8 @@ class DACCodec(TrainableCodec):
         if self.training and self.config.codebook_restart.enabled:
             self.restart.update(self.model.quantizer, codes, latents)
         length = wav.shape[-1]
-        recon, target = _fit(self.model.decode(z), length), mono[..., :length]
+        recon, target = fit_length(self.model.decode(z), length), mono[..., :length]
         losses = self.reconstruction(recon, target)
         losses.update(self.reconstruction.quantizer_terms(commitment, codebook))
         return TrainOutput(recon, target, losses)
 
-
-def _fit(wav: Tensor, length: int) -> Tensor:
-    """Trim or right-pad ``[N, 1, T]`` to ``length`` (DAC's decoder loses a sample per odd rate)."""
-    return F.pad(wav, (0, length - wav.shape[-1])) if wav.shape[-1] < length else wav[..., :length]

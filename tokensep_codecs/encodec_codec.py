@@ -13,11 +13,12 @@ from encodec.quantization import ResidualVectorQuantizer
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig, ReconstructionLoss
-from tokensep_codecs.weights import load_into, read_weights
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import TrainableCodec, TrainOutput
+from tokensep_core.runtime.weights import load_into, read_weights
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the published models' architectures (encodec_model_24khz / encodec_model_48khz)
@@ -129,7 +130,7 @@ class EncodecCodec(TrainableCodec):
         return F.pad(wav, (0, frames * hop - wav.shape[-1])), frames
 
     def _restore(self, wav: Tensor, length: int) -> Tensor:
-        wav = F.pad(wav, (0, length - wav.shape[-1])) if wav.shape[-1] < length else wav[..., :length]
+        wav = fit_length(wav, length)
         return wav if self.config.stereo_mode == "native" else unfold_channels(wav, self.channels, self.config.stereo_mode)
 
     def encode(self, wav: Tensor) -> Tensor:
@@ -156,7 +157,7 @@ class EncodecCodec(TrainableCodec):
         result = self.model.quantizer(self.model.encoder(x)[..., :frames], self.model.frame_rate, self.config.bandwidth)
         length = wav.shape[-1]
         recon = self.model.decoder(result.quantized)
-        recon = F.pad(recon, (0, length - recon.shape[-1])) if recon.shape[-1] < length else recon[..., :length]
+        recon = fit_length(recon, length)
         target = x[..., :length]
         if self.config.stereo_mode == "native":  # losses and discriminators work on mono items
             recon, target = recon.flatten(0, 1).unsqueeze(1), target.flatten(0, 1).unsqueeze(1)

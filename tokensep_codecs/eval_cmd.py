@@ -16,7 +16,7 @@ from tokensep_codecs.inference import LoadedCodec, load_codec
 from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.errors import ConfigError
-from tokensep_core.evaluation import parse_metric_specs, select_songs
+from tokensep_core.evaluation import build_metrics, parse_metric_specs, select_songs
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
@@ -79,12 +79,13 @@ def load_codec_arg(args: argparse.Namespace, registry: ComponentRegistry) -> Loa
 
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
-    metrics = {spec.name: registry.build("metric", spec, source="--metrics") for spec in parse_metric_specs(args.metrics)}
+    metrics = build_metrics(registry, parse_metric_specs(args.metrics), "--metrics")
     loaded = load_codec_arg(args, registry)
     dataset = load_dataset(args, registry)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
     label = f"{loaded.spec.name} ({UNTRAINED})" if args.checkpoint == UNTRAINED else args.checkpoint
-    evaluation = evaluate_codec(loaded, select_songs(dataset, args.songs), metrics, args.stems, args.seconds, label=label, total=total)
+    stems = args.stems or list(dataset.stems)
+    evaluation = evaluate_codec(loaded, select_songs(dataset, args.songs), metrics, stems, args.seconds, label=label, total=total)
     command = "tokensep " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("tokensep") else ""
     paths = write_codec_evaluation(evaluation, Path(args.out), command)
     print(paths["summary.md"].read_text())

@@ -1,29 +1,34 @@
-"""Codec evaluation (``tokensep eval codec``): resynthesize every stem of test songs and measure
-quality (SI-SDR, multi-resolution mel distance, ViSQOL), bitrate, codebook usage/perplexity and
-encode/decode real-time factors, per stem and over all stems.
+"""Codec evaluation (``tokensep eval codec``): the codec oracle (every stem encoded and decoded)
+evaluated by the core evaluation (:func:`tokensep_core.evaluation.evaluate`) with its metrics and
+aggregation rules, plus what only a codec has: bitrate, codebook usage/perplexity and encode/decode
+real-time factors, per stem and over all stems.
 
-Scores compare the codec's reconstruction with its input at the codec's sample rate (the input
-converted to the codec's rate and items), so the codec is judged on the band it can represent.
+Songs are first converted to the codec's sample rate (and channels, for a multi-channel codec),
+so the codec is judged on the band it can represent.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
-from tqdm import tqdm
 
-from tokensep_codecs.inference import LoadedCodec, decode_long, encode_long, segment_frames, to_items
-from tokensep_core.errors import ConfigError, TokensepError
+from tokensep_codecs.inference import LoadedCodec, decode_long, encode_long, segment_frames
+from tokensep_core.audio.channels import to_codec_items, unfold_channels
+from tokensep_core.audio.io import convert
+from tokensep_core.audio.length import fit_length
+from tokensep_core.errors import ConfigError
+from tokensep_core.evaluation import BuiltMetric, evaluate
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
-from tokensep_core.interfaces import Codec, Metric, Song
+from tokensep_core.interfaces import Codec, Song
+from tokensep_core.metrics.aggregate import aggregate_tracks
+from tokensep_core.separation.baselines import CodecOracle, CodecOracleConfig
 
 DEFAULT_METRICS: tuple[str, ...] = ("si_sdr", "mel_distance", "visqol")
 ALL = "all"
@@ -79,6 +84,8 @@ class CodecEvaluation:
     histograms: dict[str, Tensor] = field(default_factory=dict)
     """``{stem: counts [K, V]}`` over every song."""
     issues: list[str] = field(default_factory=list)
+    machine: dict[str, Any] = field(default_factory=dict)
+    """Where the times were measured (the core evaluation's machine description)."""
 
     @property
     def stems(self) -> list[str]:
@@ -89,15 +96,15 @@ class CodecEvaluation:
         return self.histograms[stem] if stem != ALL else torch.stack(list(self.histograms.values())).sum(0)
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """``{stem | "all": {metric (mean over songs), bitrate_kbps, usage, perplexity (means over
-        codebooks), encode_rtf, decode_rtf}}``."""
+        """``{stem | "all": {metric (over songs, by the metric's rule: tokensep_core.metrics.aggregate),
+        bitrate_kbps, usage, perplexity (means over codebooks), encode_rtf, decode_rtf}}``."""
         out = {}
         for stem in [*self.stems, ALL]:
             rows = [r for r in self.results if stem in (ALL, r.stem)]
             audio = sum(r.audio_seconds for r in rows)
             hist = self.histogram(stem)
             out[stem] = {
-                **{m: _nanmean([r.scores[m] for r in rows]) for m in self.metrics},
+                **{m: aggregate_tracks(m, [r.scores.get(m, math.nan) for r in rows]) for m in self.metrics},
                 "bitrate_kbps": self.codec["bitrate_kbps"],
                 "usage": float(codebook_usage(hist).mean()),
                 "perplexity": float(codebook_perplexity(hist).mean()),
@@ -127,12 +134,42 @@ class CodecEvaluation:
             },
             "results": [vars(r) for r in self.results],
             "issues": self.issues,
+            "machine": self.machine,
         }
 
 
-def _nanmean(values: Sequence[float]) -> float:
-    finite = [v for v in values if not math.isnan(v)]
-    return float(np.mean(finite)) if finite else float("nan")
+class MeasuredCodecOracle(CodecOracle):
+    """The codec oracle, coding each stem in independent segments of whole code frames, timing
+    its encode and decode and counting its codes per stem."""
+
+    def __init__(self, codec: Codec, stems: Sequence[str], segment_seconds: float, device: torch.device) -> None:
+        super().__init__(CodecOracleConfig(stems=tuple(stems), segment_seconds=segment_seconds, device=str(device)), codec)
+        self.frames = segment_frames(codec, segment_seconds)
+        self.results: list[StemResult] = []
+        self.histograms: dict[str, Tensor] = {}
+        self.silent: set[tuple[str, str]] = set()
+        """(song, stem) of every silent reference: a codec is not scored on silence."""
+        self._song = ""
+
+    def separate_song(self, song: Song) -> dict[str, Tensor]:
+        self._song = song.name
+        return super().separate_song(song)
+
+    @torch.inference_mode()
+    def reconstruct(self, wav: Tensor, sample_rate: int, stem: str = "") -> Tensor:
+        """wav ``[C, T]`` -> codec round trip ``[C, T]``; records the stem's times and codes."""
+        codec = self.codec
+        items = to_codec_items(wav.unsqueeze(0).to(self.device, torch.float32), sample_rate, codec.sample_rate, codec.channels)
+        codes, encode_seconds = _timed(encode_long, codec, items, self.frames)
+        recon, decode_seconds = _timed(decode_long, codec, codes, self.frames)
+        hist = code_histogram(codes, codec.codebook_size)
+        self.histograms[stem] = self.histograms[stem] + hist if stem in self.histograms else hist
+        self.results.append(StemResult(self._song, stem, items.shape[-1] / codec.sample_rate, encode_seconds, decode_seconds, {}))
+        if not bool(wav.abs().max() > 0):
+            self.silent.add((self._song, stem))
+        recon = recon[..., : items.shape[-1]].float()
+        recon = unfold_channels(recon, wav.shape[0]) if codec.channels == 1 else recon
+        return fit_length(convert(recon[0], codec.sample_rate, sample_rate, wav.shape[0]), wav.shape[-1]).to(wav.device, wav.dtype)
 
 
 def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
@@ -144,24 +181,51 @@ def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
+def at_codec_rate(songs: Iterable[Song], codec: Codec, stems: Sequence[str] | None, seconds: float | None) -> Iterator[Song]:
+    """Each song (only ``stems``, the first ``seconds``) converted to the codec's rate, and to its
+    channels unless the codec is mono (then every channel is coded as its own item)."""
+    for song in songs:
+        chosen = [s for s in (stems or song.stems) if s in song.stems]
+        if not chosen:
+            raise ConfigError(f"eval codec: song {song.name!r} has none of the stems {list(stems or [])} (it has {', '.join(song.stems)})")
+        end = None if seconds is None else round(seconds * song.sample_rate)
+        mixture = _at_rate(song.mixture[:, :end], song.sample_rate, codec)
+        references = {s: _at_rate(song.stems[s][:, :end], song.sample_rate, codec) for s in chosen}
+        yield Song(song.name, codec.sample_rate, mixture, references, song.metadata)
+
+
+def _at_rate(wav: Tensor, sample_rate: int, codec: Codec) -> Tensor:
+    """``[C, T]`` at ``sample_rate`` -> the codec's rate, and its channels unless it is mono."""
+    return convert(wav.float(), sample_rate, codec.sample_rate, wav.shape[0] if codec.channels == 1 else codec.channels)
+
+
 def evaluate_codec(
     loaded: LoadedCodec,
     songs: Iterable[Song],
-    metrics: dict[str, Metric],
-    stems: Sequence[str] | None = None,
+    metrics: Sequence[BuiltMetric],
+    stems: Sequence[str],
     seconds: float | None = None,
     segment_seconds: float = 30.0,
     label: str = "",
     total: int | None = None,
 ) -> CodecEvaluation:
-    """Resynthesize every stem (``stems``: a subset; ``seconds``: only the first seconds of each
-    song) and score it with ``metrics`` ``{name: metric}``. A silent reference or a metric that
-    cannot score a stem gives NaN and a line in ``issues``."""
+    """Resynthesize ``stems`` of every song (``seconds``: only the first seconds of each song)
+    and score them with the core :func:`~tokensep_core.evaluation.evaluate`; a metric that cannot
+    score a stem gives NaN and a line in ``issues``."""
     codec = loaded.codec
     device = next(iter(codec.parameters()), torch.empty(0)).device
-    frames = segment_frames(codec, segment_seconds)
-    evaluation = CodecEvaluation(
-        label=label or loaded.spec.name,
+    oracle = MeasuredCodecOracle(codec, stems, segment_seconds, device)
+    scored = evaluate(oracle, at_codec_rate(songs, codec, stems, seconds), metrics, label=label or loaded.spec.name, total=total)
+    if not oracle.results:
+        raise ConfigError("eval codec: no songs to evaluate")
+    by_song = scored.song_scores()
+    for result in oracle.results:
+        result.scores = by_song[result.song][result.stem]
+        if (result.song, result.stem) in oracle.silent:
+            result.scores = {name: math.nan for name in result.scores}
+            scored.issues.append(f"{result.song} / {result.stem}: silent reference, not scored")
+    return CodecEvaluation(
+        label=scored.separator,
         codec={
             **loaded.describe(),
             "sample_rate": codec.sample_rate,
@@ -171,44 +235,12 @@ def evaluate_codec(
             "codebook_size": codec.codebook_size,
             "bitrate_kbps": bitrate_kbps(codec),
         },
-        metrics=list(metrics),
+        metrics=[m.name for m in metrics],
+        results=oracle.results,
+        histograms=oracle.histograms,
+        issues=scored.issues,
+        machine=scored.machine,
     )
-    for song in tqdm(songs, desc="eval codec", unit="song", total=total, leave=False):
-        chosen = [s for s in (stems or song.stems) if s in song.stems]
-        if not chosen:
-            raise ConfigError(f"eval codec: song {song.name!r} has none of the stems {list(stems or [])} (it has {', '.join(song.stems)})")
-        for stem in chosen:
-            wav = song.stems[stem].float()
-            if seconds is not None:
-                wav = wav[:, : round(seconds * song.sample_rate)]
-            items = to_items(codec, wav, song.sample_rate).to(device)
-            length = items.shape[-1]
-            codes, encode_time = _timed(encode_long, codec, items, frames)
-            recon, decode_time = _timed(decode_long, codec, codes, frames)
-            reference, estimate = items.flatten(0, 1).cpu(), recon[..., :length].flatten(0, 1).float().cpu()
-            hist = code_histogram(codes, codec.codebook_size)
-            evaluation.histograms[stem] = evaluation.histograms[stem] + hist if stem in evaluation.histograms else hist
-            scores = _score(song.name, stem, reference, estimate, codec.sample_rate, metrics, evaluation.issues)
-            evaluation.results.append(StemResult(song.name, stem, length / codec.sample_rate, encode_time, decode_time, scores))
-    if not evaluation.results:
-        raise ConfigError("eval codec: no songs to evaluate")
-    return evaluation
-
-
-def _score(
-    song: str, stem: str, reference: Tensor, estimate: Tensor, sample_rate: int, metrics: dict[str, Metric], issues: list[str]
-) -> dict[str, float]:
-    if not bool(reference.abs().max() > 0):
-        issues.append(f"{song} / {stem}: silent reference, not scored")
-        return {name: float("nan") for name in metrics}
-    scores = {}
-    for name, metric in metrics.items():
-        try:
-            scores[name] = float(metric(reference, estimate, sample_rate))
-        except TokensepError as err:
-            scores[name] = float("nan")
-            issues.append(f"{song} / {stem} / {name}: {err}")
-    return scores
 
 
 SUMMARY_COLUMNS: dict[str, tuple[str, int]] = {

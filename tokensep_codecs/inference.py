@@ -11,14 +11,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from tokensep_core.audio.io import convert
+from tokensep_core.audio.channels import to_codec_items
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import Codec
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.training.checkpoint import load_weights, read_json, resolve_checkpoint, verify_checkpoint
-
-WEIGHTS_FILE = "codec.safetensors"
+from tokensep_core.training.checkpoint import load_codec_checkpoint, read_json, resolve_checkpoint
 
 
 @dataclass
@@ -65,13 +63,10 @@ def load_codec(
     path, sha = None, None
     if checkpoint is not None:
         path = resolve_checkpoint(checkpoint)
-        sums = verify_checkpoint(path)
-        if WEIGHTS_FILE not in sums:
-            raise CheckpointError(f"{path}: has no {WEIGHTS_FILE}")
-        spec, sha = codec_spec_of(path), sums[WEIGHTS_FILE]
+        spec = codec_spec_of(path)
     codec = registry.build("codec", spec, source=str(path) if path else "codec spec")
     if path is not None:
-        load_weights(path, {"codec": codec}, verify=False)
+        path, sha = load_codec_checkpoint(codec, path)
     codec.requires_grad_(False).to(device).eval()
     return LoadedCodec(codec, spec, path, sha)
 
@@ -81,9 +76,7 @@ def to_items(codec: Codec, wav: Tensor, sample_rate: int) -> Tensor:
 
     A mono codec codes every channel as its own item (``N = C``, as the separator does);
     otherwise the channels are converted to the codec's (``N = 1``)."""
-    if codec.channels == 1:
-        return convert(wav, sample_rate, codec.sample_rate, wav.shape[0]).unsqueeze(1)
-    return convert(wav, sample_rate, codec.sample_rate, codec.channels).unsqueeze(0)
+    return to_codec_items(wav.unsqueeze(0), sample_rate, codec.sample_rate, codec.channels)
 
 
 def segment_frames(codec: Codec, seconds: float) -> int:

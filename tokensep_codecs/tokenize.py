@@ -24,6 +24,7 @@ from tokensep_codecs.inference import LoadedCodec, encode_long, segment_frames, 
 from tokensep_core.audio.io import atomic_path, convert
 from tokensep_core.data.token_shards import FORMAT_VERSION, INDEX_FILE, MIXTURE, codes_key, mixture_key, read_index, torch_dtype_for
 from tokensep_core.errors import ConfigError
+from tokensep_core.evaluation.tables import write_json
 from tokensep_core.interfaces import StemDataset
 
 
@@ -33,11 +34,6 @@ class SongRef:
 
     split: str
     index: int
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2))
 
 
 def _header(loaded: LoadedCodec, stems: Sequence[str], source: dict[str, Any], songs_per_shard: int) -> dict[str, Any]:
@@ -128,8 +124,8 @@ def tokenize(
             bar.update()
         with atomic_path(out / shard_file) as tmp:
             save_file(tensors, str(tmp))
-        _write_json(out / INDEX_FILE, {**header, "complete": number == len(shards) - 1, "songs": entries})
+        write_json(out / INDEX_FILE, {**header, "complete": number == len(shards) - 1, "songs": entries})
     bar.close()
     index = {**header, "complete": True, "songs": entries}
-    _write_json(out / INDEX_FILE, index)
+    write_json(out / INDEX_FILE, index)
     return index

@@ -12,7 +12,7 @@ from dac.nn.loss import GANLoss
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
-from tokensep_core.audio.io import convert
+from tokensep_core.audio.channels import to_codec_items
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
@@ -128,9 +128,7 @@ class CodecTrainingTask(TrainingTask):
 
     def _codec_items(self, wav: Tensor) -> Tensor:
         """wav ``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate."""
-        if self.codec.channels == 1 and wav.shape[1] > 1:
-            wav = wav.reshape(-1, 1, wav.shape[-1])
-        return convert(wav, self.data_sample_rate, self.codec.sample_rate, self.codec.channels)
+        return to_codec_items(wav, self.data_sample_rate, self.codec.sample_rate, self.codec.channels)
 
     def _signal(self, wav: Tensor) -> AudioSignal:
         return AudioSignal(wav, self.codec.sample_rate)

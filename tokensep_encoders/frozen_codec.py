@@ -11,19 +11,18 @@ from pathlib import Path
 
 import torch
 from pydantic import Field
-from safetensors.torch import load_file
 from torch import Tensor
 
 from tokensep_core.config import ComponentConfig, ComponentSpec
-from tokensep_core.errors import CheckpointError
 from tokensep_core.interfaces import Codec, ConditionEncoder
+from tokensep_core.runtime.weights import load_weight_file
 from tokensep_core.tokens.codebook_io import CodebookEmbedding
 from tokensep_encoders.features import frame_mask
 
 
 class FrozenCodecEncoderConfig(ComponentConfig):
     codec: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"))
-    weights: Path | None = Field(None, description="safetensors state dict of the codec (local file)")
+    weights: Path | None = Field(None, description="state dict of the codec (local .safetensors, or a torch file of tensors)")
     output_dim: int = Field(512, ge=1)
 
 
@@ -39,7 +38,7 @@ class FrozenCodecEncoder(ConditionEncoder):
         self.config = config
         codec: Codec = load_registry().build("codec", config.codec, source="frozen_codec encoder")
         if config.weights is not None:
-            _load_weights(codec, config.weights)
+            load_weight_file(codec, config.weights, "codec weights")
         codec.requires_grad_(False)
         self.codec = codec.eval()
         self.sample_rate = codec.sample_rate
@@ -69,16 +68,3 @@ class FrozenCodecEncoder(ConditionEncoder):
         """codes [B, K, P], lengths [B] -> (embeds [B, P, D], mask [B, P])."""
         mask = frame_mask(features, lengths)
         return self.embed(features.long()) * mask.unsqueeze(-1), mask
-
-
-def _load_weights(codec: Codec, path: Path) -> None:
-    """Load a safetensors state dict into ``codec``; any problem is a one-line CheckpointError."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: codec weights file not found")
-    try:
-        state = load_file(str(path))
-    except Exception as err:  # safetensors raises its own error types
-        raise CheckpointError(f"{path}: not a readable safetensors file ({type(err).__name__})") from None
-    missing, unexpected = codec.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f"{path}: codec weights do not match: {len(missing)} missing, {len(unexpected)} unexpected keys")

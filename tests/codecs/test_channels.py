@@ -2,7 +2,7 @@
 
 import torch
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 
 
 def test_fold_unfold_round_trip_per_channel_and_mid_side():
@@ -22,3 +22,22 @@ def test_codes_are_channel_major():
     assert codes.shape == (2, 6, 2)
     assert torch.equal(codes[1, 3:], per_channel[3])  # item 1, channel 1
     assert torch.equal(fold_codes(codes, 2), per_channel)
+
+
+def test_unfold_keeps_extra_dims_and_codec_items_fold_only_for_a_mono_codec():
+    from tokensep_core.audio.channels import to_codec_items
+
+    stems = torch.arange(2 * 3 * 4 * 5).view(2 * 3, 4, 1, 5)  # [B*C, S, 1, T] with B=2, C=3
+    unfolded = unfold_channels(stems, 3)
+    assert unfolded.shape == (2, 4, 3, 5) and torch.equal(unfolded[1, 2, 0], stems[3, 2, 0])
+    wav = torch.randn(2, 2, 80)
+    assert torch.equal(to_codec_items(wav, 8000, 8000, 1), wav.reshape(4, 1, 80))
+    assert to_codec_items(wav, 8000, 16000, 2).shape == (2, 2, 160)
+
+
+def test_fit_length_trims_or_zero_pads():
+    from tokensep_core.audio.length import fit_length
+
+    wav = torch.ones(2, 5)
+    assert torch.equal(fit_length(wav, 3), torch.ones(2, 3))
+    assert torch.equal(fit_length(wav, 7), torch.cat([torch.ones(2, 5), torch.zeros(2, 2)], dim=-1))

@@ -104,3 +104,56 @@ def test_user_errors_are_one_line(tiny_songs, tmp_path, capsys):
     assert "no complete checkpoint" in capsys.readouterr().err
     assert main(["eval", "codec", "untrained", str(tiny_songs), "--codec-spec", "{bad", "-o", str(tmp_path)]) == 1
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_codec_scores_aggregate_by_each_metrics_rule():
+    """The codec summary uses the core rule: cSDR the median over songs, the others the mean."""
+    from tokensep_codecs.evaluation import ALL, CodecEvaluation, StemResult
+
+    results = [StemResult(f"s{i}", "bass", 1.0, 0.1, 0.2, {"csdr": v, "si_sdr": v}) for i, v in enumerate([1.0, 2.0, 10.0])]
+    evaluation = CodecEvaluation("x", {"bitrate_kbps": 1.0}, ["csdr", "si_sdr"], results, {"bass": torch.ones(2, 4, dtype=torch.int64)})
+    summary = evaluation.summary()
+    assert summary["bass"]["csdr"] == summary[ALL]["csdr"] == 2.0
+    assert summary["bass"]["si_sdr"] == pytest.approx(13 / 3)
+
+
+def test_codec_evaluation_is_the_core_evaluation_of_the_codec_oracle(tiny_songs):
+    """Scores come from the core evaluate(); codes are counted over the valid frames only."""
+    from tokensep_codecs.evaluation import evaluate_codec
+    from tokensep_codecs.inference import load_codec
+    from tokensep_core.config import ComponentSpec
+    from tokensep_core.evaluation import MetricSpec, build_metrics
+
+    registry = load_registry()
+    torch.manual_seed(0)
+    loaded = load_codec(registry, spec=ComponentSpec(name="debug", params={"sample_rate": 8000, "hop_length": 160}))
+    dataset = registry.build("dataset", {"name": "musdb", "params": {"root": str(tiny_songs), "split": "all", "sample_rate": 16000}})
+    songs = [dataset[i] for i in range(2)]
+    metrics = build_metrics(registry, [MetricSpec(name="si_sdr")])
+    evaluation = evaluate_codec(loaded, songs, metrics, ["drums", "bass"], seconds=1.0, segment_seconds=0.3)
+    assert [(r.song, r.stem) for r in evaluation.results] == [(s.name, stem) for s in songs for stem in ("drums", "bass")]
+    frames = 8000 // 160  # 1 s at the codec's 8 kHz (segments of 15 frames, the last one short): no padding codes counted
+    channels = songs[0].mixture.shape[0]  # the mono codec codes each channel as an item
+    assert int(evaluation.histograms["drums"].sum()) == 2 * channels * frames * loaded.codec.num_codebooks
+    values = [r.scores["si_sdr"] for r in evaluation.results if r.stem == "drums"]
+    assert all(math.isfinite(v) for v in values)
+    assert evaluation.summary()["drums"]["si_sdr"] == pytest.approx(sum(values) / 2)
+
+
+def test_a_silent_reference_is_not_scored():
+    from tokensep_codecs.evaluation import evaluate_codec
+    from tokensep_codecs.inference import load_codec
+    from tokensep_core.config import ComponentSpec
+    from tokensep_core.evaluation import MetricSpec, build_metrics
+    from tokensep_core.interfaces import Song
+
+    registry = load_registry()
+    torch.manual_seed(0)
+    loaded = load_codec(registry, spec=ComponentSpec(name="debug"))
+    loud = 0.1 * torch.randn(1, 3200, generator=torch.Generator().manual_seed(1))
+    song = Song("s", 16000, loud, {"bass": loud, "vocals": torch.zeros(1, 3200)})
+    evaluation = evaluate_codec(loaded, [song], build_metrics(registry, [MetricSpec(name="si_sdr")]), ["bass", "vocals"])
+    scores = {r.stem: r.scores["si_sdr"] for r in evaluation.results}
+    assert math.isfinite(scores["bass"]) and math.isnan(scores["vocals"])
+    assert evaluation.issues == ["s / vocals: silent reference, not scored"]
+    assert evaluation.summary()["all"]["si_sdr"] == pytest.approx(scores["bass"])

@@ -105,10 +105,10 @@ def test_resume_continues_bit_for_bit(tmp_path, dataset, workers):
 
 def test_precision_fp16_falls_back_on_cpu_and_bf16_trains(tmp_path):
     train(TinyRegression(), config(steps=2, precision="fp16"), tmp_path / "fp16", NoisyRegression())
-    assert "precision fp32 (requested fp16" in (tmp_path / "fp16" / "train.log").read_text()
+    assert "precision float32 (requested float16" in (tmp_path / "fp16" / "train.log").read_text()
     train(TinyRegression(), config(steps=20, precision="bf16"), tmp_path / "bf16", NoisyRegression())
     rows = read_metrics(tmp_path / "bf16")
-    assert "precision bf16" in (tmp_path / "bf16" / "train.log").read_text()
+    assert "precision bfloat16" in (tmp_path / "bf16" / "train.log").read_text()
     assert rows[-1]["head/mse"] < rows[0]["head/mse"]
 
 

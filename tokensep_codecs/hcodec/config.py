@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from tokensep_codecs.channels import StereoMode
 from tokensep_codecs.codebook_restart import CodebookRestartConfig
 from tokensep_codecs.hcodec.semantic import LogMelSource, SemanticSourceConfig
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionConfig
+from tokensep_core.audio.channels import StereoMode
 from tokensep_core.config import ComponentConfig
 
 PresetName = Literal["tiny", "small", "hcodec-1.0", "hcodec-2.0"]

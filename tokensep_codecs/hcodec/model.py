@@ -8,19 +8,19 @@ from dac.model.dac import Encoder as DACEncoder
 from dac.nn.quantize import ResidualVectorQuantize
 from torch import Tensor, nn
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec.config import HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead, STFTEncoder
 from tokensep_codecs.hcodec.semantic import build_semantic_source
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionLoss
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_core.interfaces import TrainableCodec, TrainOutput
 
 
 class HCodec(TrainableCodec):
     """Dual-path (acoustic + semantic) RVQ codec with a Vocos-style decoder, after the paper's HCodec.
 
-    Per audio channel (channels are folded into the batch, see tokensep_codecs.channels) the codes
+    Per audio channel (channels are folded into the batch, see tokensep_core.audio.channels) the codes
     are ``[acoustic (n_acoustic) ; semantic (n_semantic)]``, so
     ``num_codebooks = channels * (n_acoustic + n_semantic)``, channel-major.
     """

@@ -16,9 +16,9 @@ import torchaudio
 from pydantic import Field
 from torch import Tensor, nn
 
-from tokensep_codecs.weights import load_into, read_weights
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import ConfigError
+from tokensep_core.runtime.weights import load_into, read_weights
 
 
 class LogMelParams(ComponentConfig):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokensep_core.metrics.aggregate import TRACK_AGGREGATORS
+from tokensep_core.metrics.aggregate import STATISTICS, aggregation
 
 RESAMPLES = 2000
 LEVEL = 0.95
@@ -24,16 +24,12 @@ class Estimate:
     n: int
 
 
-def _statistic(metric: str):
-    return np.median if metric in TRACK_AGGREGATORS else np.mean
-
-
 def estimate(metric: str, values: Sequence[float], seed: int = 0) -> Estimate:
     """Per-song values (NaN songs left out) -> aggregate and bootstrap interval (needs 2 songs)."""
     data = np.asarray([v for v in values if v is not None and not np.isnan(v)], dtype=np.float64)
     if data.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    statistic = _statistic(metric)
+    statistic = STATISTICS[aggregation(metric)]
     value = float(statistic(data))
     if data.size < 2:
         return Estimate(value, float("nan"), float("nan"), 1)

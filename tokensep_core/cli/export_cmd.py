@@ -8,15 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 
-import torch
-
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
 from tokensep_core.provenance import separator_record
+from tokensep_core.runtime.precision import TORCH_DTYPES
 from tokensep_core.separation.separator import merge_inference
 from tokensep_core.training.checkpoint import export_checkpoint, read_json, resolve_checkpoint
-
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("checkpoint", help="a step_… directory or a run directory (its latest)")
     parser.add_argument("out", help="model directory to write (replaced if it exists)")
     parser.add_argument(
-        "--dtype", choices=sorted(DTYPES), default="float32", help="store floating weights in this type (loads back as float32)"
+        "--dtype", choices=sorted(TORCH_DTYPES), default="float32", help="store floating weights in this type (loads back as float32)"
     )
     parser.add_argument(
         "--inference", help='JSON overrides of a separator\'s stored inference settings, e.g. \'{"sampling": {"temperature": 0.5}}\''
@@ -47,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         task["inference"] = merge_inference(task.get("inference", {}), overrides, "--inference").model_dump(mode="json")
     if model is not None and "components" not in config:  # saved before provenance was recorded: the plugins installed now
         config["components"] = separator_record(load_registry(), model)
-    path = export_checkpoint(checkpoint, args.out, DTYPES[args.dtype], config)
+    path = export_checkpoint(checkpoint, args.out, TORCH_DTYPES[args.dtype], config)
     size = sum(f.stat().st_size for f in path.iterdir())
     print(f"exported {path} ({size / 1e6:.1f} MB, {args.dtype})")
     return 0

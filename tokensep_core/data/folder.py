@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from tokensep_core.audio.io import AUDIO_EXTENSIONS, audio_info, convert, list_audio_files, read_audio
+from tokensep_core.audio.length import fit_length
 from tokensep_core.data.base import SegmentDataset
 from tokensep_core.errors import AudioError, ConfigError
 
@@ -84,5 +84,4 @@ class FolderDataset(SegmentDataset):
         if count <= 0:
             return torch.zeros(self.channels, length)
         wav, _ = read_audio(path, first, count)
-        wav = convert(wav, song.sample_rate, self.sample_rate, self.channels)[:, :length]
-        return F.pad(wav, (0, length - wav.shape[-1]))
+        return fit_length(convert(wav, song.sample_rate, self.sample_rate, self.channels), length)

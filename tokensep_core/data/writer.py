@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from torch import Tensor
 from tqdm import tqdm
@@ -55,8 +57,9 @@ def write_synthetic_dataset(
             f"synth: need songs >= 1, seconds > 0, sample rate > 0, 0 <= test fraction <= 1 (got {songs}, {seconds}, {sample_rate}, {test_fraction})"
         )
     out = Path(out)
-    _check_settings(
+    record_settings(
         out,
+        SETTINGS_FILE,
         {
             "renderer": renderer_name or type(renderer).__name__,
             "seconds": seconds,
@@ -107,19 +110,34 @@ def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _check_settings(out: Path, settings: dict) -> None:
-    """Record the settings in ``out``; refuse to add songs made with different ones."""
-    path = out / SETTINGS_FILE
+def record_settings(
+    out: Path,
+    file: str,
+    settings: dict[str, Any],
+    made: str = "made with other settings",
+    defining: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+) -> None:
+    """Record ``settings`` in ``out/file``; a folder recorded with other settings (compared on what
+    ``defining`` keeps of them) is refused in one line naming what changed, so a resumed run never
+    mixes outputs of two configurations."""
+    path = out / file
     if path.is_file():
         try:
             previous = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise TokensepError(f"{path}: unreadable settings ({err}); remove it or use a new folder") from None
-        changed = [f"{key} {previous.get(key)!r} -> {value!r}" for key, value in settings.items() if previous.get(key) != value]
+        before, now = _as_json(defining(previous)), _as_json(defining(settings))
+        changed = [
+            f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in dict.fromkeys([*now, *before]) if before.get(key) != now.get(key)
+        ]
         if changed:
-            raise TokensepError(f"{out} was made with other settings ({'; '.join(changed)}); use a new folder")
-        return
-    if out.exists() and not out.is_dir():
+            raise TokensepError(f"{out} was {made} ({'; '.join(changed)}); use a new folder")
+    elif out.exists() and not out.is_dir():
         raise TokensepError(f"{out}: exists and is not a folder")
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(settings, indent=2) + "\n")
+        tmp.write_text(json.dumps(settings, indent=2, default=str) + "\n")
+
+
+def _as_json(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (paths as strings, tuples as lists)."""
+    return json.loads(json.dumps(data, default=str))

@@ -1,28 +1,40 @@
-"""How per-track scores become one number per metric and stem, as each metric's field reports it:
-cSDR the median over tracks (SiSEC/MUSDB), uSDR and the others the mean over tracks (MDX)."""
+"""How per-track scores become one number per metric and stem, the one rule every report uses
+(evaluations, codec evaluations, benchmark intervals): cSDR the median over tracks (SiSEC/MUSDB,
+each track already the median over its windows), uSDR and every other metric the mean over
+tracks (MDX)."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
+from typing import Literal
 
 import numpy as np
 
-TRACK_AGGREGATORS: dict[str, Callable[[np.ndarray], float]] = {
-    "csdr": lambda values: float(np.nanmedian(values)),
-}
+Aggregation = Literal["median", "mean"]
+
+AGGREGATION: dict[str, Aggregation] = {"csdr": "median"}
+"""Metrics (by registry name) not aggregated by the mean."""
+
+STATISTICS: dict[Aggregation, Callable[..., np.ndarray]] = {"median": np.median, "mean": np.mean}
+"""The numpy statistic of each rule (takes ``axis``)."""
+
+
+def aggregation(metric: str) -> Aggregation:
+    """The rule that aggregates ``metric`` over tracks."""
+    return AGGREGATION.get(metric, "mean")
 
 
 def aggregate_tracks(metric: str, values: Iterable[float]) -> float:
     """Per-track scores of one metric and stem -> one score; NaN tracks (no valid window,
     no reference onset, …) are skipped; NaN when none is left."""
     array = np.asarray(list(values), dtype=np.float64)
-    if array.size == 0 or np.isnan(array).all():
+    array = array[~np.isnan(array)]
+    if array.size == 0:
         return float("nan")
-    reduce = TRACK_AGGREGATORS.get(metric, lambda v: float(np.nanmean(v)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return reduce(array)
+        return float(STATISTICS[aggregation(metric)](array))
 
 
 def csdr_over_tracks(values: Iterable[float]) -> float:

@@ -7,13 +7,14 @@ import math
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
 from tokensep_core import STEMS
+from tokensep_core.audio.channels import fold_channels, unfold_channels
 from tokensep_core.audio.chunking import chunked_apply
 from tokensep_core.audio.io import convert
+from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig, ComponentSpec
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec, Separator, Song
@@ -96,43 +97,45 @@ class CodecOracle(Separator):
 
     Config = CodecOracleConfig
 
-    def __init__(self, config: CodecOracleConfig) -> None:
+    def __init__(self, config: CodecOracleConfig, codec: Codec | None = None) -> None:
+        """``codec``: an already loaded codec to use instead of building ``config.codec``."""
         from tokensep_core.plugins import load_registry  # the registry imports this module
-        from tokensep_core.training.checkpoint import load_weights, resolve_checkpoint
+        from tokensep_core.training.checkpoint import load_codec_checkpoint
 
         self.config = config
         self.stems = config.stems
         self.device = resolve_device(config.device)
-        self.codec: Codec = load_registry().build("codec", config.codec, source="separator 'codec_oracle'")
-        if config.checkpoint is not None:
-            load_weights(resolve_checkpoint(config.checkpoint), {"codec": self.codec})
-        self.codec.requires_grad_(False).to(self.device).eval()
+        if codec is None:
+            codec = load_registry().build("codec", config.codec, source="separator 'codec_oracle'")
+            if config.checkpoint is not None:
+                load_codec_checkpoint(codec, config.checkpoint)
+        self.codec: Codec = codec.requires_grad_(False).to(self.device).eval()
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         raise ConfigError("separator 'codec_oracle' needs the reference stems: call separate_song with a Song that has them")
 
     def separate_song(self, song: Song) -> dict[str, Tensor]:
         """-> ``{stem: [C, T]}``: every reference stem after an encode/decode round trip."""
-        return {stem: self.reconstruct(wav, song.sample_rate) for stem, wav in _references(self.stems, song, "codec_oracle").items()}
+        return {stem: self.reconstruct(wav, song.sample_rate, stem) for stem, wav in _references(self.stems, song, "codec_oracle").items()}
 
     @torch.inference_mode()
-    def reconstruct(self, wav: Tensor, sample_rate: int) -> Tensor:
-        """wav ``[C, T]`` at ``sample_rate`` -> codec round trip ``[C, T]`` at the same rate."""
+    def reconstruct(self, wav: Tensor, sample_rate: int, stem: str = "") -> Tensor:
+        """wav ``[C, T]`` at ``sample_rate`` -> codec round trip ``[C, T]`` at the same rate
+        (``stem`` names what ``wav`` is, for subclasses that measure each stem)."""
         codec = self.codec
         channels, length = wav.shape
-        fold = codec.channels == 1
-        work = convert(wav.to(self.device, torch.float32), sample_rate, codec.sample_rate, channels if fold else codec.channels)
+        work = convert(
+            wav.to(self.device, torch.float32), sample_rate, codec.sample_rate, channels if codec.channels == 1 else codec.channels
+        )
         # whole code frames, and no longer than the song: padding a short song to a full segment wastes work
         segment = math.ceil(min(self.config.segment_seconds * codec.sample_rate, work.shape[-1]) / codec.hop_length) * codec.hop_length
 
         def run(batch: Tensor) -> Tensor:
             """segments [B, C, L] -> decoded [B, C, L]."""
-            size, chans, samples = batch.shape
-            items = batch.reshape(size * chans, 1, samples) if fold else batch
+            chans, samples = batch.shape[1:]
+            items = fold_channels(batch) if codec.channels == 1 else batch
             decoded = codec.decode(codec.encode(items))[..., :samples]
-            return decoded.reshape(size, chans, samples)
+            return unfold_channels(decoded, chans) if codec.channels == 1 else decoded
 
         coded = chunked_apply(run, work, segment, self.config.overlap, self.config.batch_size)
-        out = convert(coded, codec.sample_rate, sample_rate, channels)
-        out = out[..., :length] if out.shape[-1] >= length else F.pad(out, (0, length - out.shape[-1]))
-        return out.to(wav.device, wav.dtype)
+        return fit_length(convert(coded, codec.sample_rate, sample_rate, channels), length).to(wav.device, wav.dtype)

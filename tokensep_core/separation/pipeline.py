@@ -66,9 +66,9 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
     """Build every component, derive the shapes they share, and refuse combinations that cannot meet."""
     codec = registry.build("codec", config.codec, source=source)
     if config.codec_checkpoint is not None:
-        from tokensep_core.training.checkpoint import load_weights, resolve_checkpoint
+        from tokensep_core.training.checkpoint import load_codec_checkpoint
 
-        load_weights(resolve_checkpoint(config.codec_checkpoint), {"codec": codec})
+        load_codec_checkpoint(codec, config.codec_checkpoint)
     codec.requires_grad_(False).eval()
     if _is_masked(registry, config.lm.name):
         return _masked_pipeline(registry, config, codec, source)

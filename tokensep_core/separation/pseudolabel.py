@@ -10,7 +10,6 @@ teacher and its parameters, and a re-run with another teacher is refused.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -21,8 +20,8 @@ from typing import Any
 from torch import Tensor
 from tqdm import tqdm
 
-from tokensep_core.audio.io import AUDIO_EXTENSIONS, atomic_path, read_audio
-from tokensep_core.data.writer import write_song_folder
+from tokensep_core.audio.io import AUDIO_EXTENSIONS, read_audio
+from tokensep_core.data.writer import record_settings, write_song_folder
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Separator
 
@@ -93,7 +92,7 @@ def pseudolabel_folder(
     songs = find_mixtures(source)
     if not songs:
         raise TokensepError(f"{source}: no audio files found (extensions: {', '.join(AUDIO_EXTENSIONS)})")
-    _check_settings(out, settings)
+    record_settings(out, SETTINGS_FILE, settings, "labelled with other teacher settings", _label_defining)
     summary = PseudoLabelSummary()
     for song in tqdm(songs, desc="pseudolabel", unit="song", disable=not progress):
         folder = out / song.name
@@ -131,25 +130,10 @@ def _check_stems(stems: dict[str, Tensor], names: tuple[str, ...], mixture: Tens
         raise TokensepError(f"the teacher has a stem named {MIXTURE!r}, which would overwrite the mixture")
 
 
-def _check_settings(out: Path, settings: dict[str, Any]) -> None:
-    """Record ``settings`` in ``out``; refuse to resume a folder labelled by another teacher."""
-    path = out / SETTINGS_FILE
-    if path.is_file():
-        try:
-            previous = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise TokensepError(f"{path}: unreadable settings ({_one_line(err)}); remove it or use a new folder") from None
-        if _label_defining(previous) != _label_defining(settings):
-            raise TokensepError(f"{out} was labelled with other teacher settings (see {path}); use a new folder")
-    elif out.exists() and not out.is_dir():
-        raise TokensepError(f"{out}: exists and is not a folder")
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(settings, indent=2, default=str) + "\n")
-
-
-def _label_defining(settings: dict[str, Any]) -> str:
+def _label_defining(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that change the labels: all but the teacher's runtime params."""
     params = {k: v for k, v in dict(settings.get("params", {})).items() if k not in RUNTIME_PARAMS}
-    return json.dumps({**settings, "params": params}, sort_keys=True, default=str)
+    return {**settings, "params": params}
 
 
 def _one_line(err: BaseException) -> str:

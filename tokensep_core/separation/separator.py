@@ -20,8 +20,10 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 from torch import Tensor
 
+from tokensep_core.audio.channels import to_codec_items, unfold_channels
 from tokensep_core.audio.chunking import ReadFn, overlap_add_stream
 from tokensep_core.audio.io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
+from tokensep_core.audio.length import fit_length
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
 from tokensep_core.interfaces import MaskedTokenLM, Separator
 from tokensep_core.lm.ar_generation import generate
@@ -29,7 +31,7 @@ from tokensep_core.lm.masked_generation import generate_parallel
 from tokensep_core.lm.sampling import SamplingConfig
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
-from tokensep_core.runtime.precision import Dtype, inference_precision
+from tokensep_core.runtime.precision import Precision, inference_precision
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 
 
@@ -47,9 +49,9 @@ class InferenceConfig(BaseModel):
     passes: list[PositiveInt] | None = Field(
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
     )
-    dtype: Dtype = Field(
+    dtype: Precision = Field(
         "float32",
-        description="compute type of the encoder and LM (bfloat16: LM weights in bfloat16 + autocast, packed linear layers on a CPU; the codec stays float32)",
+        description="compute type of the encoder and LM (bfloat16, float16: LM weights in that type + autocast; bfloat16 packs linear layers on a CPU; the codec stays float32)",
     )
 
 
@@ -193,15 +195,13 @@ class GenerativeSeparator(Separator):
                 raise AudioError("the mixture contains NaN or infinite samples")
             seed = None if self.inference.seed is None else self.inference.seed + calls[0]
             calls[0] += 1
-            size, chans, samples = batch.shape
+            chans, samples = batch.shape[1:]
             batch = batch.to(self.device, torch.float32)
-            items = convert(batch, sample_rate, codec.sample_rate, chans if fold else codec.channels)
-            if fold:
-                items = items.reshape(size * chans, 1, items.shape[-1])
+            items = to_codec_items(batch, sample_rate, codec.sample_rate, codec.channels)
             out = self._separate_segments(items, stems, seed, progress)  # [B', n, C', L']
             if fold:
-                out = out.reshape(size, chans, len(stems), out.shape[-1]).transpose(1, 2)
-            out = _fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
+                out = unfold_channels(out, chans)
+            out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
             if consistent:  # linear per segment, so the cross-faded stems still sum to the mixture
                 out = out + ((batch - out.sum(dim=1)) / len(stems)).unsqueeze(1)
             return out
@@ -224,10 +224,3 @@ class GenerativeSeparator(Separator):
                 codes = generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
         decoded = [codec.decode(codes[stem])[..., : segments.shape[-1]] for stem in stems]
         return torch.stack(decoded, dim=1)
-
-
-def _fit_length(wav: Tensor, length: int) -> Tensor:
-    """Trim or zero-pad ``[..., T]`` to ``length`` samples (resampling may be off by one)."""
-    if wav.shape[-1] >= length:
-        return wav[..., :length]
-    return torch.nn.functional.pad(wav, (0, length - wav.shape[-1]))

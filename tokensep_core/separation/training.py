@@ -17,6 +17,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
+from tokensep_core.audio.channels import to_codec_items
 from tokensep_core.audio.io import convert
 from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
@@ -109,9 +110,7 @@ class SeparatorTask(TrainingTask):
         """``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate; a mono codec
         sees every channel as its own item (as at separation time)."""
         codec = self.pipeline.codec
-        if codec.channels == 1:
-            wav = wav.reshape(-1, 1, wav.shape[-1])
-        return convert(wav, self.sample_rate, codec.sample_rate, codec.channels)
+        return to_codec_items(wav, self.sample_rate, codec.sample_rate, codec.channels)
 
 
 def build_separator_training(

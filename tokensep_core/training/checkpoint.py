@@ -246,3 +246,18 @@ def load_weights(path: str | Path, modules: dict[str, nn.Module], verify: bool =
         if missing or unexpected:
             detail = f"missing keys {sorted(missing)[:3]}" if missing else f"unexpected keys {sorted(unexpected)[:3]}"
             raise CheckpointError(f"{file}: does not match module {name!r}: {detail}")
+
+
+CODEC_WEIGHTS = "codec.safetensors"
+
+
+def load_codec_checkpoint(codec: nn.Module, checkpoint: str | Path) -> tuple[Path, str]:
+    """Load the codec weights of a codec or separator training checkpoint (a step, run or exported
+    model directory: :func:`resolve_checkpoint`) into ``codec``, verified by checksum;
+    -> (the checkpoint directory, sha256 of its ``codec.safetensors``)."""
+    path = resolve_checkpoint(checkpoint)
+    sums = verify_checkpoint(path)
+    if CODEC_WEIGHTS not in sums:
+        raise CheckpointError(f"{path}: has no {CODEC_WEIGHTS}")
+    load_weights(path, {"codec": codec}, verify=False)
+    return path, sums[CODEC_WEIGHTS]

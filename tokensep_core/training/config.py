@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tokensep_core.errors import ConfigError
+from tokensep_core.runtime.precision import PrecisionField
 
 PerGroup = float | dict[str, float]
 """One value for every optimizer group, or ``{group: value}`` naming each group."""
@@ -36,8 +37,8 @@ class TrainerConfig(BaseModel):
     decay: Literal["cosine", "linear", "none"] = "cosine"
     grad_clip: float | None = Field(1.0, gt=0, description="max global grad norm per group; null disables clipping")
 
-    precision: Literal["fp32", "bf16", "fp16"] = Field(
-        "fp32", description="autocast dtype where the device supports it; fp16 uses a GradScaler"
+    precision: PrecisionField = Field(
+        "float32", description="autocast dtype where the device supports it (float32, bfloat16, float16); float16 uses a GradScaler"
     )
     device: str = Field("auto", description="'auto' (cuda, mps, cpu) or a torch device name; under torchrun CUDA uses cuda:LOCAL_RANK")
     seed: int = 0

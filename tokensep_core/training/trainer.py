@@ -19,13 +19,13 @@ from tqdm import tqdm
 
 from tokensep_core import __version__
 from tokensep_core.errors import CheckpointError, TokensepError
+from tokensep_core.runtime.precision import autocast, effective_precision, grad_scaler
 from tokensep_core.training import checkpoint as ckpt
 from tokensep_core.training import distributed as dist_utils
 from tokensep_core.training import rng
 from tokensep_core.training.config import TrainerConfig
 from tokensep_core.training.data import BatchStream
 from tokensep_core.training.metrics_log import MetricsLog
-from tokensep_core.training.precision import autocast, effective_precision, grad_scaler
 from tokensep_core.training.schedule import WarmupDecay
 from tokensep_core.training.task import TrainingTask
 
@@ -297,7 +297,7 @@ class _Run:
                     values = dist_utils.all_mean({k: float(v) for k, v in metrics.items()}, ctx)
                     values["step_time"] = time.perf_counter() - started
                     bad = [k for k, v in values.items() if not math.isfinite(v)]
-                    if bad and self.precision != "fp16":
+                    if bad and self.precision != "float16":
                         raise TrainingError(f"step {self.step}: {bad[0]} is {values[bad[0]]}")
                     last_metrics = values
                     if log:

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from tokensep_core import STEMS
 from tokensep_core.audio.chunking import chunked_apply
 from tokensep_core.audio.io import convert
+from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import Separator
 from tokensep_core.runtime.device import resolve_device
@@ -76,12 +77,5 @@ class NetworkSeparator(Separator):
         with torch.inference_mode():
             stems = chunked_apply(run, model_wav, self.segment_samples, self.config.overlap, self.config.batch_size)
         stems = convert(stems, self.sample_rate, sample_rate, channels)
-        stems = _fit_length(stems, length)
+        stems = fit_length(stems, length)
         return {name: stems[i] for i, name in enumerate(self.stems)}
-
-
-def _fit_length(wav: Tensor, length: int) -> Tensor:
-    """Crop or zero-pad the last dim to ``length`` (resampling rounds lengths)."""
-    if wav.shape[-1] >= length:
-        return wav[..., :length].contiguous()
-    return torch.nn.functional.pad(wav, (0, length - wav.shape[-1]))

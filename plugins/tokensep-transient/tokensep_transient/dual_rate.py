@@ -29,10 +29,10 @@ from einops import rearrange
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead
 from tokensep_codecs.losses import AdversarialConfig
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_core.interfaces import TrainableCodec, TrainOutput
 from tokensep_transient.base import hcodec_part
 

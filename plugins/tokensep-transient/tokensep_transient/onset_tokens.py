@@ -22,9 +22,9 @@ import torch
 from pydantic import Field, model_validator
 from torch import Tensor, nn
 
-from tokensep_codecs.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.losses import AdversarialConfig
+from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
 from tokensep_core.interfaces import TrainableCodec, TrainOutput
 from tokensep_transient.base import hcodec_part
 from tokensep_transient.onsets import spectral_flux

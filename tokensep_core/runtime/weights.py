@@ -1,4 +1,5 @@
-"""Loading weight files from local paths (no downloads, no pickled code)."""
+"""Loading weight files from local paths (no downloads, no pickled code): pretrained weights
+of a codec or encoder, as opposed to training checkpoints (tokensep_core.training.checkpoint)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,8 @@ def load_into(module: nn.Module, state: dict[str, Tensor], path: str | Path, wha
             f"{path}: {what} does not match the configured architecture "
             f"({len(missing)} missing keys, {len(unexpected)} unexpected keys, e.g. {example!r})"
         )
+
+
+def load_weight_file(module: nn.Module, path: str | Path, what: str) -> None:
+    """Read the state dict in ``path`` (see :func:`read_weights`) and load it strictly into ``module``."""
+    load_into(module, read_weights(path, what), path, what)
