@@ -50,3 +50,18 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[float
     lines = (run_dir / "metrics.csv").read_text().splitlines()
     column = lines[0].split(",").index("model/ce")
     return run_dir, [float(line.split(",")[column]) for line in lines[1:]]
+
+
+@pytest.fixture
+def example_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """plugins/tokensep-example discoverable in this process through its real entry point (a
+    dist-info on sys.path), without installing it into the environment; -> its distribution name."""
+    source = REPO_ROOT / "plugins" / "tokensep-example"
+    info = tmp_path / "tokensep_example-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tokensep-example\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[tokensep]\nexample = tokensep_example.plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(source))
+    monkeypatch.delenv("TOKENSEP_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    return "tokensep-example"

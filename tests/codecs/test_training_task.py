@@ -37,7 +37,7 @@ def test_batch_formats():
         batch_wav([wav])
 
 
-def test_untrainable_codec_is_refused_naming_it_and_its_provider():
+def test_untrainable_codec_is_refused_naming_it_and_its_provider(example_plugin: str):
     mulaw = load_registry().build("codec", "mulaw")  # weight-free: a Codec, not a TrainableCodec
     with pytest.raises(ConfigError, match=r"^codec MuLawCodec is not trainable: it does not implement TrainableCodec"):
         CodecTrainingTask(mulaw)

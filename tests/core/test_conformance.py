@@ -221,7 +221,7 @@ def test_trainable_codec_conforms_and_a_non_scalar_loss_is_caught() -> None:
         check_trainable_codec(UnreducedLossCodec(DebugCodecConfig()))
 
 
-def test_a_codec_that_is_not_trainable_is_refused_by_the_training_check() -> None:
+def test_a_codec_that_is_not_trainable_is_refused_by_the_training_check(example_plugin: str) -> None:
     from tokensep_example.mulaw import MuLawCodec
 
     with pytest.raises(ConformanceError, match=r"^codec MuLawCodec does not implement TrainableCodec"):
