@@ -14,8 +14,7 @@ from tokensep_core.training.checkpoint import export_checkpoint, read_json, reso
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("export", help="export a checkpoint's weights and config as a self-contained model directory")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="a step_… directory or a run directory (its latest)")
     parser.add_argument("out", help="model directory to write (replaced if it exists)")
     parser.add_argument(
@@ -24,7 +23,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--inference", help='JSON overrides of a separator\'s stored inference settings, e.g. \'{"sampling": {"temperature": 0.5}}\''
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

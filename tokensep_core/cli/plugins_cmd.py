@@ -9,10 +9,8 @@ from tokensep_core.interfaces import KINDS
 from tokensep_core.plugins import load_plugins
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plugins", help="list registered components and plugin failures")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", nargs=2, metavar=("KIND", "NAME"), help="print a component's config JSON schema")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
