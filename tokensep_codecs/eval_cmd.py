@@ -13,8 +13,8 @@ import torch
 
 from tokensep_codecs.evaluation import DEFAULT_METRICS, evaluate_codec, write_codec_evaluation
 from tokensep_codecs.inference import LoadedCodec, load_codec
-from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
+from tokensep_core.data.open_dataset import open_dataset
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import build_metrics, parse_metric_specs, select_songs
 from tokensep_core.plugins import load_registry
@@ -24,10 +24,7 @@ from tokensep_core.runtime.device import resolve_device
 UNTRAINED = "untrained"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "codec", help="evaluate a codec: resynthesis SI-SDR, mel distance, ViSQOL, bitrate, codebook usage, speed"
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "checkpoint",
         metavar="CHECKPOINT",
@@ -50,7 +47,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"comma-separated registered metrics, or JSON specs {{name, params}} (default: {','.join(DEFAULT_METRICS)})",
     )
     parser.add_argument("-d", "--device", default="cpu", help="device: cpu (default), auto, cuda, …")
-    parser.set_defaults(func=run)
 
 
 def parse_codec_spec(text: str) -> ComponentSpec:
@@ -81,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     registry = load_registry()
     metrics = build_metrics(registry, parse_metric_specs(args.metrics), "--metrics")
     loaded = load_codec_arg(args, registry)
-    dataset = load_dataset(args, registry)
+    dataset = open_dataset(args.data, args.data_config, args.split, registry)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
     label = f"{loaded.spec.name} ({UNTRAINED})" if args.checkpoint == UNTRAINED else args.checkpoint
     stems = args.stems or list(dataset.stems)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tokensep_codecs.inference import load_codec
 from tokensep_codecs.tokenize import tokenize
-from tokensep_core.cli.eval_separator_cmd import load_dataset
 from tokensep_core.config import read_config_file
+from tokensep_core.data.open_dataset import open_dataset
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import load_registry
@@ -19,8 +19,7 @@ from tokensep_core.runtime.device import resolve_device
 FOLDER_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("tokenize", help="encode every stem and mixture of a dataset once and store the codes in shards")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="codec training checkpoint (step_… or run directory: its latest)")
     parser.add_argument(
         "data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder (DATA/{train,test}/SONG/*.wav); or use --data-config"
@@ -37,7 +36,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("-d", "--device", default="auto", help="device: auto (default), cpu, cuda, …")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
 
 
 def load_splits(args: argparse.Namespace, registry: ComponentRegistry) -> dict[str, StemDataset]:
@@ -48,11 +46,11 @@ def load_splits(args: argparse.Namespace, registry: ComponentRegistry) -> dict[s
             raise ConfigError("give either DATA (a dataset folder) or --data-config FILE")
         if requested is not None and len(requested) != 1:
             raise ConfigError("--splits: name one split for the songs of --data-config")
-        return {(requested or ["train"])[0]: load_dataset(args, registry)}
+        return {(requested or ["train"])[0]: open_dataset(None, args.data_config, "train", registry)}
     datasets = {}
     for split in requested or FOLDER_SPLITS:
         try:
-            datasets[split] = load_dataset(argparse.Namespace(data=args.data, data_config=None, split=split), registry)
+            datasets[split] = open_dataset(args.data, None, split, registry)
         except ConfigError:
             if requested is not None:
                 raise  # a split asked for by name must exist; the default takes the ones present

@@ -1,5 +1,5 @@
 """Codec training as a TrainingTask (reconstruction/VQ losses, optionally adversarial + feature
-matching) and the ``tokensep train codec`` command."""
+matching), built from a config by ``tokensep train codec`` (registered in plugin.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
 from tokensep_core.audio.channels import to_codec_items
-from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.errors import ConfigError
@@ -159,6 +158,3 @@ def build_codec_training(sections: dict[str, Any], source: str) -> tuple[CodecTr
     examples = TrainingExamples(registry.build("dataset", config.data, source=source), config.augment, config.stems)
     resolved = {**config.model_dump(mode="json"), "codec": {"name": config.codec.name, "params": codec.config.model_dump(mode="json")}}
     return CodecTrainingTask(codec, examples.sample_rate, config.include_mixture, resolved), examples
-
-
-TRAIN_COMMAND = TrainCommand("codec", "train a codec (hcodec, dac, encodec) on the stems of a dataset", build_codec_training)

@@ -1,4 +1,5 @@
-"""Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)."""
+"""Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)
+and its training task (``tokensep train separator``)."""
 
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.data.procedural import ProceduralRenderer
@@ -10,8 +11,11 @@ from tokensep_core.hookspecs import hookimpl
 from tokensep_core.metrics import METRICS
 from tokensep_core.registry import ProviderRegistry
 from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+from tokensep_core.separation.training import build_separator_training
+from tokensep_core.tables import ProviderTable
 from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
 from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+from tokensep_core.training.spec import TrainingTaskSpec
 
 
 @hookimpl
@@ -33,3 +37,10 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("dataset", "token_shards", TokenShards)
     for name, metric in METRICS.items():
         registry.add("metric", name, metric)
+
+
+@hookimpl
+def tokensep_register_training_tasks(tasks: ProviderTable[TrainingTaskSpec]) -> None:
+    tasks.add(
+        TrainingTaskSpec("separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training)
+    )

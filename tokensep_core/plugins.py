@@ -2,8 +2,9 @@
 
 Built-in packages are registered as plugins exactly like third-party packages, which declare an
 entry point in the group ``tokensep``. Set ``TOKENSEP_DISABLE_PLUGIN_AUTOLOAD=1`` to load only
-the built-in packages. A plugin that fails to import or register is recorded in
-``LoadedPlugins.failures`` by distribution name; the others still load.
+the built-in packages. Besides components, plugins fill the tables of the other hooks
+(CLI commands, training tasks, trainable bench baselines). A plugin that fails to import or
+register is recorded in ``LoadedPlugins.failures`` by distribution name; the others still load.
 
 Clash rule: a component name is unique per kind. Built-in components are registered first and
 keep their names: a plugin's component of the same kind and name is refused. A name that two or
@@ -23,12 +24,16 @@ from types import ModuleType
 import pluggy
 
 from tokensep_core import hookspecs
+from tokensep_core.commands import CommandTable
 from tokensep_core.registry import ComponentRegistry, Entry, Provider
+from tokensep_core.tables import Table
+from tokensep_core.training.spec import TrainableBaseline, TrainingTaskSpec
 
 ENTRY_POINT_GROUP = "tokensep"
 AUTOLOAD_ENV = "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "tokensep_core.builtin_components",
+    "tokensep_core.cli.builtin_commands",
     "tokensep_codecs.plugin",
     "tokensep_encoders.plugin",
     "tokensep_lms.plugin",
@@ -51,6 +56,9 @@ class LoadedPlugins:
     registry: ComponentRegistry
     providers: dict[str, Provider] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
+    commands: CommandTable = field(default_factory=CommandTable)
+    training_tasks: Table[TrainingTaskSpec] = field(default_factory=lambda: Table("training task"))
+    trainable_baselines: Table[TrainableBaseline] = field(default_factory=lambda: Table("trainable baseline"))
 
 
 def autoload_enabled() -> bool:
@@ -71,6 +79,8 @@ def load_plugins(autoload: bool | None = None) -> LoadedPlugins:
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             _load_entry_point(loaded, ep)
     _register_components(loaded)
+    _fill_tables(loaded)
+    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
     return loaded
 
 
@@ -92,12 +102,30 @@ def _register_components(loaded: LoadedPlugins) -> None:
     for clashes in (loaded.registry.settle(builtin), loaded.registry.settle(third_party)):
         for clash in clashes:
             loaded.failures += [PluginFailure(provider.name, f"name clash: {clash}") for provider in clash.claimants]
-    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
 
 
 def load_registry(autoload: bool | None = None) -> ComponentRegistry:
     """The registry with every loadable plugin's components."""
     return load_plugins(autoload).registry
+
+
+def _fill_tables(loaded: LoadedPlugins) -> None:
+    """Let every plugin fill the tables of the hooks other than components, one plugin at a time;
+    a plugin that fails keeps nothing in that table and is recorded in ``failures``."""
+    hooks: tuple[tuple[str, Table], ...] = (
+        ("tokensep_register_commands", loaded.commands),
+        ("tokensep_register_training_tasks", loaded.training_tasks),
+        ("tokensep_register_bench_baselines", loaded.trainable_baselines),
+    )
+    for hook_name, table in hooks:
+        for impl in getattr(loaded.manager.hook, hook_name).get_hookimpls():
+            provider = loaded.providers[impl.plugin_name]
+            before = table.snapshot()
+            try:
+                impl.function(**dict.fromkeys(impl.argnames, table.for_provider(provider)))
+            except Exception as err:  # a broken plugin must not take the others down
+                table.rollback(before)
+                loaded.failures.append(PluginFailure(provider.name, f"{table.what} registration failed: {_one_line(err)}"))
 
 
 def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:

@@ -8,6 +8,7 @@ from tokensep_core.bench.grid import load_grid, set_path
 from tokensep_core.bench.rows import resolve_rows
 from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
+from tokensep_core.plugins import load_plugins
 
 GRID = {
     "base": {
@@ -38,6 +39,7 @@ GRID = {
 }
 TRAIN = ComponentSpec(name="musdb", params={"root": "d", "split": "train"})
 TEST = ComponentSpec(name="musdb", params={"root": "d", "split": "test"})
+TRAINABLE = load_plugins().trainable_baselines  # htdemucs and bs_roformer, from tokensep-teachers
 
 
 def _write(tmp_path, grid) -> str:
@@ -48,7 +50,7 @@ def _write(tmp_path, grid) -> str:
 
 def test_rows_are_the_product_of_the_axes_then_the_baselines(tmp_path) -> None:
     grid = load_grid(_write(tmp_path, GRID))
-    rows = resolve_rows(grid, TRAIN, TEST, 16000, "grid.yaml")
+    rows = resolve_rows(grid, TRAIN, TEST, 16000, "grid.yaml", TRAINABLE)
     assert [r.name for r in rows] == ["conf+seq+t07", "conf+ind+t07", "frozen+seq+t07", "frozen+ind+t07", "copy", "demucs", "pretrained"]
     training = rows[3].config["training"]
     assert training["model"]["encoder"] == {"name": "frozen_codec"}
@@ -99,10 +101,10 @@ def test_row_names_must_be_distinct_and_folder_safe(tmp_path) -> None:
     ):
         grid = load_grid(_write(tmp_path, {**GRID, "axes": {}, "baselines": baselines}))
         with pytest.raises(ConfigError, match=message):
-            resolve_rows(grid, TRAIN, TEST, None, "grid.yaml")
+            resolve_rows(grid, TRAIN, TEST, None, "grid.yaml", TRAINABLE)
 
 
 def test_a_trained_baseline_without_a_known_task_needs_one(tmp_path) -> None:
     grid = load_grid(_write(tmp_path, {**GRID, "baselines": [{"name": "o", "separator": {"name": "oracle"}, "train": True}]}))
     with pytest.raises(ConfigError, match="no known training task for separator 'oracle'"):
-        resolve_rows(grid, TRAIN, TEST, None, "grid.yaml")
+        resolve_rows(grid, TRAIN, TEST, None, "grid.yaml", TRAINABLE)

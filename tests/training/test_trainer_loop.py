@@ -1,7 +1,6 @@
 """The shared trainer on a tiny real task: learning, group order, logging, accumulation,
 precision and the train CLI."""
 
-import argparse
 import csv
 import json
 import shutil
@@ -11,9 +10,12 @@ import torch
 from tiny_task import NoisyRegression, NoisyRegressionStream, TinyRegression, clean_mse
 
 from tokensep_core.cli import train_cmd
+from tokensep_core.cli.builtin_commands import COMMANDS
+from tokensep_core.cli.main import build_parser
 from tokensep_core.errors import ConfigError
 from tokensep_core.training import TrainerConfig, TrainingError, train
 from tokensep_core.training.checkpoint import load_weights
+from tokensep_core.training.spec import TrainingTaskSpec
 
 
 def read_metrics(run_dir):
@@ -127,11 +129,10 @@ def test_train_cli_dispatches_to_a_registered_command(tmp_path, capsys):
     def build(sections, source):
         return TinyRegression(**sections.get("task", {})), NoisyRegression()
 
-    command = train_cmd.TrainCommand("tiny", "train the tiny regression", build)
+    task = TrainingTaskSpec("tiny", "train the tiny regression", build)
     config_file = tmp_path / "tiny.yaml"
     config_file.write_text("trainer:\n  steps: 3\n  batch_size: 4\n  log_every: 1\ntask:\n  hidden: 8\n")
-    parser = argparse.ArgumentParser(prog="tokensep")
-    train_cmd.add_parser(parser.add_subparsers(), commands=[command])
+    parser = build_parser([*COMMANDS, *train_cmd.task_commands([task])])
     args = parser.parse_args(["train", "tiny", str(config_file), "--run-dir", str(tmp_path / "run")])
     assert args.func(args) == 0
     assert len(read_metrics(tmp_path / "run")) == 3

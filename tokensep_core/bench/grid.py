@@ -40,7 +40,7 @@ class Baseline(_Strict):
     name: str
     separator: ComponentSpec | None = None
     train: bool = Field(False, description="train the separator's network with the grid's trainer, data and budget")
-    task: str | None = Field(None, description="'module:Class' of its TrainingTask; default for htdemucs and bs_roformer")
+    task: str | None = Field(None, description="'module:Class' of its TrainingTask; default: the one a plugin registered for the separator")
     checkpoint: Path | None = Field(None, description="a generative separator checkpoint (step_… or run directory)")
 
     @model_validator(mode="after")

@@ -21,14 +21,10 @@ from tokensep_core.interfaces import Separator, StemDataset
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.separation.separator import GenerativeSeparator
 from tokensep_core.separation.training import build_separator_training
+from tokensep_core.tables import Table
 from tokensep_core.training import TrainerConfig, TrainingTask, train
 from tokensep_core.training.checkpoint import read_json, resolve_checkpoint
-
-TEACHER_TASKS: dict[str, str] = {
-    "htdemucs": "tokensep_teachers.tasks:HTDemucsTask",
-    "bs_roformer": "tokensep_teachers.tasks:BSRoformerTask",
-}
-"""The TrainingTask of each trainable baseline separator known by default ('module:Class')."""
+from tokensep_core.training.spec import TrainableBaseline
 
 
 @dataclass(frozen=True)
@@ -51,8 +47,16 @@ class RowOutcome:
     training: dict[str, Any]
 
 
-def resolve_rows(grid: GridConfig, train_spec: ComponentSpec, test_spec: ComponentSpec, data_rate: int | None, source: str) -> list[Row]:
-    """Every row with the budget, data, seeds and metrics it runs with, generative rows first."""
+def resolve_rows(
+    grid: GridConfig,
+    train_spec: ComponentSpec,
+    test_spec: ComponentSpec,
+    data_rate: int | None,
+    source: str,
+    trainable: Table[TrainableBaseline],
+) -> list[Row]:
+    """Every row with the budget, data, seeds and metrics it runs with, generative rows first;
+    a trained baseline's task is its own ``task`` or the one ``trainable`` has for its separator."""
     row_names(grid, source)  # validates names
     budget = grid.budget.trainer_overrides()
     common = {
@@ -78,7 +82,8 @@ def resolve_rows(grid: GridConfig, train_spec: ComponentSpec, test_spec: Compone
         params = dict(spec.params)
         if data_rate is not None:
             params.setdefault("sample_rate", data_rate)
-        task = baseline.task or TEACHER_TASKS.get(spec.name)
+        registered = trainable.get(spec.name)
+        task = baseline.task or (registered.task_path if registered is not None else None)
         if task is None:
             raise ConfigError(
                 f"{source}: baseline {baseline.name!r}: no known training task for separator {spec.name!r}; set 'task: module:Class'"

@@ -15,17 +15,17 @@ from tqdm import tqdm
 
 from tokensep_core.bench.grid import GridConfig, load_grid
 from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows
-from tokensep_core.cli.train_cmd import load_commands
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.errors import TokensepError
 from tokensep_core.evaluation import BuiltMetric, build_metrics, default_metric_specs
 from tokensep_core.evaluation.tables import write_json, write_text
 from tokensep_core.interfaces import StemDataset
-from tokensep_core.plugins import load_registry
+from tokensep_core.plugins import LoadedPlugins, load_plugins
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.training import TrainerConfig, train
 from tokensep_core.training.checkpoint import resolve_checkpoint
+from tokensep_core.training.spec import TrainingTaskSpec
 
 RESULT = "result.json"
 
@@ -67,12 +67,13 @@ def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tu
     return specs[0], specs[1], synth.sample_rate
 
 
-def train_codecs(grid: GridConfig, out: Path, train_spec: ComponentSpec, source: str) -> dict[str, Path | str]:
+def train_codecs(
+    grid: GridConfig, out: Path, train_spec: ComponentSpec, source: str, command: TrainingTaskSpec | None
+) -> dict[str, Path | str]:
     """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
-    with ``tokensep train codec``'s builder -> ``{name: checkpoint directory or one-line error}``."""
+    with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``."""
     if not grid.codecs:
         return {}
-    command = next((c for c in load_commands() if c.name == "codec"), None)
     if command is None:
         return dict.fromkeys(grid.codecs, "no 'tokensep train codec' command is installed")
     found: dict[str, Path | str] = {}
@@ -116,17 +117,19 @@ def remove_stale_temporaries(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_grid(grid_path: str | Path, out: str | Path, registry: ComponentRegistry | None = None) -> GridRun:
-    """Run (or resume) the grid in ``grid_path`` into ``out``."""
+def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None) -> GridRun:
+    """Run (or resume) the grid in ``grid_path`` into ``out`` with the components, training tasks
+    and trainable baselines of ``plugins`` (default: every loadable plugin)."""
     source = str(grid_path)
     grid = load_grid(grid_path)
-    registry = registry or load_registry()
+    plugins = plugins or load_plugins()
+    registry = plugins.registry
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     train_spec, test_spec, rate = prepare_data(grid, out, registry)
-    rows = resolve_rows(grid, train_spec, test_spec, rate, source)
-    codecs = train_codecs(grid, out, train_spec, source)
+    rows = resolve_rows(grid, train_spec, test_spec, rate, source, plugins.trainable_baselines)
+    codecs = train_codecs(grid, out, train_spec, source, plugins.training_tasks.get("codec"))
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
     metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
     test = registry.build("dataset", test_spec, source=f"{source}: data.test")

@@ -9,11 +9,9 @@ from pathlib import Path
 from tokensep_core.bench import run_grid, summarize, write_report
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("bench", help="train and evaluate a grid of separators; tables, plots and an HTML report")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("grid", metavar="GRID", help="grid file (YAML/TOML/JSON; see docs/benchmarks.md)")
     parser.add_argument("-o", "--out", help="output folder (default: bench-out/<grid name>); re-running resumes it")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``tokensep data``: data commands (``data synth``: write a synthetic multitrack dataset)."""
+"""``tokensep data synth``: write a synthetic multitrack dataset."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("data", help="make and inspect datasets")
-    commands = parser.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
-    parser.set_defaults(func=lambda args: _help(parser))
-
-    synth = commands.add_parser("synth", help="write synthetic songs with stems in the MUSDB18-HQ layout")
+def add_synth_arguments(synth: argparse.ArgumentParser) -> None:
     synth.add_argument("out", metavar="OUT", help="output folder (OUT/{train,test}/SONG/{mixture,vocals,drums,bass,other}.wav)")
     synth.add_argument("--songs", type=int, default=100, help="number of songs (default 100)")
     synth.add_argument("--seconds", type=float, default=10.0, help="length of each song (default 10)")
@@ -22,12 +17,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument("--renderer", default="procedural", help="registered renderer: procedural (default), soundfont, ...")
     synth.add_argument("--test-fraction", type=float, default=0.2, help="share of songs in the test split (default 0.2)")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
-    synth.set_defaults(func=run_synth)
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -21,8 +21,7 @@ DEFAULT_MODEL = REPO_ROOT / "pretrained" / "separator-small"
 METRICS = ("mel_distance", "si_sdr")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="separate held-out synthetic songs and score them against the mixture-copy baseline")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n", "--model", default=str(DEFAULT_MODEL), help="separator checkpoint or model directory (default: the committed separator-small)"
     )
@@ -30,7 +29,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each song")
     parser.add_argument("--seed", type=int, default=777, help="seed of the rendered songs (the model was trained on other seeds)")
     parser.add_argument("-d", "--device", default="auto", help="auto, cpu, cuda, mps")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,18 +9,16 @@ import shlex
 import sys
 from pathlib import Path
 
-from tokensep_core.config import ComponentSpec, read_config_file, validate_model
-from tokensep_core.data.musdb import MusdbDataset
+from tokensep_core.data.open_dataset import open_dataset
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import build_metrics, evaluate, parse_metric_specs, select_metrics, select_songs, write_evaluation
-from tokensep_core.interfaces import Separator, StemDataset
+from tokensep_core.interfaces import Separator
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.separation.separator import GenerativeSeparator
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("separator", help="evaluate a separator on a dataset's test songs")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "checkpoint",
         metavar="CHECKPOINT",
@@ -43,7 +41,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-stems", action="store_true", help="do not write the separated stems")
     parser.add_argument("-d", "--device", default="auto", help="device of a checkpoint separator: auto, cpu, cuda, …")
-    parser.set_defaults(func=run)
 
 
 def load_separator(name: str, params: str | None, device: str, registry: ComponentRegistry) -> Separator:
@@ -65,25 +62,11 @@ def load_separator(name: str, params: str | None, device: str, registry: Compone
     return registry.build("separator", {"name": name, "params": parsed}, source="--params")
 
 
-def load_dataset(args: argparse.Namespace, registry: ComponentRegistry) -> StemDataset:
-    """DATA as a MUSDB-layout folder at its files' sample rate, or the --data-config spec."""
-    if (args.data is None) == (args.data_config is None):
-        raise ConfigError("give either DATA (a dataset folder) or --data-config FILE")
-    if args.data_config is not None:
-        spec = validate_model(ComponentSpec, read_config_file(args.data_config), args.data_config)
-        return registry.build("dataset", spec, source=args.data_config)
-    dataset = MusdbDataset(MusdbDataset.Config(root=args.data, split=args.split))
-    native = dataset.songs[0].sample_rate
-    if native != dataset.sample_rate:  # evaluate at the files' own rate
-        dataset = MusdbDataset(MusdbDataset.Config(root=args.data, split=args.split, sample_rate=native))
-    return dataset
-
-
 def run(args: argparse.Namespace) -> int:
     registry = load_registry()
     chosen = parse_metric_specs(args.metrics) if args.metrics else None
     metrics = build_metrics(registry, select_metrics(chosen, args.nisqa_weights), "--metrics")
-    dataset = load_dataset(args, registry)
+    dataset = open_dataset(args.data, args.data_config, args.split, registry)
     separator = load_separator(args.checkpoint, args.params, args.device, registry)
     out = Path(args.out)
     total = len(dataset) if args.songs is None else min(args.songs, len(dataset))

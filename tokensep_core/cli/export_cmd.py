@@ -16,8 +16,7 @@ from tokensep_core.separation.separator import merge_inference
 from tokensep_core.training.checkpoint import export_checkpoint, read_json, resolve_checkpoint
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("export", help="export a checkpoint's weights and config as a self-contained model directory")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="a step_… directory or a run directory (its latest)")
     parser.add_argument("out", help="model directory to write (replaced if it exists)")
     parser.add_argument(
@@ -26,7 +25,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--inference", help='JSON overrides of a separator\'s stored inference settings, e.g. \'{"sampling": {"temperature": 0.5}}\''
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

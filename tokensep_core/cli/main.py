@@ -1,40 +1,52 @@
-"""``tokensep`` entry point: sub-commands, one-line errors, exit codes."""
+"""``tokensep`` entry point: the sub-commands plugins registered, one-line errors, exit codes."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from tokensep_core import __version__
+from tokensep_core.cli import train_cmd
+from tokensep_core.commands import Command
 from tokensep_core.errors import TokensepError
-
-COMMAND_MODULES: tuple[str, ...] = (
-    "tokensep_core.cli.demo_cmd",
-    "tokensep_core.cli.plugins_cmd",
-    "tokensep_core.cli.separate_cmd",
-    "tokensep_core.cli.export_cmd",
-    "tokensep_core.cli.data_cmd",
-    "tokensep_core.cli.train_cmd",
-    "tokensep_core.cli.pseudolabel_cmd",
-    "tokensep_core.cli.eval_cmd",
-    "tokensep_core.cli.bench_cmd",
-    "tokensep_codecs.tokenize_cmd",
-)
-"""Each module provides ``add_parser(subparsers)``, which sets ``func(args) -> int`` as a default."""
+from tokensep_core.plugins import LoadedPlugins, load_plugins
 
 
-def build_parser() -> argparse.ArgumentParser:
+def registered_commands(loaded: LoadedPlugins) -> list[Command]:
+    """Every registered command, then ``train NAME`` for every registered training task."""
+    return [*loaded.commands, *train_cmd.task_commands(loaded.training_tasks)]
+
+
+def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
+    """The ``tokensep`` parser; a group's sub-commands come after the group itself."""
     parser = argparse.ArgumentParser(
         prog="tokensep", description="Generative music source separation with codec tokens and language models."
     )
     parser.add_argument("--version", action="version", version=f"tokensep {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).add_parser(subparsers)
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for command in commands:
+        if command.parent is None:
+            sub = subparsers.add_parser(command.name, help=command.help)
+        elif command.parent in groups:
+            sub = groups[command.parent].add_parser(command.name, help=command.help)
+        else:
+            continue  # its group is not registered (e.g. a training task while no 'train' group)
+        if command.add_arguments is not None:
+            command.add_arguments(sub)
+        if command.is_group:
+            groups[command.name] = sub.add_subparsers(dest=f"{command.name}_command", metavar="COMMAND")
+            sub.set_defaults(func=lambda args, sub=sub: _usage(sub))
+        else:
+            sub.set_defaults(func=command.run)
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
 
 
 def _quiet_third_party_deprecations() -> None:
@@ -45,7 +57,7 @@ def _quiet_third_party_deprecations() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_third_party_deprecations()
-    parser = build_parser()
+    parser = build_parser(registered_commands(load_plugins()))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -13,11 +13,9 @@ from tokensep_core.interfaces import KINDS
 from tokensep_core.plugins import load_plugins
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plugins", help="list registered components and plugin failures")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", nargs=2, metavar=("KIND", "NAME"), help="print a component's config JSON schema")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when any plugin failed to import or register")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

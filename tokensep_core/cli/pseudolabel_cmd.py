@@ -18,12 +18,10 @@ OVERRIDES = ("segment", "overlap", "batch_size", "device")
 """Teacher parameters that have their own command-line option."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "pseudolabel",
-        help="separate unlabeled mixtures with a teacher into a stems folder dataset",
-        description="Runs a teacher separator over every mixture under IN (audio files, or song folders with "
-        "mixture.wav) and writes OUT/{song}/{stem}.wav plus mixture.wav. Complete songs are skipped on a re-run.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Runs a teacher separator over every mixture under IN (audio files, or song folders with "
+        "mixture.wav) and writes OUT/{song}/{stem}.wav plus mixture.wav. Complete songs are skipped on a re-run."
     )
     parser.add_argument("input", metavar="IN", help="folder of mixtures (searched recursively) or one audio file")
     parser.add_argument("output", metavar="OUT", help="stems folder to write")
@@ -37,7 +35,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overlap", type=float, metavar="O", help="fraction of a segment shared with the next")
     parser.add_argument("--batch-size", type=int, metavar="N", help="segments per forward pass")
     parser.add_argument("-d", "--device", help="auto, cpu, cuda, …")
-    parser.set_defaults(func=run)
 
 
 def teacher_params(args: argparse.Namespace) -> tuple[dict[str, Any], str]:

@@ -14,8 +14,7 @@ from tokensep_core.errors import AudioError, ConfigError, TokensepError
 from tokensep_core.separation.separator import GenerativeSeparator
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("separate", help="separate songs into stems with a trained model")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
     parser.add_argument("-n", "--model", required=True, help="separator checkpoint: a step_… directory or a run directory (its latest)")
     parser.add_argument("-o", "--out", default="separated", help="output root (default: separated)")
@@ -46,7 +45,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV")
     fmt.add_argument("--float32", action="store_true", help="write 32-bit float WAV")
     parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
-    parser.set_defaults(func=run)
 
 
 def collect_inputs(paths: list[str]) -> list[Path]:

@@ -19,7 +19,6 @@ from torch import Tensor, nn
 
 from tokensep_core.audio.channels import to_codec_items
 from tokensep_core.audio.io import convert
-from tokensep_core.cli.train_cmd import TrainCommand
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.data.token_shards import TokenCrops, TokenShards, token_crops
@@ -156,8 +155,3 @@ def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> 
         sha = verify_checkpoint(resolve_checkpoint(pipeline.config.codec_checkpoint)).get("codec.safetensors")
         if sha != shards.codec["weights_sha256"]:
             raise ConfigError(f"{source}: tokens in {shards.root} were made with other codec weights than model.codec_checkpoint")
-
-
-TRAIN_COMMAND = TrainCommand(
-    "separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training
-)

@@ -1,12 +1,22 @@
-"""Registers the teacher separators with tokensep (entry point group ``tokensep``)."""
+"""Registers the teacher separators with tokensep (entry point group ``tokensep``), and the
+training tasks that let ``tokensep bench`` train their networks as baselines."""
 
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.registry import ProviderRegistry
+from tokensep_core.tables import ProviderTable
+from tokensep_core.training.spec import TrainableBaseline
 from tokensep_teachers.bs_roformer import BSRoformerSeparator
 from tokensep_teachers.htdemucs import HTDemucsSeparator
+from tokensep_teachers.tasks import BSRoformerTask, HTDemucsTask
 
 
 @hookimpl
 def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("separator", "htdemucs", HTDemucsSeparator)
     registry.add("separator", "bs_roformer", BSRoformerSeparator)
+
+
+@hookimpl
+def tokensep_register_bench_baselines(baselines: ProviderTable[TrainableBaseline]) -> None:
+    baselines.add(TrainableBaseline("htdemucs", HTDemucsTask))
+    baselines.add(TrainableBaseline("bs_roformer", BSRoformerTask))

@@ -1,0 +1,49 @@
+"""A ``tokensep`` sub-command as a plugin registers it (hook ``tokensep_register_commands``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tokensep_core.errors import RegistryError
+from tokensep_core.registry import Provider
+from tokensep_core.tables import Table
+
+
+@dataclass(frozen=True)
+class Command:
+    """``tokensep NAME`` (or ``tokensep PARENT NAME``): ``add_arguments(parser)`` declares its
+    arguments and ``run(args) -> exit code`` runs it. Without ``run`` it is a group whose
+    sub-commands name it as their ``parent`` (``eval``, ``data``, ``train``)."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    run: Callable[[argparse.Namespace], int] | None = None
+    parent: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.parent} {self.name}" if self.parent else self.name
+
+    @property
+    def is_group(self) -> bool:
+        return self.run is None
+
+
+class CommandTable(Table[Command]):
+    """Every sub-command, in registration order; a sub-command's group is registered first."""
+
+    def __init__(self) -> None:
+        super().__init__("command")
+
+    def add(self, entry: Command, provider: Provider) -> None:
+        if entry.parent is not None:
+            group = self.get(entry.parent)
+            if group is None or not group.is_group:
+                groups = ", ".join(c.name for c in self if c.is_group) or "none"
+                raise RegistryError(f"{provider.name}: command {entry.key!r}: no command group {entry.parent!r} (groups: {groups})")
+            if entry.is_group:
+                raise RegistryError(f"{provider.name}: command {entry.key!r}: groups cannot be nested; give it a run function")
+        super().add(entry, provider)
