@@ -3,7 +3,7 @@
 A separator checkpoint (and a model exported from one) records, for each of its components,
 the registered name and the distribution and version that provided it::
 
-    "components": {"codec": {"name": "mulaw", "provider": "tokensep-example", "version": "0.1.0"}, ...}
+    "components": {"codec": {"name": "hcodec", "provider": "tokensep", "version": "0.1.0"}, ...}
 
 Loading checks the record before building anything, so a model whose plugin is missing fails
 with one line that says which package to install. A config without the record (saved before
