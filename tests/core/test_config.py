@@ -13,8 +13,21 @@ from tokensep_core.separation.pipeline import PipelineConfig, build_pipeline
     ("suffix", "text"),
     [
         (".yaml", "codec:\n  name: debug\n  params: {hop_length: 160}\nencoder: {name: debug}\nlm: {name: debug}\nseed: 3\n"),
-        (".toml", "seed = 3\nencoder = {name = 'debug'}\nlm = {name = 'debug'}\n[codec]\nname = 'debug'\n[codec.params]\nhop_length = 160\n"),
-        (".json", json.dumps({"codec": {"name": "debug", "params": {"hop_length": 160}}, "encoder": {"name": "debug"}, "lm": {"name": "debug"}, "seed": 3})),
+        (
+            ".toml",
+            "seed = 3\nencoder = {name = 'debug'}\nlm = {name = 'debug'}\n[codec]\nname = 'debug'\n[codec.params]\nhop_length = 160\n",
+        ),
+        (
+            ".json",
+            json.dumps(
+                {
+                    "codec": {"name": "debug", "params": {"hop_length": 160}},
+                    "encoder": {"name": "debug"},
+                    "lm": {"name": "debug"},
+                    "seed": 3,
+                }
+            ),
+        ),
     ],
 )
 def test_every_format_loads_the_same_config(tmp_path: Path, suffix: str, text: str) -> None:
@@ -58,7 +71,11 @@ def test_malformed_files_give_one_line_errors(tmp_path: Path) -> None:
 
 def test_incompatible_components_are_refused() -> None:
     config = PipelineConfig.model_validate(
-        {"codec": {"name": "debug"}, "encoder": {"name": "debug", "params": {"output_dim": 16}}, "lm": {"name": "debug", "params": {"dim": 48}}}
+        {
+            "codec": {"name": "debug"},
+            "encoder": {"name": "debug", "params": {"output_dim": 16}},
+            "lm": {"name": "debug", "params": {"dim": 48}},
+        }
     )
     with pytest.raises(ConfigError, match="output_dim 16 != lm 'debug' dim 48"):
         build_pipeline(load_registry(autoload=False), config)
@@ -66,7 +83,12 @@ def test_incompatible_components_are_refused() -> None:
 
 def test_shared_shapes_are_derived_unless_set() -> None:
     config = PipelineConfig.model_validate(
-        {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "debug", "params": {"dim": 48}}, "track_order": {"name": "interleaved"}}
+        {
+            "codec": {"name": "debug"},
+            "encoder": {"name": "debug"},
+            "lm": {"name": "debug", "params": {"dim": 48}},
+            "track_order": {"name": "interleaved"},
+        }
     )
     pipeline = build_pipeline(load_registry(autoload=False), config)
     assert pipeline.encoder.output_dim == 48

@@ -24,7 +24,9 @@ def speed():
 
 
 def tiny_separator(**inference) -> GenerativeSeparator:
-    config = PipelineConfig.model_validate({"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}})
+    config = PipelineConfig.model_validate(
+        {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}}
+    )
     return GenerativeSeparator.build(config, inference=InferenceConfig(**inference), device="cpu")
 
 
@@ -117,7 +119,9 @@ def test_bfloat16_logits_stay_close_to_float32() -> None:
 @pytest.mark.parametrize("lm", ["llama", "masked"])
 @pytest.mark.parametrize("dtype, expected", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
 def test_separation_computes_the_lm_in_the_configured_dtype(dtype, expected, lm) -> None:
-    config = PipelineConfig.model_validate({"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": lm, "params": {"preset": "tiny"}}})
+    config = PipelineConfig.model_validate(
+        {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": lm, "params": {"preset": "tiny"}}}
+    )
     separator = GenerativeSeparator.build(config, inference=InferenceConfig(segment_seconds=0.25, dtype=dtype), device="cpu")
     seen = set()
     separator.pipeline.lm.register_forward_hook(lambda module, args, out: seen.add((out[0] if isinstance(out, tuple) else out).dtype))

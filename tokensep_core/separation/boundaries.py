@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from tokensep_core.errors import RegistryError
+from tokensep_core.interfaces import Codec, ConditionEncoder
 
 
 def _fail(label: str, what: str, got: Tensor, expected: str) -> None:
@@ -32,13 +33,13 @@ def _check_codes(codes: Tensor, num_codebooks: int, codebook_size: int, batch: i
         raise RegistryError(f"{label}: {what} codes in [{int(codes.min())}, {int(codes.max())}]; expected {expected}")
 
 
-def check_encoded(codes: Tensor, codec, wav: Tensor, label: str) -> None:
+def check_encoded(codes: Tensor, codec: Codec, wav: Tensor, label: str) -> None:
     """``codec.encode(wav)``: wav ``[B, C, T]`` -> codes ``[B, K, ceil(T / hop)]`` int64 in range."""
     frames = math.ceil(wav.shape[-1] / codec.hop_length)
     _check_codes(codes, codec.num_codebooks, codec.codebook_size, wav.shape[0], frames, label, "encode returned codes")
 
 
-def check_prefix(prefix: Tensor, mask: Tensor | None, encoder, batch: int, label: str) -> None:
+def check_prefix(prefix: Tensor, mask: Tensor | None, encoder: ConditionEncoder, batch: int, label: str) -> None:
     """``encoder(features)``: prefix ``[B, P, D=output_dim]`` and mask ``[B, P]`` bool (or None)."""
     if not isinstance(prefix, Tensor) or prefix.dim() != 3 or prefix.shape[0] != batch or prefix.shape[2] != encoder.output_dim:
         expected = f"[B={batch}, P, D={encoder.output_dim}]"
@@ -49,7 +50,7 @@ def check_prefix(prefix: Tensor, mask: Tensor | None, encoder, batch: int, label
         _fail(label, "forward returned a mask", mask, f"[B={batch}, P={prefix.shape[1]}] bool")
 
 
-def check_generated(codes: Mapping[str, Tensor], stems: Sequence[str], codec, batch: int, frames: int, label: str) -> None:
+def check_generated(codes: Mapping[str, Tensor], stems: Sequence[str], codec: Codec, batch: int, frames: int, label: str) -> None:
     """An LM family's generation: ``{stem: codes [B, K, T']}`` for every requested stem, in the codec's range."""
     missing = [s for s in stems if s not in codes]
     if missing:
@@ -58,7 +59,7 @@ def check_generated(codes: Mapping[str, Tensor], stems: Sequence[str], codec, ba
         _check_codes(codes[stem], codec.num_codebooks, codec.codebook_size, batch, frames, label, f"generated {stem} codes")
 
 
-def check_decoded(wav: Tensor, codec, codes: Tensor, label: str) -> None:
+def check_decoded(wav: Tensor, codec: Codec, codes: Tensor, label: str) -> None:
     """``codec.decode(codes)``: codes ``[B, K, T']`` -> wav ``[B, C, T' * hop]``."""
     batch, _, frames = codes.shape
     expected = (batch, codec.channels, frames * codec.hop_length)

@@ -132,9 +132,7 @@ class GenerativeSeparator(Separator):
         lm = self.pipeline.lm
         for name in InferenceConfig.FAMILY_SETTINGS:
             if getattr(inference, name) is not None and name not in lm.family.inference_settings:
-                raise ConfigError(
-                    f"{source}: {name} does not apply to this separator's LM ({type(lm).__name__}, {lm.family.name} family)"
-                )
+                raise ConfigError(f"{source}: {name} does not apply to this separator's LM ({type(lm).__name__}, {lm.family.name} family)")
 
     @property
     def sample_rate(self) -> int:
