@@ -72,8 +72,6 @@ def synchronize(device: torch.device) -> None:
 def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]:
     """(wall seconds to separate ``seconds`` of audio into all stems, seconds spent in the
     encoder, the LM's generation and the codec's decoder)."""
-    import tokensep_core.separation.separator as separator_module
-
     parts = {"encoder": 0.0, "LM": 0.0, "codec decode": 0.0}
 
     def timed(function, part: str):
@@ -91,10 +89,8 @@ def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]
     patches = [
         (pipeline.encoder, "forward", "encoder"),
         (pipeline.codec, "decode", "codec decode"),
-        (separator_module, "generate", "LM"),
-        (separator_module, "generate_parallel", "LM"),
+        (pipeline.lm.family, "generate", "LM"),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, part in patches:
         setattr(owner, name, timed(getattr(owner, name), part))
     wav = mixture(seconds)
@@ -105,11 +101,8 @@ def time_separation(separator, seconds: float) -> tuple[float, dict[str, float]]
         synchronize(separator.device)
         return time.perf_counter() - start, parts
     finally:
-        for owner, name, original in originals:
-            if owner is separator_module:
-                setattr(owner, name, original)
-            else:
-                delattr(owner, name)  # the instance attribute shadowed the class's method
+        for owner, name, _ in patches:
+            delattr(owner, name)  # the instance attribute shadowed the class's method
 
 
 def time_file_separation(separator, seconds: float, folder: Path) -> float:

@@ -6,11 +6,11 @@ from tokensep_core.data.procedural import ProceduralRenderer
 from tokensep_core.data.soundfont import SoundfontRenderer
 from tokensep_core.data.stems_folder import StemsFolderDataset
 from tokensep_core.data.synthetic import SyntheticDataset
-from tokensep_core.data.token_shards import TokenShards
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.metrics import METRICS
 from tokensep_core.registry import ProviderRegistry
 from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
 from tokensep_core.separation.training import build_separator_training
 from tokensep_core.tables import ProviderTable
 from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
@@ -29,12 +29,12 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("separator", "mixture_copy", MixtureCopy)
     registry.add("separator", "oracle", Oracle)
     registry.add("separator", "codec_oracle", CodecOracle)
+    registry.add("separator", "generative", load_generative, GenerativeSeparatorConfig)
     registry.add("renderer", "procedural", ProceduralRenderer)
     registry.add("renderer", "soundfont", SoundfontRenderer)
     registry.add("dataset", "musdb", MusdbDataset)
     registry.add("dataset", "stems_folder", StemsFolderDataset)
     registry.add("dataset", "synthetic", SyntheticDataset)
-    registry.add("dataset", "token_shards", TokenShards)
     for name, metric in METRICS.items():
         registry.add("metric", name, metric)
 

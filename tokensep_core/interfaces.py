@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 from torch import Tensor, nn
 
+from tokensep_core.lm.family import FamilyRef, LMFamily
+
 
 class Codec(nn.Module, ABC):
     """Waveform ⇄ discrete codes.
@@ -123,21 +125,33 @@ class LMCache(ABC):
         """Number of positions (prefix included) already held."""
 
 
-class TokenLM(nn.Module, ABC):
-    """Decoder-only LM over K parallel codebook streams.
+class LanguageModel(nn.Module, ABC):
+    """Any LM that turns a prefix ``[B, P, D]`` into stem codes; its :class:`LMFamily` (class
+    attribute ``family``) says how the pipeline shapes, trains, runs and checks it. A plugin adds
+    a family by subclassing this with its own interface and family object.
+
+    Attributes: ``family``, ``num_codebooks`` (K), ``codebook_size`` (V of the logits),
+    ``vocab_size`` (input ids), ``dim`` (D of the prefix).
+    """
+
+    family: LMFamily
+    num_codebooks: int
+    codebook_size: int
+    vocab_size: int
+    dim: int
+
+
+class TokenLM(LanguageModel):
+    """Decoder-only LM over K parallel codebook streams (the autoregressive family).
 
     Input ids live in ``[0, vocab_size)``: the first ``codebook_size`` ids are codes, the rest
     are special ids (padding, stem start tokens, …; see tokensep_core.tokens.special).
     Output logits cover the codes only: ``V = codebook_size``. With a pattern and a track order,
     K and ``codebook_size`` are the layout's (tokensep_core.tokens.layout.TokenLayout), which can
     differ from the codec's (flatten: one stream of K·size ids; interleaved: streams × stems).
-    Attributes: ``num_codebooks`` (K), ``codebook_size``, ``vocab_size``, ``dim`` (D of prefix).
     """
 
-    num_codebooks: int
-    codebook_size: int
-    vocab_size: int
-    dim: int
+    family = FamilyRef("tokensep_core.lm.ar_family:AUTOREGRESSIVE")
 
     @abstractmethod
     def forward(
@@ -163,9 +177,9 @@ class TokenLM(nn.Module, ABC):
         return type(self).select_cache is not TokenLM.select_cache
 
 
-class MaskedTokenLM(nn.Module, ABC):
-    """Bidirectional LM that fills masked codes of several stems of a chunk at once (iterative
-    parallel decoding, see tokensep_core.lm.masked_generation).
+class MaskedTokenLM(LanguageModel):
+    """Bidirectional LM that fills masked codes of several stems of a chunk at once (the masked
+    family: iterative parallel decoding, see tokensep_core.lm.masked_generation).
 
     It reads the codec's codes directly: no pattern or track order. Input ids are codes in
     ``[0, codebook_size)`` and ``mask_id`` (= ``codebook_size``) where a code is unknown; output
@@ -175,10 +189,7 @@ class MaskedTokenLM(nn.Module, ABC):
     decoding passes per codebook level (coarse first; the last entry repeats for finer levels).
     """
 
-    num_codebooks: int
-    codebook_size: int
-    vocab_size: int
-    dim: int
+    family = FamilyRef("tokensep_core.lm.masked_family:MASKED")
     stems: tuple[str, ...]
     mask_id: int
     passes: tuple[int, ...]
@@ -300,6 +311,14 @@ class Separator(ABC):
     """Anything that turns a mixture into stems: the generative pipeline and baselines alike."""
 
     stems: tuple[str, ...]
+    stochastic: bool = False
+    """Whether different seeds can give different stems (a sampling separator); evaluation then
+    separates once per seed, calling :meth:`set_seed` first."""
+
+    def set_seed(self, seed: int) -> None:
+        """Seed this separator's own sampler, if it has one (the global generators are seeded by
+        the caller); by default there is none."""
+        return None
 
     @abstractmethod
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
@@ -359,10 +378,10 @@ class Renderer(ABC):
         """-> ``{stem: [2, round(seconds * sample_rate)]}`` float32 for the four stems."""
 
 
-KINDS: dict[str, type | tuple[type, ...]] = {
+KINDS: dict[str, type] = {
     "codec": Codec,
     "encoder": ConditionEncoder,
-    "lm": (TokenLM, MaskedTokenLM),
+    "lm": LanguageModel,
     "pattern": CodebookPattern,
     "track_order": TrackOrder,
     "separator": Separator,
@@ -371,13 +390,12 @@ KINDS: dict[str, type | tuple[type, ...]] = {
     "renderer": Renderer,
 }
 """Every component kind the registry knows, with the interface its components must implement
-(a tuple: one of several families, e.g. autoregressive or masked LMs)."""
+(an LM family's own interface subclasses :class:`LanguageModel`)."""
 
 
 def kind_interfaces(kind: str) -> tuple[type, ...]:
     """The interfaces a component of ``kind`` may implement (one of them)."""
-    interfaces = KINDS[kind]
-    return interfaces if isinstance(interfaces, tuple) else (interfaces,)
+    return (KINDS[kind],)
 
 
 def parameter_count(module: nn.Module) -> int:

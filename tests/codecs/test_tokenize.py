@@ -13,7 +13,7 @@ from tokensep_codecs.tokenize import tokenize
 from tokensep_core.audio.io import convert
 from tokensep_core.cli.main import main
 from tokensep_core.data.musdb import MusdbDataset
-from tokensep_core.data.token_shards import TokenShards, token_crops
+from tokensep_core.data.token_shards import TokenShards, TokenShardsConfig, token_crops
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
 from tokensep_core.separation.training import build_separator_training
@@ -105,7 +105,7 @@ def test_a_killed_run_resumes_after_its_last_shard(tiny_codec_run, tiny_songs, t
 def test_the_separator_trains_from_shards(tiny_codec_run, tiny_songs, tmp_path):
     tokens = tmp_path / "tokens"
     assert main(["tokenize", str(tiny_codec_run), str(tiny_songs), str(tokens), "-d", "cpu", "--no-progress"]) == 0
-    shards = TokenShards(TokenShards.Config(root=tokens))
+    shards = TokenShards(TokenShardsConfig(root=tokens))
     crops = token_crops(shards, 0.5, 4)
     item = crops[0]
     assert item["mixture"].shape == (2, 50 * 160) and item["codes"]["bass"].shape == (2, 4, 50)
@@ -117,7 +117,7 @@ def test_the_separator_trains_from_shards(tiny_codec_run, tiny_songs, tmp_path):
             "encoder": {"name": "debug"},
             "lm": {"name": "llama", "params": {"preset": "tiny"}},
         },
-        "data": {"name": "token_shards", "params": {"root": str(tokens)}},
+        "tokens": {"root": str(tokens)},
         "augment": {"seconds": 0.5, "examples_per_epoch": 4},
     }
     task, examples = build_separator_training(sections, "from tokens")

@@ -54,7 +54,10 @@ def test_demo_without_a_model_is_a_one_line_error(tmp_path: Path, capsys: pytest
 
 def test_train_config_typo_exits_nonzero(tmp_path: Path) -> None:
     config = tmp_path / "exp.yaml"
-    config.write_text("model:\n  lm: {name: debug, params: {layer: 2}}\ndata: {name: synthetic}\naugment: {seconds: 1}\n")
+    config.write_text(
+        "model:\n  codec: {name: debug}\n  encoder: {name: debug}\n  lm: {name: debug, params: {layer: 2}}\n"
+        "data: {name: synthetic}\naugment: {seconds: 1}\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "tokensep_core.cli.main", "train", "separator", str(config), "--run-dir", str(tmp_path / "run")],
         capture_output=True,

@@ -40,7 +40,7 @@ def test_registered_masked_lm_conforms_and_registry_accepts_both_families() -> N
     assert isinstance(lm, MaskedTokenLM) and lm.mask_id == 16 and lm.vocab_size == 17
     assert {"llama", "masked"} <= set(load_registry().names("lm"))
     registry = ComponentRegistry()
-    with pytest.raises(RegistryError, match="does not implement TokenLM or MaskedTokenLM"):
+    with pytest.raises(RegistryError, match="does not implement LanguageModel"):
         registry.add("lm", "wrong", ConfigError, MaskedLMConfig, provider=Provider("test", "0"))
 
 

@@ -121,7 +121,8 @@ PIPELINE_FIELDS = sorted(PipelineConfig.model_fields)
 def test_a_typo_in_an_experiment_config_is_refused_naming_file_and_field(typo: str, suffix: str) -> None:
     with TemporaryDirectory() as folder:
         path = Path(folder) / f"exp{suffix}"
-        path.write_text(DUMPERS[suffix]({"seed": 1, typo: 3}))
+        required = {kind: {"name": "debug"} for kind in ("codec", "encoder", "lm")}
+        path.write_text(DUMPERS[suffix]({**required, "seed": 1, typo: 3}))
         with pytest.raises(ConfigError) as info:
             load_config(PipelineConfig, path)
     assert str(info.value) == f"{path}: field '{typo}': unknown field"

@@ -58,7 +58,7 @@ def test_inference_passes_override_the_lms_own_and_apply_to_masked_lms_only() ->
         separator.update_inference({"passes": [0]})
     assert separator.inference.passes == [5, 2]
     llama = {**MODEL, "lm": {"name": "llama", "params": {"preset": "tiny"}}, "track_order": {"name": "sequential"}}
-    with pytest.raises(ConfigError, match="masked LM only"):
+    with pytest.raises(ConfigError, match=r"passes does not apply to this separator.s LM \(LlamaLM, autoregressive family\)"):
         GenerativeSeparator.build(PipelineConfig.model_validate(llama), inference=InferenceConfig(passes=[4]), device="cpu")
 
 

@@ -78,7 +78,7 @@ def test_passes_are_checked_before_any_output(tiny_run, tmp_path: Path, capsys) 
     run_dir, _ = tiny_run
     source = tmp_path / "song.wav"
     sf.write(str(source), [[0.1, -0.1]] * 4000, 16000)
-    for value, message in (("4", "passes apply to a masked LM only"), ("8,x", "--passes '8,x': expected comma-separated counts")):
+    for value, message in (("4", "passes does not apply to this separator"), ("8,x", "--passes '8,x': expected comma-separated counts")):
         assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--passes", value]) == 1
         assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists() or not any(p.is_file() for p in (tmp_path / "o").rglob("*"))

@@ -38,7 +38,9 @@ def test_only_requested_stems_and_mixture_consistency(tiny_run) -> None:
 
 
 def test_long_input_is_cut_into_segments_and_cross_faded() -> None:
-    config = PipelineConfig.model_validate({"lm": {"name": "llama", "params": {"preset": "tiny"}}})
+    config = PipelineConfig.model_validate(
+        {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}}
+    )
     separator = GenerativeSeparator.build(config, inference=InferenceConfig(segment_seconds=0.25, overlap=0.5, batch_size=3), device="cpu")
     mixture = 0.1 * torch.randn(2, 16000, generator=torch.Generator().manual_seed(2))
     stems = separator.separate(mixture, 16000, stems=["vocals"])

@@ -1,4 +1,5 @@
-"""Codec tokens cached by ``tokensep tokenize``: the on-disk format and the ``token_shards`` dataset.
+"""Codec tokens cached by ``tokensep tokenize``: the on-disk format and its reader for separator
+training (the ``tokens`` section of a ``tokensep train separator`` config).
 
 A token folder holds ``index.json`` and ``shards/NNNNN.safetensors``. Song ``i`` of a shard has
 the tensors ``i/codes/<stem>`` and ``i/codes/mixture`` (codes ``[N, K, F]``, int16 or int32;
@@ -17,14 +18,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from safetensors import safe_open
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Song, StemDataset
 
 INDEX_FILE = "index.json"
 FORMAT_VERSION = 1
@@ -53,27 +52,28 @@ def read_index(root: str | Path) -> dict[str, Any] | None:
     return index
 
 
-class TokenShardsConfig(ComponentConfig):
+class TokenShardsConfig(BaseModel):
+    """Which token folder and split separator training reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
     root: Path = Field(description="folder written by `tokensep tokenize`")
     split: str | None = Field("train", description="songs of this split only; null: every song")
 
 
-class TokenShards(StemDataset):
-    """The songs of a complete token folder: codes ``[N, K, F]`` per stem and the mixture audio.
-    A song (``dataset[i]``) has its mixture audio and, instead of stem audio, the codes of its
-    stems and mixture in ``metadata["codes"]``.
+class TokenShards:
+    """The songs of a complete token folder: codes ``[N, K, F]`` per stem and the mixture audio,
+    read a slice at a time (:meth:`read`). Not a dataset: its songs have codes, not stem audio.
 
     Attributes: ``stems``, ``sample_rate`` (the codec's), ``hop_length``, ``num_codebooks``,
     ``codebook_size``, ``codec`` (the index's codec record)."""
 
-    Config = TokenShardsConfig
-
     def __init__(self, config: TokenShardsConfig) -> None:
         index = read_index(config.root)
         if index is None:
-            raise ConfigError(f"dataset 'token_shards': {config.root} has no {INDEX_FILE} (write it with `tokensep tokenize`)")
+            raise ConfigError(f"token shards: {config.root} has no {INDEX_FILE} (write it with `tokensep tokenize`)")
         if not index.get("complete"):
-            raise ConfigError(f"dataset 'token_shards': {config.root} is incomplete (re-run `tokensep tokenize` to finish it)")
+            raise ConfigError(f"token shards: {config.root} is incomplete (re-run `tokensep tokenize` to finish it)")
         self.root, self.codec = Path(config.root), index["codec"]
         self.stems: tuple[str, ...] = tuple(index["stems"])
         self.sample_rate: int = int(self.codec["sample_rate"])
@@ -82,15 +82,10 @@ class TokenShards(StemDataset):
         self.codebook_size: int = int(self.codec["codebook_size"])
         self.songs: list[dict[str, Any]] = [s for s in index["songs"] if config.split is None or s["split"] == config.split]
         if not self.songs:
-            raise ConfigError(f"dataset 'token_shards': no {config.split} songs in {config.root}")
+            raise ConfigError(f"token shards: no {config.split} songs in {config.root}")
 
     def __len__(self) -> int:
         return len(self.songs)
-
-    def __getitem__(self, index: int) -> Song:
-        entry = self.songs[index]
-        codes, mixture = self.read(index, [*self.stems, MIXTURE], 0, entry["frames"])
-        return Song(entry["name"], self.sample_rate, mixture, metadata={"split": entry["split"], "codes": codes})
 
     def read(self, song: int, stems: Sequence[str], start: int, frames: int) -> tuple[dict[str, Tensor], Tensor]:
         """Frames ``[start, start + frames)`` of one song -> (``{stem: codes [N, K, frames]}`` int64,

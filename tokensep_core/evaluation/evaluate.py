@@ -28,7 +28,6 @@ from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
-from tokensep_core.separation.separator import GenerativeSeparator
 
 Scores = dict[str, dict[str, float]]
 """``{stem: {metric: value}}``."""
@@ -144,17 +143,11 @@ def select_songs(dataset: StemDataset, limit: int | None = None) -> Iterable[Son
 
 
 def reseed(separator: Separator, seed: int) -> None:
-    """Seed the global generators and, for the generative separator, its sampler."""
+    """Seed the global generators and the separator's own sampler (:meth:`Separator.set_seed`)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    if isinstance(separator, GenerativeSeparator):
-        separator.inference = separator.inference.model_copy(update={"seed": seed})
-
-
-def is_stochastic(separator: Separator) -> bool:
-    """Whether different seeds can give different stems (only sampling separators do)."""
-    return isinstance(separator, GenerativeSeparator)
+    separator.set_seed(seed)
 
 
 def evaluate(
@@ -170,7 +163,7 @@ def evaluate(
     written to ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically)."""
     if not seeds:
         raise ConfigError("evaluation: seeds must not be empty")
-    seeds = list(seeds) if is_stochastic(separator) else list(seeds[:1])
+    seeds = list(seeds) if separator.stochastic else list(seeds[:1])
     evaluation = Evaluation(
         separator=label or type(separator).__name__,
         metrics=[m.spec.model_dump(mode="json") for m in metrics],

@@ -1,11 +1,11 @@
 """The generative separator's components chosen by config and built from the registry.
 
 ``build_pipeline`` derives what one component's shape dictates for another, unless the config
-sets it explicitly: the LM's ``num_codebooks``/``codebook_size``/``num_special_tokens`` follow
-from the codec, pattern and track order; the encoder's ``output_dim`` from the LM's ``dim``.
-A masked LM (:class:`MaskedTokenLM`) reads the codec's codes directly: it takes the codec's
-``num_codebooks``/``codebook_size`` and the config's ``stems``, and the pattern and track order
-are not used (``Pipeline.token_layout`` is None).
+sets it explicitly. The LM's family (tokensep_core.lm.family) says what the LM takes: an
+autoregressive LM's ``num_codebooks``/``codebook_size``/``num_special_tokens`` follow from the
+codec, pattern and track order; a masked LM reads the codec's codes directly (the codec's
+``num_codebooks``/``codebook_size`` and the config's ``stems``; no pattern or track order, so
+``Pipeline.token_layout`` is None). The encoder's ``output_dim`` follows the LM's ``dim``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Codec, ConditionEncoder, MaskedTokenLM, TokenLM
+from tokensep_core.interfaces import Codec, ConditionEncoder, LanguageModel
+from tokensep_core.lm.family import family_of
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.tokens.layout import TokenLayout
 
@@ -29,10 +30,10 @@ class PipelineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    codec: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"))
+    codec: ComponentSpec
     codec_checkpoint: Path | None = Field(None, description="trained codec: a checkpoint directory or run directory")
-    encoder: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"))
-    lm: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"))
+    encoder: ComponentSpec
+    lm: ComponentSpec
     pattern: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="delay"))
     track_order: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="sequential"))
     stems: tuple[str, ...] = STEMS
@@ -53,9 +54,11 @@ class Pipeline:
     config: PipelineConfig
     codec: Codec
     encoder: ConditionEncoder
-    lm: TokenLM | MaskedTokenLM
+    lm: LanguageModel
     token_layout: TokenLayout | None
-    """How codes become AR sequences; None for a masked LM (no pattern, no track order)."""
+    """How codes become AR sequences; None for an LM family without one (masked: no pattern, no track order)."""
+    labels: dict[str, str]
+    """``{"codec" | "encoder" | "lm": "codec 'x' (provider p 1.0)"}``: how messages name them."""
 
     def modules(self) -> dict[str, Any]:
         """The neural modules whose weights make up a separator checkpoint."""
@@ -70,59 +73,35 @@ def build_pipeline(registry: ComponentRegistry, config: PipelineConfig, source: 
 
         load_codec_checkpoint(codec, config.codec_checkpoint)
     codec.requires_grad_(False).eval()
-    if _is_masked(registry, config.lm.name):
-        return _masked_pipeline(registry, config, codec, source)
+    family = family_of(registry.get("lm", config.lm.name))
+    layout = _build_layout(registry, config, codec, source) if family.uses_token_layout else None
+    defaults = family.lm_defaults(codec, layout, config)
+    lm = registry.build("lm", _with_defaults(config.lm, _known_fields(registry, "lm", config.lm.name, defaults)), source=source)
+    encoder = _build_encoder(registry, config, lm, source)
+    try:
+        family.check_pipeline(lm, codec, layout, config)
+    except ConfigError as err:
+        raise ConfigError(f"{_where(source)}{err}") from None
+    labels = {kind: component_label(registry, kind, getattr(config, kind).name) for kind in ("codec", "encoder", "lm")}
+    return Pipeline(config, codec, encoder, lm, layout, labels)
+
+
+def component_label(registry: ComponentRegistry, kind: str, name: str) -> str:
+    """How messages name a registered component: ``codec 'x' (provider my-plugin 0.1)``."""
+    return f"{kind} {name!r} (provider {registry.get(kind, name).provider})"
+
+
+def _build_layout(registry: ComponentRegistry, config: PipelineConfig, codec: Codec, source: str) -> TokenLayout:
+    """The pattern and track order of an LM family that lays codes out as token sequences."""
     pattern = registry.build("pattern", config.pattern, source=source)
     order_params = (
         {"stems": list(config.stems)} if "stems" in registry.get("track_order", config.track_order.name).config_cls.model_fields else {}
     )
     track_order = registry.build("track_order", _with_defaults(config.track_order, order_params), source=source)
-    layout = TokenLayout(pattern, track_order, codec.num_codebooks, codec.codebook_size)
-    lm_spec = _with_defaults(
-        config.lm,
-        _known_fields(
-            registry,
-            "lm",
-            config.lm.name,
-            {
-                "num_codebooks": layout.lm_num_codebooks,
-                "codebook_size": layout.code_vocab,
-                "num_special_tokens": layout.special.count,
-            },
-        ),
-    )
-    lm = registry.build("lm", lm_spec, source=source)
-    encoder = _build_encoder(registry, config, lm, source)
-    try:
-        layout.check_lm(lm)
-    except ConfigError as err:
-        raise ConfigError(f"{_where(source)}{err}") from None
-    return Pipeline(config, codec, encoder, lm, layout)
+    return TokenLayout(pattern, track_order, codec.num_codebooks, codec.codebook_size)
 
 
-def _is_masked(registry: ComponentRegistry, lm_name: str) -> bool:
-    factory = registry.get("lm", lm_name).factory
-    return isinstance(factory, type) and issubclass(factory, MaskedTokenLM)
-
-
-def _masked_pipeline(registry: ComponentRegistry, config: PipelineConfig, codec: Codec, source: str) -> Pipeline:
-    """A pipeline around a masked LM: shapes from the codec and stems, no token layout."""
-    defaults = {"num_codebooks": codec.num_codebooks, "codebook_size": codec.codebook_size, "stems": list(config.stems)}
-    lm = registry.build("lm", _with_defaults(config.lm, _known_fields(registry, "lm", config.lm.name, defaults)), source=source)
-    encoder = _build_encoder(registry, config, lm, source)
-    where = _where(source)
-    if (lm.num_codebooks, lm.codebook_size) != (codec.num_codebooks, codec.codebook_size):
-        raise ConfigError(
-            f"{where}lm {config.lm.name!r} has {lm.num_codebooks} codebooks of {lm.codebook_size} codes; "
-            f"codec {config.codec.name!r} has {codec.num_codebooks} of {codec.codebook_size}"
-        )
-    missing = [s for s in config.stems if s not in lm.stems]
-    if missing:
-        raise ConfigError(f"{where}lm {config.lm.name!r} cannot generate stems {missing} (it knows {', '.join(lm.stems)})")
-    return Pipeline(config, codec, encoder, lm, None)
-
-
-def _build_encoder(registry: ComponentRegistry, config: PipelineConfig, lm: TokenLM | MaskedTokenLM, source: str) -> ConditionEncoder:
+def _build_encoder(registry: ComponentRegistry, config: PipelineConfig, lm: LanguageModel, source: str) -> ConditionEncoder:
     """The encoder, its ``output_dim`` following the LM's ``dim`` unless set."""
     encoder_spec = _with_defaults(config.encoder, _known_fields(registry, "encoder", config.encoder.name, {"output_dim": lm.dim}))
     encoder = registry.build("encoder", encoder_spec, source=source)

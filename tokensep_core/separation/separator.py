@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
@@ -24,14 +24,14 @@ from tokensep_core.audio.channels import to_codec_items, unfold_channels
 from tokensep_core.audio.chunking import ReadFn, overlap_add_stream
 from tokensep_core.audio.io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
 from tokensep_core.audio.length import fit_length
+from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
-from tokensep_core.interfaces import MaskedTokenLM, Separator
-from tokensep_core.lm.ar_generation import generate
-from tokensep_core.lm.masked_generation import generate_parallel
+from tokensep_core.interfaces import Separator
 from tokensep_core.lm.sampling import SamplingConfig
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
 from tokensep_core.runtime.precision import Precision, inference_precision
+from tokensep_core.separation.boundaries import check_decoded, check_generated, check_prefix
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 
 
@@ -39,6 +39,9 @@ class InferenceConfig(BaseModel):
     """How a song is cut, sampled and put back together."""
 
     model_config = ConfigDict(extra="forbid")
+
+    FAMILY_SETTINGS: ClassVar[tuple[str, ...]] = ("passes",)
+    """Settings only some LM families read (their ``inference_settings``); None: unset."""
 
     segment_seconds: float = Field(5.0, gt=0, description="length of one generated segment")
     overlap: float = Field(0.25, ge=0, lt=1, description="fraction of a segment shared with the next")
@@ -70,6 +73,8 @@ def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], so
 
 class GenerativeSeparator(Separator):
     """tokensep's separator: codec + condition encoder + token LM behind :class:`Separator`."""
+
+    stochastic = True
 
     def __init__(self, pipeline: Pipeline, inference: InferenceConfig | None = None, device: str | torch.device = "auto") -> None:
         self.pipeline = pipeline
@@ -117,6 +122,10 @@ class GenerativeSeparator(Separator):
             inference = InferenceConfig.model_validate(stored["task"]["inference"])
         return cls(pipeline, inference, device)
 
+    def set_seed(self, seed: int) -> None:
+        """Seed the sampler of every following separation."""
+        self.inference = self.inference.model_copy(update={"seed": seed})
+
     def update_inference(self, overrides: Mapping[str, Any], source: str = "inference") -> None:
         """Change some inference settings (``sampling`` merges key by key), validated as a whole."""
         inference = merge_inference(self.inference.model_dump(), overrides, source)
@@ -124,8 +133,11 @@ class GenerativeSeparator(Separator):
         self.inference = inference
 
     def _check_inference(self, inference: InferenceConfig, source: str) -> None:
-        if inference.passes is not None and not isinstance(self.pipeline.lm, MaskedTokenLM):
-            raise ConfigError(f"{source}: passes apply to a masked LM only; this separator's LM is {type(self.pipeline.lm).__name__}")
+        """Refuse family-specific settings the LM's family does not read."""
+        lm = self.pipeline.lm
+        for name in InferenceConfig.FAMILY_SETTINGS:
+            if getattr(inference, name) is not None and name not in lm.family.inference_settings:
+                raise ConfigError(f"{source}: {name} does not apply to this separator's LM ({type(lm).__name__}, {lm.family.name} family)")
 
     @property
     def sample_rate(self) -> int:
@@ -214,13 +226,31 @@ class GenerativeSeparator(Separator):
     def _separate_segments(self, segments: Tensor, stems: Sequence[str], seed: int | None, progress: bool) -> Tensor:
         """segments ``[B, C, L]`` at the codec rate -> stems ``[B, n_stems, C, L]``."""
         codec, encoder, lm = self.pipeline.codec, self.pipeline.encoder, self.pipeline.lm
+        labels, batch = self.pipeline.labels, segments.shape[0]
         conditioning = convert(segments, codec.sample_rate, encoder.sample_rate, encoder.channels)
         frames = math.ceil(segments.shape[-1] / codec.hop_length)
         with inference_precision(lm, self.inference.dtype, self.device):
             prefix, mask = encoder(encoder.prepare(conditioning))
-            if isinstance(lm, MaskedTokenLM):  # iterative parallel decoding, lm.passes passes per codebook level
-                codes = generate_parallel(lm, prefix, frames, mask, self.inference.sampling, stems, seed, self.inference.passes, progress)
-            else:
-                codes = generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference.sampling, stems, seed, progress)
-        decoded = [codec.decode(codes[stem])[..., : segments.shape[-1]] for stem in stems]
+            check_prefix(prefix, mask, encoder, batch, labels["encoder"])
+            codes = lm.family.generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference, stems, seed, progress)
+        check_generated(codes, stems, codec, batch, frames, labels["lm"])
+        decoded = []
+        for stem in stems:
+            wav = codec.decode(codes[stem])
+            check_decoded(wav, codec, codes[stem], labels["codec"])
+            decoded.append(wav[..., : segments.shape[-1]])
         return torch.stack(decoded, dim=1)
+
+
+class GenerativeSeparatorConfig(ComponentConfig):
+    checkpoint: Path = Field(description="a separator checkpoint: a step_… directory or a run directory (its latest)")
+    inference: dict[str, Any] = Field(default_factory=dict, description="overrides of the checkpoint's inference settings")
+    device: str = Field("auto", description="cpu, cuda, cuda:N, mps or auto")
+
+
+def load_generative(config: GenerativeSeparatorConfig) -> GenerativeSeparator:
+    """A trained generative separator (registered as separator ``generative``)."""
+    separator = GenerativeSeparator.from_pretrained(config.checkpoint, device=config.device)
+    if config.inference:
+        separator.update_inference(config.inference, f"separator 'generative' ({config.checkpoint})")
+    return separator

@@ -3,10 +3,11 @@ stems, conditioned on the encoder's view of their mixture (``tokensep train sepa
 
 The codec is frozen (trained beforehand with ``tokensep train codec``; ``model.codec_checkpoint``
 points at it) and encodes the stems of every batch on the fly, so the usual augmentation
-(random crops, remixing across songs, gains, channel swaps) applies. With ``data`` a
-``token_shards`` dataset (codes cached by ``tokensep tokenize`` with the same codec), batches
-carry the codes instead and only random crops apply (``augment.seconds``, ``examples_per_epoch``).
-The encoder and the LM train together as one optimizer group.
+(random crops, remixing across songs, gains, channel swaps) applies. With ``tokens`` instead of
+``data`` (a folder of codes cached by ``tokensep tokenize`` with the same codec), batches carry
+the codes instead and only random crops apply (``augment.seconds``, ``examples_per_epoch``).
+The encoder and the LM train together as one optimizer group, with the LM family's objective
+(tokensep_core.lm.family).
 """
 
 from __future__ import annotations
@@ -14,20 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import Tensor, nn
 
 from tokensep_core.audio.channels import to_codec_items
 from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
-from tokensep_core.data.token_shards import TokenCrops, TokenShards, token_crops
+from tokensep_core.data.token_shards import TokenCrops, TokenShards, TokenShardsConfig, token_crops
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import MaskedTokenLM
-from tokensep_core.lm.ar_objective import drop_condition, lm_loss, teacher_forcing
-from tokensep_core.lm.masked_objective import masked_loss
+from tokensep_core.lm.ar_objective import drop_condition
 from tokensep_core.provenance import separator_record
 from tokensep_core.registry import ComponentRegistry
+from tokensep_core.separation.boundaries import check_encoded, check_loss, check_prefix
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.separation.separator import InferenceConfig
 from tokensep_core.training.task import TrainingTask
@@ -49,16 +49,23 @@ class SeparatorTrainingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: PipelineConfig = Field(default_factory=PipelineConfig)
-    data: ComponentSpec = Field(description="a registered dataset with the model's stems")
+    model: PipelineConfig
+    data: ComponentSpec | None = Field(None, description="a registered dataset with the model's stems")
+    tokens: TokenShardsConfig | None = Field(None, description="instead of data: codes cached by `tokensep tokenize`")
     augment: AugmentConfig
     loss: LossConfig = Field(default_factory=LossConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig, description="stored with the checkpoints for separation")
 
+    @model_validator(mode="after")
+    def _one_source(self) -> SeparatorTrainingConfig:
+        if (self.data is None) == (self.tokens is None):
+            raise ValueError("set exactly one of data (a dataset) and tokens (a token folder)")
+        return self
+
 
 class SeparatorTask(TrainingTask):
-    """Teacher forcing of ``pipeline.lm`` on ``pipeline.codec`` codes, prefix from ``pipeline.encoder``
-    (masked-token prediction, tokensep_core.lm.masked_objective, for a masked LM).
+    """``pipeline.lm``'s family objective (teacher forcing, masked-token prediction, …) on
+    ``pipeline.codec`` codes, prefix from ``pipeline.encoder``.
 
     Batches: ``{"mixture": [B, C, T], "stems": [B, S, C, T]}`` at ``sample_rate``, stems in
     ``pipeline.config.stems`` order; or, from token shards, ``{"mixture": [B, C, T], "codes":
@@ -84,26 +91,26 @@ class SeparatorTask(TrainingTask):
         return self._components
 
     def losses(self, group: str, batch: dict[str, Tensor], state: dict[str, Any]) -> dict[str, Tensor]:
-        codec, encoder = self.pipeline.codec, self.pipeline.encoder
+        codec, encoder, lm = self.pipeline.codec, self.pipeline.encoder, self.pipeline.lm
+        labels = self.pipeline.labels
         codec.eval()
         mixture = self._to_codec_items(batch["mixture"])
         if "codes" in batch:
             codes = {stem: batch["codes"][stem].flatten(0, 1) for stem in self.pipeline.config.stems}
         else:
+            codes = {}
             with torch.no_grad():
-                codes = {
-                    stem: codec.encode(self._to_codec_items(batch["stems"][:, i])) for i, stem in enumerate(self.pipeline.config.stems)
-                }
+                for i, stem in enumerate(self.pipeline.config.stems):
+                    wav = self._to_codec_items(batch["stems"][:, i])
+                    codes[stem] = codec.encode(wav)
+                    check_encoded(codes[stem], codec, wav, labels["codec"])
         conditioning = convert(mixture, codec.sample_rate, encoder.sample_rate, encoder.channels)
         prefix, mask = encoder(encoder.prepare(conditioning))
+        check_prefix(prefix, mask, encoder, conditioning.shape[0], labels["encoder"])
         prefix = drop_condition(prefix, self.config.loss.condition_dropout)
-        loss = self.config.loss
-        if isinstance(self.pipeline.lm, MaskedTokenLM):  # masked prediction instead of teacher forcing
-            return {
-                "ce": masked_loss(self.pipeline.lm, codes, prefix, mask, loss.codebook_weights, loss.stem_weights, loss.label_smoothing)
-            }
-        forcing = teacher_forcing(self.pipeline.token_layout, codes, loss.codebook_weights, loss.stem_weights)
-        return {"ce": lm_loss(self.pipeline.lm, forcing, prefix, mask, loss.label_smoothing)}
+        loss = lm.family.loss(lm, self.pipeline.token_layout, codes, prefix, mask, self.config.loss)
+        check_loss(loss, labels["lm"])
+        return {"ce": loss}
 
     def _to_codec_items(self, wav: Tensor) -> Tensor:
         """``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate; a mono codec
@@ -122,18 +129,25 @@ def build_separator_training(
     config = validate_model(SeparatorTrainingConfig, sections, source)
     torch.manual_seed(config.model.seed)
     pipeline = build_pipeline(registry, config.model, source)
-    dataset = registry.build("dataset", config.data, source=source)
-    missing = [s for s in config.model.stems if s not in dataset.stems]
-    if missing:
-        raise ConfigError(f"{source}: dataset {config.data.name!r} has no stems {missing} (it has {', '.join(dataset.stems)})")
-    if isinstance(dataset, TokenShards):
-        _check_token_codec(dataset, pipeline, source)
+    if config.tokens is not None:
+        shards = TokenShards(config.tokens)
+        _check_stems(shards.stems, config.model.stems, f"tokens in {shards.root}", source)
+        _check_token_codec(shards, pipeline, source)
         examples: TrainingExamples | TokenCrops = token_crops(
-            dataset, config.augment.seconds, config.augment.examples_per_epoch, config.model.stems
+            shards, config.augment.seconds, config.augment.examples_per_epoch, config.model.stems
         )
     else:
+        assert config.data is not None
+        dataset = registry.build("dataset", config.data, source=source)
+        _check_stems(dataset.stems, config.model.stems, f"dataset {config.data.name!r}", source)
         examples = TrainingExamples(dataset, config.augment, config.model.stems)
     return SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump())), examples
+
+
+def _check_stems(available: tuple[str, ...], wanted: tuple[str, ...], what: str, source: str) -> None:
+    missing = [s for s in wanted if s not in available]
+    if missing:
+        raise ConfigError(f"{source}: {what} has no stems {missing} (it has {', '.join(available)})")
 
 
 def _check_token_codec(shards: TokenShards, pipeline: Pipeline, source: str) -> None:

@@ -22,6 +22,7 @@ from tokensep_core.interfaces import (
     CodebookPattern,
     Codec,
     ConditionEncoder,
+    LanguageModel,
     MaskedTokenLM,
     Metric,
     Renderer,
@@ -33,6 +34,7 @@ from tokensep_core.interfaces import (
     TrainableCodec,
     TrainOutput,
 )
+from tokensep_core.lm.family import LMFamily
 
 
 class ConformanceError(AssertionError):
@@ -145,15 +147,17 @@ def check_encoder(encoder: ConditionEncoder, seconds: float = 1.0, seed: int = 0
         _require(torch.allclose(again, embeds), "encoder is not deterministic in eval mode")
 
 
-def check_lm(lm: TokenLM | MaskedTokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
-    """logits shape, cache length, incremental (cached) decoding equal to a full forward, and
-    where the LM implements ``select_cache`` its selected rows equal to each row's own prefix (a
-    masked LM: :func:`check_masked_lm`)."""
-    if isinstance(lm, MaskedTokenLM):
-        check_masked_lm(lm, steps, prefix_steps, seed)
-        return
-    for attr in ("num_codebooks", "codebook_size", "vocab_size", "dim"):
+def check_lm(lm: LanguageModel, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
+    """The attributes every LM declares, then its family's checks (``lm.family.check``)."""
+    for attr in ("family", "num_codebooks", "codebook_size", "vocab_size", "dim"):
         _require(hasattr(lm, attr), f"lm {type(lm).__name__} lacks attribute {attr!r}")
+    _require(isinstance(lm.family, LMFamily), f"lm {type(lm).__name__}: family {lm.family!r} is not an LMFamily")
+    lm.family.check(lm, steps, prefix_steps, seed)
+
+
+def check_token_lm(lm: TokenLM, steps: int = 6, prefix_steps: int = 5, seed: int = 0) -> None:
+    """logits shape, cache length, incremental (cached) decoding equal to a full forward, and
+    where the LM implements ``select_cache`` its selected rows equal to each row's own prefix."""
     _require(lm.vocab_size >= lm.codebook_size, "vocab_size must include the codebook ids")
     lm.eval()
     generator = torch.Generator().manual_seed(seed)
