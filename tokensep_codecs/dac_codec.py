@@ -150,4 +150,3 @@ class DACCodec(TrainableCodec):
         losses = self.reconstruction(recon, target)
         losses.update(self.reconstruction.quantizer_terms(commitment, codebook))
         return TrainOutput(recon, target, losses)
-
