@@ -38,6 +38,9 @@ class CommandTable(Table[Command]):
     def __init__(self) -> None:
         super().__init__("command")
 
+    def settle_order(self, entry: Command) -> int:
+        return 0 if entry.is_group else 1
+
     def add(self, entry: Command, provider: Provider) -> None:
         if entry.parent is not None:
             group = self.get(entry.parent)

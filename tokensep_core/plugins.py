@@ -110,22 +110,28 @@ def load_registry(autoload: bool | None = None) -> ComponentRegistry:
 
 
 def _fill_tables(loaded: LoadedPlugins) -> None:
-    """Let every plugin fill the tables of the hooks other than components, one plugin at a time;
-    a plugin that fails keeps nothing in that table and is recorded in ``failures``."""
+    """Let every plugin fill the tables of the hooks other than components, under the same clash
+    rule as components (built-ins first, then the third-party claims settled together); a plugin
+    whose hook raises keeps nothing in that table and is recorded in ``failures``."""
     hooks: tuple[tuple[str, Table], ...] = (
         ("tokensep_register_commands", loaded.commands),
         ("tokensep_register_training_tasks", loaded.training_tasks),
         ("tokensep_register_bench_baselines", loaded.trainable_baselines),
     )
     for hook_name, table in hooks:
+        builtin: list = []
+        third_party: list = []
         for impl in getattr(loaded.manager.hook, hook_name).get_hookimpls():
             provider = loaded.providers[impl.plugin_name]
-            before = table.snapshot()
+            view = table.for_provider(provider)
             try:
-                impl.function(**dict.fromkeys(impl.argnames, table.for_provider(provider)))
+                impl.function(**dict.fromkeys(impl.argnames, view))
             except Exception as err:  # a broken plugin must not take the others down
-                table.rollback(before)
                 loaded.failures.append(PluginFailure(provider.name, f"{table.what} registration failed: {_one_line(err)}"))
+                continue
+            (builtin if impl.plugin_name in BUILTIN_PLUGINS else third_party).extend(view.claims)
+        for refusals in (table.settle(builtin), table.settle(third_party)):
+            loaded.failures += [PluginFailure(provider.name, reason) for provider, reason in refusals]
 
 
 def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:

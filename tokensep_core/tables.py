@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
 from tokensep_core.errors import RegistryError
-from tokensep_core.registry import Provider
+from tokensep_core.registry import Clash, Provider
 
 
 class Keyed(Protocol):
@@ -47,26 +47,51 @@ class Table(Generic[T]):
         """Entries in registration order."""
         return iter(list(self._entries.values()))
 
-    def snapshot(self) -> frozenset[str]:
-        """The keys registered so far (see :meth:`rollback`)."""
-        return frozenset(self._entries)
+    def settle_order(self, entry: T) -> int:
+        """Entries with a lower value are added first when claims are settled (e.g. command groups
+        before their sub-commands)."""
+        return 0
 
-    def rollback(self, snapshot: frozenset[str]) -> None:
-        """Drop everything registered after ``snapshot`` (a registration that failed midway)."""
-        for key in set(self._entries) - snapshot:
-            del self._entries[key], self._providers[key]
+    def settle(self, claims: list[tuple[T, Provider]]) -> list[tuple[Provider, str]]:
+        """Add claimed entries by the clash rule the component registry follows: a key held already
+        (a built-in, settled first) stays with its holder, and a key that several providers claim is
+        refused for all of them; the rest of each provider's entries are added. An entry the table
+        itself refuses (:meth:`add` raises) is refused alone. -> (provider, reason) per refusal."""
+        by_key: dict[str, list[tuple[T, Provider]]] = {}
+        for entry, provider in claims:
+            by_key.setdefault(entry.key, []).append((entry, provider))
+        refused: list[tuple[Provider, str]] = []
+        accepted: list[tuple[T, Provider]] = []
+        for key, claimed in by_key.items():
+            if key not in self._entries and len(claimed) == 1:
+                accepted.append(claimed[0])
+                continue
+            claimants = tuple(sorted({p for _, p in claimed}, key=lambda p: (p.name, p.version)))
+            holder = self._providers.get(key)
+            clash = Clash(self.what, key, claimants, holder)
+            refused += [(provider, f"name clash: {clash}") for provider in claimants]
+        for entry, provider in sorted(accepted, key=lambda item: self.settle_order(item[0])):
+            try:
+                self.add(entry, provider)
+            except RegistryError as err:
+                refused.append((provider, f"{self.what} refused: {err}"))
+        return refused
 
     def for_provider(self, provider: Provider) -> ProviderTable[T]:
-        """A view whose ``add`` records ``provider``: what a plugin's hook receives."""
+        """A view that collects ``provider``'s claims: what a plugin's hook receives."""
         return ProviderTable(self, provider)
 
 
 class ProviderTable(Generic[T]):
-    """A table as one provider sees it while registering: ``add(entry)``."""
+    """A table as one provider sees it while registering: ``add(entry)`` claims ``entry``; the
+    claims are settled with every other plugin's (:meth:`Table.settle`) once all have registered."""
 
     def __init__(self, table: Table[T], provider: Provider) -> None:
         self.table = table
         self.provider = provider
+        self.claims: list[tuple[T, Provider]] = []
 
     def add(self, entry: T) -> None:
-        self.table.add(entry, self.provider)
+        if any(claimed.key == entry.key for claimed, _ in self.claims):
+            raise RegistryError(f"{self.provider.name}: {self.table.what} {entry.key!r} registered twice by the same plugin")
+        self.claims.append((entry, self.provider))

@@ -213,19 +213,44 @@ def test_command_registration_failures_are_reported_and_the_rest_works(site: Pat
     loaded = load_plugins()
     failures = {f.distribution: f.reason for f in loaded.failures}
     assert failures["tscmd-raises"] == "command registration failed: RuntimeError: no commands today"
+    holder = loaded.commands.provider("eval codec")
+    assert str(holder).startswith("tokensep ")
     assert failures["tscmd-clash"] == (
-        f"command registration failed: RegistryError: command 'eval codec' registered twice: "
-        f"by {loaded.commands.provider('eval codec')} and by tscmd-clash 1.0"
+        f"name clash: command 'eval codec' is provided by {holder}; the same name from tscmd-clash 1.0 is refused"
     )
-    assert str(loaded.commands.provider("eval codec")).startswith("tokensep ")
-    assert failures["tscmd-orphan"].startswith(
-        "command registration failed: RegistryError: tscmd-orphan: command 'nogroup thing': no command group"
-    )
+    assert failures["tscmd-orphan"].startswith("command refused: tscmd-orphan: command 'nogroup thing': no command group")
     keys = {command.key for command in loaded.commands}
-    assert "half" not in keys and "solo" not in keys, "a failed registration is rolled back"
+    assert "half" not in keys, "a hook that raised keeps nothing"
+    assert "solo" in keys, "a clash refuses only the clashing name; the rest of the plugin stays"
     assert "tsfake_fine" in loaded.registry.names("codec"), "its components still load"
     parser = build_parser(registered_commands(loaded))
     args = parser.parse_args(["data", "wave", "--hand", "left"])
     assert args.func(args) == 7 and args.hand == "left"
     args = parser.parse_args(["eval", "codec", "untrained", "--codec-spec", "{}"])
     assert args.func.__module__ == "tokensep_codecs.eval_cmd", "the clashing command did not replace the first"
+
+
+TWIN = """
+from tokensep_core.commands import Command
+from tokensep_core.hookspecs import hookimpl
+
+@hookimpl
+def tokensep_register_commands(commands):
+    commands.add(Command("twin", "claimed by two plugins", lambda parser: None, lambda args: 0))
+    commands.add(Command("{own}", "this plugin's own", lambda parser: None, lambda args: 0))
+"""
+
+
+@pytest.mark.parametrize("names", [("tscmd-aaa", "tscmd-zzz"), ("tscmd-zzz", "tscmd-aaa")])
+def test_a_command_two_plugins_claim_is_refused_for_both_whatever_their_names(site: Path, fake_distribution, names) -> None:
+    """The clash rule of components holds for commands: neither plugin gets the name, both keep the
+    rest, and the outcome does not depend on which entry point sorts first."""
+    first, second = names
+    fake_distribution(site, first, first.replace("-", "_"), TWIN.replace("{own}", "own_" + first[-3:]))
+    fake_distribution(site, second, second.replace("-", "_"), TWIN.replace("{own}", "own_" + second[-3:]))
+    loaded = load_plugins()
+    keys = {command.key for command in loaded.commands}
+    assert "twin" not in keys and {"own_aaa", "own_zzz"} <= keys
+    reasons = {f.distribution: f.reason for f in loaded.failures if f.distribution.startswith("tscmd-")}
+    expected = "name clash: command 'twin' is registered by tscmd-aaa 1.0 and tscmd-zzz 1.0; refused for all of them"
+    assert reasons == {"tscmd-aaa": expected, "tscmd-zzz": expected}
