@@ -1,5 +1,5 @@
 """``tokensep tokenize CHECKPOINT DATA OUT``: cache the codec codes of every stem and mixture of a
-dataset in shards (resumable), for training the separator from tokens (dataset ``token_shards``)."""
+dataset in shards (resumable), for training the separator from tokens (the ``tokens:`` section of a separator training config)."""
 
 from __future__ import annotations
 

@@ -232,7 +232,7 @@ def _check_contract(kind: str, name: str, factory: Any, config_cls: Any, provide
 
 
 def _interface_names(kind: str) -> str:
-    """``Codec``, or ``TokenLM or MaskedTokenLM`` for a kind with several families."""
+    """The interface(s) a component of ``kind`` must implement, by name (``Codec``, ``LanguageModel``, …)."""
     return " or ".join(i.__name__ for i in kind_interfaces(kind))
 
 

@@ -1,4 +1,5 @@
-"""``tokensep plugins``: every component by kind with its provider; failed plugins; config schemas.
+"""``tokensep plugins``: every component by kind with its provider, the commands, training tasks and
+trainable baselines plugins registered; failed plugins; config schemas.
 
 With ``--strict`` the command exits 1 when any plugin failed (import, registration or a name
 clash), so a plugin's CI can run ``tokensep plugins --strict``."""
@@ -34,6 +35,15 @@ def run(args: argparse.Namespace) -> int:
             entry = loaded.registry.get(kind, name)
             description = f"  {entry.description}" if entry.description else ""
             print(f"  {name:<20} {str(entry.provider):<28}{description}")
+    for title, table in (
+        ("command", loaded.commands),
+        ("training task", loaded.training_tasks),
+        ("trainable baseline", loaded.trainable_baselines),
+    ):
+        print(f"{title}s (hook):")
+        for item in table:
+            help_text = getattr(item, "help", "")
+            print(f"  {item.key:<20} {str(table.provider(item.key)):<28}{'  ' + help_text if help_text else ''}".rstrip())
     if loaded.failures:
         print("failed plugins:")
         for failure in loaded.failures:
