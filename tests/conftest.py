@@ -3,6 +3,8 @@ trained for a few steps on synthetic songs."""
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,18 @@ def example_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.syspath_prepend(str(source))
     monkeypatch.delenv("TOKENSEP_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     return "tokensep-example"
+
+
+def install_fake_distribution(site: Path, dist: str, module: str, source: str, version: str = "1.0") -> None:
+    """Write ``module.py`` and a ``dist-info`` declaring it as a ``tokensep`` entry point into ``site``."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[tokensep]\n{module} = {module}\n")
+
+
+@pytest.fixture
+def fake_distribution() -> Callable[..., None]:
+    """``fake_distribution(site, dist, module, source, version="1.0")``: a fake installed plugin."""
+    return install_fake_distribution

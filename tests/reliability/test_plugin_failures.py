@@ -9,7 +9,6 @@ registration where the contract check can see it, otherwise when built), and wha
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -68,15 +67,6 @@ def tokensep_register_components(registry):
 IMPORT_FAILS = "import tokensep_this_module_does_not_exist\n"
 
 
-def _install(site: Path, dist: str, module: str, source: str) -> None:
-    """A fake installed distribution: ``module.py`` plus a dist-info with a ``tokensep`` entry point."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 2.0\n")
-    (info / "entry_points.txt").write_text(f"[tokensep]\n{module} = {module}\n")
-
-
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -86,8 +76,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         del sys.modules[name]
 
 
-def test_a_class_that_is_not_a_codec_is_refused_at_registration(site: Path) -> None:
-    _install(site, "tsrel-almost", "tsrel_almost", NOT_A_CODEC)
+def test_a_class_that_is_not_a_codec_is_refused_at_registration(site: Path, fake_distribution) -> None:
+    fake_distribution(site, "tsrel-almost", "tsrel_almost", NOT_A_CODEC, "2.0")
     loaded = load_plugins()
     failures = {f.distribution: f.reason for f in loaded.failures}
     assert "tsrel-almost" in failures and "Almost does not implement Codec" in failures["tsrel-almost"]
@@ -95,9 +85,9 @@ def test_a_class_that_is_not_a_codec_is_refused_at_registration(site: Path) -> N
     assert loaded.registry.build("codec", "debug").sample_rate == 16000, "the core keeps working"
 
 
-def test_built_objects_that_violate_the_interface_are_refused_naming_the_distribution(site: Path) -> None:
-    _install(site, "tsrel-factories", "tsrel_factories", FACTORIES)
-    _install(site, "tsrel-broken", "tsrel_broken", IMPORT_FAILS)
+def test_built_objects_that_violate_the_interface_are_refused_naming_the_distribution(site: Path, fake_distribution) -> None:
+    fake_distribution(site, "tsrel-factories", "tsrel_factories", FACTORIES, "2.0")
+    fake_distribution(site, "tsrel-broken", "tsrel_broken", IMPORT_FAILS, "2.0")
     loaded = load_plugins()
     assert [f.distribution for f in loaded.failures] == ["tsrel-broken"]
     registry = loaded.registry
@@ -113,9 +103,11 @@ def test_built_objects_that_violate_the_interface_are_refused_naming_the_distrib
     assert registry.get("codec", "function_factory").provider.name == "tsrel-factories"
 
 
-def test_plugins_command_lists_failures_by_distribution_and_exits_zero(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _install(site, "tsrel-broken2", "tsrel_broken2", IMPORT_FAILS)
-    _install(site, "tsrel-almost2", "tsrel_almost2", NOT_A_CODEC)
+def test_plugins_command_lists_failures_by_distribution_and_exits_zero(
+    site: Path, fake_distribution, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_distribution(site, "tsrel-broken2", "tsrel_broken2", IMPORT_FAILS, "2.0")
+    fake_distribution(site, "tsrel-almost2", "tsrel_almost2", NOT_A_CODEC, "2.0")
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     failed = out[out.index("failed plugins:") :].splitlines()[1:]
@@ -142,10 +134,12 @@ def tokensep_register_components(registry):
         (CLASHES_WITH_BUILTIN, "name clash: codec 'debug' is provided by tokensep"),
     ],
 )
-def test_strict_plugins_command_exits_1_on_any_failure(site: Path, capsys: pytest.CaptureFixture[str], source: str, reason: str) -> None:
+def test_strict_plugins_command_exits_1_on_any_failure(
+    site: Path, fake_distribution, capsys: pytest.CaptureFixture[str], source: str, reason: str
+) -> None:
     assert main(["plugins", "--strict"]) == 0, "no failure: --strict exits 0"
     capsys.readouterr()
-    _install(site, "tsrel-strict", "tsrel_strict", source)
+    fake_distribution(site, "tsrel-strict", "tsrel_strict", source, "2.0")
     assert main(["plugins"]) == 0, "without --strict failures are listed, the exit status stays 0"
     assert main(["plugins", "--strict"]) == 1
     captured = capsys.readouterr()

@@ -3,7 +3,6 @@ plugin that returns codes or audio of the wrong shape is named, with its provide
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -38,13 +37,9 @@ def tokensep_register_components(registry):
 
 
 @pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_distribution):
     """The registry with a plugin distribution ``tsbroken-codecs 2.0`` installed beside the others."""
-    (tmp_path / "tsbroken_codecs.py").write_text(textwrap.dedent(BROKEN_CODECS))
-    info = tmp_path / "tsbroken_codecs-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tsbroken-codecs\nVersion: 2.0\n")
-    (info / "entry_points.txt").write_text("[tokensep]\ntsbroken_codecs = tsbroken_codecs\n")
+    fake_distribution(tmp_path, "tsbroken-codecs", "tsbroken_codecs", BROKEN_CODECS, "2.0")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
     return load_registry()
