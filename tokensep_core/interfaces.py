@@ -131,7 +131,9 @@ class LanguageModel(nn.Module, ABC):
     a family by subclassing this with its own interface and family object.
 
     Attributes: ``family``, ``num_codebooks`` (K), ``codebook_size`` (V of the logits),
-    ``vocab_size`` (input ids), ``dim`` (D of the prefix).
+    ``vocab_size`` (input ids), ``dim`` (D of the prefix), ``conditioning``: how it reads the
+    condition, ``prefix`` (before the tokens), ``frame`` (resampled to codec frames and added to
+    the steps of each frame: ``frame_cond``) or ``both`` (see tokensep_core.lm.conditioning).
     """
 
     family: LMFamily
@@ -139,6 +141,7 @@ class LanguageModel(nn.Module, ABC):
     codebook_size: int
     vocab_size: int
     dim: int
+    conditioning: str = "prefix"
 
 
 class TokenLM(LanguageModel):
@@ -160,9 +163,11 @@ class TokenLM(LanguageModel):
         prefix: Tensor | None = None,
         prefix_mask: Tensor | None = None,
         cache: LMCache | None = None,
+        frame_cond: Tensor | None = None,
     ) -> tuple[Tensor, LMCache]:
         """tokens ``[B, K, S]`` int64; prefix ``[B, P, D]`` and prefix_mask ``[B, P]`` (True =
-        valid) only when ``cache`` is None -> (logits ``[B, K, S, V]`` for the token positions,
+        valid) only when ``cache`` is None; frame_cond ``[B, S, D]``, with any call: a condition
+        added to each token step's input -> (logits ``[B, K, S, V]`` for the token positions,
         a new cache holding prefix + tokens; the given cache stays valid)."""
 
     def select_cache(self, cache: LMCache, rows: Tensor) -> LMCache:
@@ -202,10 +207,12 @@ class MaskedTokenLM(LanguageModel):
         prefix_mask: Tensor | None = None,
         stems: Sequence[str] | None = None,
         codebook: int | None = None,
+        frame_cond: Tensor | None = None,
     ) -> Tensor:
         """tokens ``[B, N, K, T]`` int64 for the N ``stems`` (default: all of ``self.stems``);
-        prefix ``[B, P, D]``, prefix_mask ``[B, P]`` (True = valid) -> logits ``[B, N, K, T, V]``,
-        or ``[B, N, 1, T, V]`` for that ``codebook`` only (decoding needs one level per pass)."""
+        prefix ``[B, P, D]``, prefix_mask ``[B, P]`` (True = valid); frame_cond ``[B, T, D]``
+        added to every stem's frame t -> logits ``[B, N, K, T, V]``, or ``[B, N, 1, T, V]`` for
+        that ``codebook`` only (decoding needs one level per pass)."""
 
 
 @dataclass(frozen=True)
@@ -213,12 +220,15 @@ class StepPlan:
     """What a pattern puts at each step of one stem: ``[K', S]`` tensors.
 
     ``codebook``: codebook whose code sits at the step, -1 where the pattern pads;
-    ``low``/``high``: the ids that may be generated there, ``[low, high)`` (empty where padded).
+    ``low``/``high``: the ids that may be generated there, ``[low, high)`` (empty where padded);
+    ``frame``: the codec frame whose code sits there, -1 where padded (None: the pattern does not
+    say, and frame conditioning cannot use it).
     """
 
     codebook: Tensor
     low: Tensor
     high: Tensor
+    frame: Tensor | None = None
 
 
 class CodebookPattern(ABC):

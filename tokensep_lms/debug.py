@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import LMCache, TokenLM
+from tokensep_core.lm.conditioning import Conditioning
 from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 
 
@@ -19,6 +20,7 @@ class DebugLMConfig(ComponentConfig):
     num_special_tokens: int = Field(8, ge=0)
     dim: int = Field(32, ge=1)
     layers: int = Field(1, ge=1)
+    conditioning: Conditioning = Field("prefix", description="prefix, frame or both; see tokensep_core.lm.conditioning")
 
 
 @dataclass
@@ -34,7 +36,8 @@ class GRUCache(LMCache):
 
 
 class DebugLM(TokenLM):
-    """Summed codebook embeddings -> GRU -> K heads; the prefix is fed through the GRU first."""
+    """Summed codebook embeddings (plus ``frame_cond``) -> GRU -> K heads; the prefix is fed
+    through the GRU first."""
 
     Config = DebugLMConfig
 
@@ -45,6 +48,7 @@ class DebugLM(TokenLM):
         self.codebook_size = config.codebook_size
         self.vocab_size = config.codebook_size + config.num_special_tokens
         self.dim = config.dim
+        self.conditioning = config.conditioning
         self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, config.dim)
         self.rnn = nn.GRU(config.dim, config.dim, num_layers=config.layers, batch_first=True)
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, config.dim)
@@ -55,9 +59,12 @@ class DebugLM(TokenLM):
         prefix: Tensor | None = None,
         prefix_mask: Tensor | None = None,
         cache: LMCache | None = None,
+        frame_cond: Tensor | None = None,
     ) -> tuple[Tensor, GRUCache]:
-        """tokens [B, K, S], prefix [B, P, D] -> (logits [B, K, S, V], cache)."""
+        """tokens [B, K, S], prefix [B, P, D], frame_cond [B, S, D] -> (logits [B, K, S, V], cache)."""
         x = self.embed(tokens)
+        if frame_cond is not None:
+            x = x + frame_cond.to(x.dtype)
         state = None
         held = 0
         if cache is not None:

@@ -2,7 +2,9 @@
 
 Sequence seen by the decoder: ``[prefix (P steps)][tokens (S steps)]`` with RoPE, RMSNorm,
 SwiGLU feed-forwards, optional grouped-query attention and no biases. Each token step is the
-sum of K codebook embeddings; K heads predict the next step's codes.
+sum of K codebook embeddings; K heads predict the next step's codes. With ``conditioning:
+frame`` there is no prefix: the condition of each step's frame (``frame_cond``, through the same
+adapter as the prefix) is added to the step's embedding; ``both`` does both.
 
 A padded prefix (mask False) is moved to the front of the sequence, so the valid prefix always
 ends right before the tokens: rotary attention depends only on relative positions, so a chunk
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import LMCache, TokenLM
+from tokensep_core.lm.conditioning import Conditioning
 from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 
 PRESETS: dict[str, dict[str, float | int]] = {
@@ -47,6 +50,10 @@ class LlamaLMConfig(ComponentConfig):
     ff_mult: float | None = Field(None, gt=0)
     dropout: float | None = Field(None, ge=0, lt=1)
     prefix_dim: int | None = Field(None, ge=1, description="condition width; None: the model width")
+    conditioning: Conditioning = Field(
+        "prefix",
+        description="prefix (the paper), frame (the condition added to each step's frame), or both; see tokensep_core.lm.conditioning",
+    )
 
     def resolved(self, key: str) -> float | int:
         """An explicit field, else the preset's value."""
@@ -195,6 +202,7 @@ class LlamaLM(TokenLM):
         self.vocab_size = config.codebook_size + config.num_special_tokens
         self.width = width
         self.dim = config.prefix_dim or width
+        self.conditioning = config.conditioning
         self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
         self.embed_dropout = nn.Dropout(dropout)
@@ -209,10 +217,14 @@ class LlamaLM(TokenLM):
         prefix: Tensor | None = None,
         prefix_mask: Tensor | None = None,
         cache: LMCache | None = None,
+        frame_cond: Tensor | None = None,
     ) -> tuple[Tensor, LlamaCache]:
-        """tokens [B, K, S]; prefix [B, P, D] and prefix_mask [B, P] (first call only)
-        -> (logits [B, K, S, V], cache)."""
-        x = self.embed_dropout(self.embed(tokens))
+        """tokens [B, K, S]; prefix [B, P, D] and prefix_mask [B, P] (first call only);
+        frame_cond [B, S, D] added to the steps (any call) -> (logits [B, K, S, V], cache)."""
+        x = self.embed(tokens)
+        if frame_cond is not None:
+            x = x + self.prefix_adapter(frame_cond.to(x.dtype))
+        x = self.embed_dropout(x)
         steps = x.shape[1]
         if cache is not None:
             if not isinstance(cache, LlamaCache):

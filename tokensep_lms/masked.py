@@ -15,7 +15,9 @@ prefix step. As in the llama LM, padded prefix steps are moved to the front, so 
 logits do not depend on how much padding it is batched with.
 
 Each frame is the sum of K codebook embeddings (id ``codebook_size`` is the mask); K heads
-predict the codes of every frame.
+predict the codes of every frame. With ``conditioning: frame`` there is no prefix: the condition
+resampled to the codec's frames (``frame_cond``, through the prefix's adapter) is added to frame t
+of every stem (SoundStorm's time-aligned conditioning); ``both`` does both.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from torch import Tensor, nn
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
 from tokensep_core.interfaces import MaskedTokenLM
+from tokensep_core.lm.conditioning import Conditioning
 from tokensep_core.tokens.codebook_io import CodebookEmbedding, CodebookHeads
 from tokensep_lms.llama import llama_layers
 
@@ -55,6 +58,10 @@ class MaskedLMConfig(ComponentConfig):
     ff_mult: float | None = Field(None, gt=0)
     dropout: float | None = Field(None, ge=0, lt=1)
     prefix_dim: int | None = Field(None, ge=1, description="condition width; None: the model width")
+    conditioning: Conditioning = Field(
+        "prefix",
+        description="prefix (the paper), frame (the condition added to each step's frame), or both; see tokensep_core.lm.conditioning",
+    )
 
     def resolved(self, key: str) -> float | int:
         """An explicit field, else the preset's value."""
@@ -106,6 +113,7 @@ class MaskedLM(MaskedTokenLM):
         self.stems = tuple(config.stems)
         self.passes = tuple(config.passes)
         self.dim = config.prefix_dim or width
+        self.conditioning = config.conditioning
         self.embed = CodebookEmbedding(config.num_codebooks, self.vocab_size, width)
         self.stem_embed = nn.Embedding(len(self.stems), width)
         self.prefix_adapter = nn.Linear(self.dim, width, bias=False) if self.dim != width else nn.Identity()
@@ -122,12 +130,15 @@ class MaskedLM(MaskedTokenLM):
         prefix_mask: Tensor | None = None,
         stems: Sequence[str] | None = None,
         codebook: int | None = None,
+        frame_cond: Tensor | None = None,
     ) -> Tensor:
-        """tokens [B, N, K, T]; prefix [B, P, D], prefix_mask [B, P] -> logits [B, N, K, T, V]
-        ([B, N, 1, T, V] with ``codebook``)."""
+        """tokens [B, N, K, T]; prefix [B, P, D], prefix_mask [B, P]; frame_cond [B, T, D]
+        -> logits [B, N, K, T, V] ([B, N, 1, T, V] with ``codebook``)."""
         batch, num_stems, _, frames = tokens.shape
         stem_ids = self._stem_ids(stems, num_stems, tokens.device)
         x = self.embed(tokens.flatten(0, 1)) + self.stem_embed(stem_ids.repeat(batch))[:, None]  # [B·N, T, W]
+        if frame_cond is not None:
+            x = x + self.prefix_adapter(frame_cond.to(x.dtype)).repeat_interleave(num_stems, dim=0)
         x = self.embed_dropout(x)
         key_mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         if prefix is not None:

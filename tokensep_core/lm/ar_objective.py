@@ -4,7 +4,10 @@ the same layout (tokensep_core.tokens.layout), so training and sampling cannot d
 
 The LM reads ``sequences[..., :-1]`` after the prefix; its output at position s predicts
 ``sequences[..., s + 1]``. Only generated positions (codes) carry loss: start tokens and the
-pattern's padding are forced at generation time, so they get weight 0.
+pattern's padding are forced at generation time, so they get weight 0. With frame conditioning
+(tokensep_core.lm.conditioning) the input at position s gets the condition of the frame that
+``sequences[..., s + 1]`` holds: the frame it predicts (under causal attention, the condition of
+a step's own frame would come one step too late).
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ from torch import Tensor
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import TokenLM, TrackLayout
+from tokensep_core.lm.conditioning import align_frames, gather_frames, reads_frames, reads_prefix
 from tokensep_core.tokens.layout import TokenLayout
 
 
 @dataclass(frozen=True)
 class TeacherForcing:
     """inputs/targets ``[B', K'', S'' - 1]`` int64, weights ``[B', K'', S'' - 1]`` float (0 = no
-    loss), and the layout (its ``condition_rows`` pick each row's prefix)."""
+    loss), the layout (its ``condition_rows`` pick each row's prefix), and for frame
+    conditioning the frame each input position is conditioned on, ``frame_index [S'' - 1]``
+    (-1: none), out of ``num_frames``."""
 
     inputs: Tensor
     targets: Tensor
     weights: Tensor
     layout: TrackLayout
+    frame_index: Tensor
+    num_frames: int
 
 
 def teacher_forcing(
@@ -59,7 +67,8 @@ def teacher_forcing(
     weights = per_codebook[plan.codebook]
     for seg in layout.segments:
         weights[seg.rows, seg.streams, seg.start : seg.start + seg.length] *= stem_weights.get(seg.stem, 1.0)
-    return TeacherForcing(sequences[..., :-1], sequences[..., 1:], weights[..., 1:], layout)
+    frame_index = token_layout.frame_index(first.shape[-1], layout.stems).to(sequences.device)
+    return TeacherForcing(sequences[..., :-1], sequences[..., 1:], weights[..., 1:], layout, frame_index[1:], first.shape[-1])
 
 
 def sequence_loss(logits: Tensor, targets: Tensor, weights: Tensor, label_smoothing: float = 0.0) -> Tensor:
@@ -80,12 +89,17 @@ def lm_loss(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """One teacher-forced forward of ``lm``: prefix ``[B, P, D]`` (rows repeated as the layout
-    needs) -> scalar loss."""
+    needs; read as the LM's ``conditioning`` says) -> scalar loss."""
     rows = batch.layout.condition_rows.to(batch.inputs.device)
     if prefix is not None:
         prefix = prefix[rows]
         prefix_mask = prefix_mask[rows] if prefix_mask is not None else None
-    logits, _ = lm(batch.inputs, prefix, prefix_mask)
+    if prefix is not None and reads_frames(lm):
+        frame_cond = gather_frames(align_frames(prefix, prefix_mask, batch.num_frames), batch.frame_index)
+        kept = (prefix, prefix_mask) if reads_prefix(lm) else (None, None)
+        logits, _ = lm(batch.inputs, *kept, frame_cond=frame_cond)
+    else:
+        logits, _ = lm(batch.inputs, prefix, prefix_mask)
     return sequence_loss(logits, batch.targets, batch.weights, label_smoothing)
 
 

@@ -23,6 +23,7 @@ from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
 from tokensep_core.lm.ar_generation import make_generator
 from tokensep_core.lm.ar_objective import null_condition
+from tokensep_core.lm.masked_objective import masked_condition
 from tokensep_core.lm.sampling import SamplingConfig, guided_scores, sample_ids
 
 
@@ -62,6 +63,7 @@ def generate_parallel(
     if guided:
         prefix = torch.cat([prefix, null_condition(prefix)])
         prefix_mask = torch.cat([prefix_mask, prefix_mask]) if prefix_mask is not None else None
+    condition = masked_condition(lm, prefix, prefix_mask, num_frames)
     generator = make_generator(seed, prefix.device)
     was_training = lm.training
     lm.eval()
@@ -69,7 +71,7 @@ def generate_parallel(
         bar = tqdm(total=sum(schedule), desc="generating", unit="pass", disable=not progress, leave=False)
         for level, count in enumerate(schedule):
             for step in range(1, count + 1):
-                logits = lm(torch.cat([tokens, tokens]) if guided else tokens, prefix, prefix_mask, stems, codebook=level)
+                logits = lm(torch.cat([tokens, tokens]) if guided else tokens, stems=stems, codebook=level, **condition)
                 scores = guided_scores(logits[:, :, 0], sampling.cfg_scale if guided else None)  # [B, N, T, V]
                 _unmask_step(tokens[:, :, level], scores, lm.mask_id, cosine_masked(step, count, num_frames), sampling, generator)
                 bar.update()

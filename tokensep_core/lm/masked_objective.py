@@ -5,7 +5,8 @@ Per item and stem (SoundStorm's recipe): a codebook level k is drawn uniformly; 
 stay visible, finer levels are all masked, and at level k a share ``cos(π/2 · u)``, ``u ~ U(0, 1)``
 of the frames (at least one) is masked, as after some pass of the cosine schedule. Only the
 masked positions of level k carry loss, weighted per codebook and per stem like the
-autoregressive loss (tokensep_core.lm.ar_objective.sequence_loss).
+autoregressive loss (tokensep_core.lm.ar_objective.sequence_loss). An LM with frame conditioning
+(tokensep_core.lm.conditioning) gets the condition of frame t added at frame t of every stem.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import Tensor
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import MaskedTokenLM
 from tokensep_core.lm.ar_objective import sequence_loss
+from tokensep_core.lm.conditioning import align_frames, reads_frames, reads_prefix
 
 
 def mask_codes(codes: Tensor, mask_id: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
@@ -66,5 +68,15 @@ def masked_loss(
     per_codebook = torch.tensor([codebook_weights.get(k, 1.0) for k in range(lm.num_codebooks)], device=device)
     per_stem = torch.tensor([stem_weights.get(s, 1.0) for s in stems], device=device)
     weights = targets * per_codebook[None, None, :, None] * per_stem[None, :, None, None]
-    logits = lm(inputs, prefix, prefix_mask, stems)
+    logits = lm(inputs, stems=stems, **masked_condition(lm, prefix, prefix_mask, codes.shape[-1]))
     return sequence_loss(logits.flatten(0, 1), codes.flatten(0, 1), weights.flatten(0, 1), label_smoothing)
+
+
+def masked_condition(lm: MaskedTokenLM, prefix: Tensor | None, prefix_mask: Tensor | None, num_frames: int) -> dict[str, Tensor | None]:
+    """The condition keyword arguments of a masked LM's forward, as its ``conditioning`` says:
+    prefix ``[B, P, D]`` and mask ``[B, P]``, and with frame conditioning ``frame_cond``
+    ``[B, num_frames, D]`` (the prefix resampled to the codec's frames)."""
+    if prefix is None or not reads_frames(lm):
+        return {"prefix": prefix, "prefix_mask": prefix_mask}
+    kept = {"prefix": prefix, "prefix_mask": prefix_mask} if reads_prefix(lm) else {"prefix": None, "prefix_mask": None}
+    return {**kept, "frame_cond": align_frames(prefix, prefix_mask, num_frames)}

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import CodebookPattern, TokenLM, TrackLayout, TrackOrder
+from tokensep_core.lm.conditioning import reads_frames
 from tokensep_core.tokens.special import SpecialTokens
 
 
@@ -73,6 +74,11 @@ class TokenLayout:
                 f"lm vocab_size {lm.vocab_size} < {self.special.vocab_size} "
                 f"({self.code_vocab} codes + {self.special.count} special ids): raise num_special_tokens"
             )
+        if reads_frames(lm) and self.pattern.plan(1, self.num_codebooks, self.codebook_size).frame is None:
+            raise ConfigError(
+                f"lm conditioning {lm.conditioning!r} needs the frame each step holds; pattern {type(self.pattern).__name__} "
+                "does not say (StepPlan.frame)"
+            )
 
     def encode(self, stem_codes: Mapping[str, Tensor]) -> tuple[Tensor, TrackLayout]:
         """``{stem: codes [B, K, T']}`` -> (sequences ``[B', K'', S'']``, layout)."""
@@ -101,3 +107,13 @@ class TokenLayout:
         high, _ = self.track_order.combine(per_stem(step_plan.high), no_start)
         codebook, _ = self.track_order.combine(per_stem(step_plan.codebook), no_start)
         return SequencePlan(forced, low, high, codebook, layout)
+
+    def frame_index(self, num_frames: int, stems: Sequence[str]) -> Tensor:
+        """``[S'']``: the codec frame each step of sequences holding ``stems`` (as :meth:`plan`
+        lays them out) holds, -1 where none (start tokens, padding). A step holding codes of
+        several frames (the delay pattern's codebook k holds frame s - k) gives the newest."""
+        frame = self.pattern.plan(num_frames, self.num_codebooks, self.codebook_size).frame
+        if frame is None:
+            raise ConfigError(f"pattern {type(self.pattern).__name__} does not say which frame each step holds (StepPlan.frame)")
+        combined, _ = self.track_order.combine({s: frame.unsqueeze(0) for s in stems}, {s: -1 for s in stems})
+        return combined.amax(dim=(0, 1))

@@ -22,9 +22,9 @@ class PatternConfig(ComponentConfig):
     """Patterns have no parameters."""
 
 
-def _full_plan(num_streams: int, num_steps: int, codebook: Tensor, high: int) -> StepPlan:
+def _full_plan(num_streams: int, num_steps: int, codebook: Tensor, high: int, frame: Tensor) -> StepPlan:
     low = torch.zeros(num_streams, num_steps, dtype=torch.long)
-    return StepPlan(codebook, low, torch.where(codebook >= 0, high, 0))
+    return StepPlan(codebook, low, torch.where(codebook >= 0, high, 0), torch.where(codebook >= 0, frame, -1))
 
 
 class ParallelPattern(CodebookPattern):
@@ -54,7 +54,8 @@ class ParallelPattern(CodebookPattern):
 
     def plan(self, num_frames: int, num_codebooks: int, codebook_size: int) -> StepPlan:
         codebook = torch.arange(num_codebooks).unsqueeze(1).expand(num_codebooks, num_frames).clone()
-        return _full_plan(num_codebooks, num_frames, codebook, codebook_size)
+        frame = torch.arange(num_frames).expand(num_codebooks, num_frames)
+        return _full_plan(num_codebooks, num_frames, codebook, codebook_size, frame)
 
 
 class DelayPattern(CodebookPattern):
@@ -92,7 +93,7 @@ class DelayPattern(CodebookPattern):
         frame = torch.arange(num_steps).unsqueeze(0) - torch.arange(num_codebooks).unsqueeze(1)
         due = (frame >= 0) & (frame < num_frames)
         codebook = torch.where(due, torch.arange(num_codebooks).unsqueeze(1), -1)
-        return _full_plan(num_codebooks, num_steps, codebook, codebook_size)
+        return _full_plan(num_codebooks, num_steps, codebook, codebook_size, frame)
 
 
 class FlattenPattern(CodebookPattern):
@@ -127,7 +128,8 @@ class FlattenPattern(CodebookPattern):
     def plan(self, num_frames: int, num_codebooks: int, codebook_size: int) -> StepPlan:
         codebook = torch.arange(num_codebooks).repeat(num_frames).unsqueeze(0)
         low = codebook * codebook_size
-        return StepPlan(codebook, low, low + codebook_size)
+        frame = torch.arange(num_frames).repeat_interleave(num_codebooks).unsqueeze(0)
+        return StepPlan(codebook, low, low + codebook_size, frame)
 
 
 def _offsets(num_codebooks: int, codebook_size: int, device: torch.device) -> Tensor:
