@@ -48,9 +48,10 @@ def generate(
     requested ``stems`` (default: all). Only the stems the track order needs are generated."""
     sampling = sampling or SamplingConfig()
     token_layout.check_lm(lm)
+    device = prefix.device
     requested = tuple(stems) if stems is not None else token_layout.track_order.stems
     generated = token_layout.track_order.stems_to_generate(requested)
-    plan = token_layout.plan(num_frames, generated, prefix.shape[0], prefix.device)
+    plan = token_layout.plan(num_frames, generated, prefix.shape[0], device)
     if (plan.forced[..., 0] < 0).any():
         raise ConfigError("track order must start every sequence with a start token")
     conditions, rows = torch.unique(plan.layout.condition_rows, return_inverse=True)  # rows [B'] index the distinct prefixes
@@ -63,13 +64,13 @@ def generate(
         prefix_mask = torch.cat([prefix_mask, prefix_mask]) if prefix_mask is not None else None
     frames = None
     if reads_frames(lm):
-        frames = (align_frames(prefix, prefix_mask, num_frames)[rows], token_layout.frame_index(num_frames, generated).to(prefix.device))
+        frames = (align_frames(prefix, prefix_mask, num_frames)[rows], token_layout.frame_index(num_frames, generated).to(device))
     if not reads_prefix(lm):
         prefix = prefix_mask = None
     was_training = lm.training
     lm.eval()
     try:
-        sequences = _decode(lm, plan, prefix, prefix_mask, rows, frames, sampling, guided, make_generator(seed, prefix.device), progress)
+        sequences = _decode(lm, plan, prefix, prefix_mask, rows, frames, sampling, guided, make_generator(seed, device), progress)
     finally:
         lm.train(was_training)
     codes = token_layout.decode(sequences, plan.layout)
