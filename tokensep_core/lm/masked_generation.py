@@ -7,7 +7,8 @@ passes (``passes[k]``; the last entry repeats for finer levels), so the number o
 masked position of level k, and the most confident draws are kept: after pass i of n,
 ``floor(T · cos(π/2 · i/n))`` positions stay masked (the cosine schedule; none after the last
 pass). Kept codes are never re-masked. Classifier-free guidance doubles the batch with
-:func:`~tokensep_core.lm.ar_objective.null_condition` prefixes, as autoregressive generation does.
+:func:`~tokensep_core.lm.ar_objective.null_condition` prefixes, as autoregressive generation does;
+an LM with frame conditioning reads them as frames (tokensep_core.lm.masked_objective.masked_condition).
 """
 
 from __future__ import annotations
