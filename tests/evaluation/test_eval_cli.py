@@ -44,7 +44,7 @@ def test_oracle_on_a_folder_writes_stems_and_tables(data_dir, tmp_path, capsys) 
 
 
 @pytest.mark.slow
-def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path) -> None:
+def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path, capsys) -> None:
     sections = {
         "model": {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}},
         "data": {"name": "synthetic", "params": {**SYNTH, "split": "train"}},
@@ -80,11 +80,15 @@ def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path) -> None
     first, second = (r["scores"]["vocals"]["si_sdr"] for r in results["songs"])
     assert first != second  # two sampling seeds, two different estimates
     assert results["real_time_factor"] > 0 and not (out / "stems").exists()
-    # --params overrides the checkpoint's inference settings: greedy decoding ignores the seed
+    # --params overrides the checkpoint's inference settings: greedy decoding ignores the seed, so
+    # the song is separated once, like any deterministic separator's
     assert main([*argv[:5], "-o", str(tmp_path / "greedy"), *argv[7:], "--params", '{"sampling": {"greedy": true}}']) == 0
     greedy = json.loads((tmp_path / "greedy" / "results.json").read_text())["songs"]
-    assert greedy[0]["scores"] == greedy[1]["scores"]
+    assert [r["seed"] for r in greedy] == [0]
     assert main([*argv[:5], "-o", str(tmp_path / "bad"), *argv[7:], "--params", '{"overlap": 2}']) == 1
+    # a draw setting beside greedy decoding would change nothing: refused, naming it
+    assert main([*argv[:5], "-o", str(tmp_path / "bad"), *argv[7:], "--params", '{"sampling": {"greedy": true, "top_k": 5}}']) == 1
+    assert "--params: sampling.top_k has no effect with greedy decoding" in capsys.readouterr().err
 
 
 def test_user_errors_are_one_line(data_dir, tmp_path, capsys) -> None:

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, action="append", help="sampling seed; repeat for several (default 0)")
     parser.add_argument(
         "--params",
-        help='JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. \'{"sampling": {"cfg_scale": 2}}\'',
+        help='JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. \'{"sampling": {"cfg_scale": 2}}\' (temperature, top_k, top_p, min_p or seed on a greedy model need "greedy": false)',
     )
     parser.add_argument("--no-stems", action="store_true", help="do not write the separated stems")
     parser.add_argument("-d", "--device", default="auto", help="device of a checkpoint separator: auto, cpu, cuda, …")

@@ -11,38 +11,62 @@ from tqdm import tqdm
 
 from tokensep_core.audio.io import AUDIO_EXTENSIONS
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
-from tokensep_core.separation.separator import GenerativeSeparator
+from tokensep_core.lm.sampling import DRAW_SETTINGS
+from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = InferenceConfig()
+    draw = defaults.sampling
+
+    def stored(value: object) -> str:
+        return f"(default: the model's stored setting; {'off' if value is None else value} when it stores none)"
+
     parser.add_argument("inputs", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
     parser.add_argument("-n", "--model", required=True, help="separator checkpoint: a step_… directory or a run directory (its latest)")
     parser.add_argument("-o", "--out", default="separated", help="output root (default: separated)")
     parser.add_argument(
-        "--filename", default="{track}/{stem}.{ext}", help="output path under OUT/MODEL; keys {track} {trackext} {stem} {ext}"
+        "--filename",
+        default="{track}/{stem}.{ext}",
+        help="output path under OUT/MODEL; keys {track} {trackext} {stem} {ext} (default: {track}/{stem}.{ext})",
     )
     parser.add_argument("--stems", help="comma-separated stems to generate (default: all)")
-    parser.add_argument("--segment", type=float, help="segment length in seconds (default: the model's)")
-    parser.add_argument("--overlap", type=float, help="overlap between segments, a fraction in [0, 1)")
-    parser.add_argument("--batch-size", type=int, help="segments generated together")
-    parser.add_argument("-d", "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    parser.add_argument("--seed", type=int, help="sampling seed (same seed, same stems)")
+    segments = parser.add_argument_group("segments")
+    segments.add_argument("--segment", type=float, help=f"segment length in seconds {stored(defaults.segment_seconds)}")
+    segments.add_argument("--overlap", type=float, help=f"overlap between segments, a fraction in [0, 1) {stored(defaults.overlap)}")
+    segments.add_argument("--batch-size", type=int, help=f"segments generated together {stored(defaults.batch_size)}")
+    parser.add_argument("-d", "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps (default: auto)")
     parser.add_argument(
         "--bf16",
         action="store_true",
         help="compute encoder and LM in bfloat16: faster on CPUs with AMX and on GPUs; close to, not bit-identical with, float32",
     )
-    sampling = parser.add_argument_group("sampling")
-    sampling.add_argument("--greedy", action="store_true", help="always take the most likely code")
-    sampling.add_argument("--temperature", type=float)
-    sampling.add_argument("--top-k", type=int)
-    sampling.add_argument("--top-p", type=float)
-    sampling.add_argument("--min-p", type=float)
-    sampling.add_argument("--cfg-scale", type=float, help="classifier-free guidance scale (1: off)")
-    sampling.add_argument("--passes", help="masked LM only: passes per codebook level, the last repeated (e.g. 8,1)")
+    sampling = parser.add_argument_group(
+        "sampling",
+        "A sampling option (--temperature, --top-k, --top-p, --min-p) turns greedy decoding off unless --greedy is given, "
+        "which is then an error: greedy decoding draws nothing, so it reads none of them, nor --seed. "
+        "--no-greedy samples with the model's stored settings.",
+    )
+    sampling.add_argument(
+        "--greedy",
+        action=argparse.BooleanOptionalAction,
+        help="always take the most likely code, or (--no-greedy) draw codes (default: the model's stored setting)",
+    )
+    sampling.add_argument("--seed", type=int, help=f"sampling seed: same seed, same stems {stored(defaults.seed)}")
+    sampling.add_argument("--temperature", type=float, help=f"divides the logits before the draw {stored(draw.temperature)}")
+    sampling.add_argument("--top-k", type=int, help=f"draw among the k most likely codes {stored(draw.top_k)}")
+    sampling.add_argument("--top-p", type=float, help=f"draw among the most likely codes that reach this probability {stored(draw.top_p)}")
+    sampling.add_argument("--min-p", type=float, help=f"drop codes less likely than this fraction of the most likely {stored(draw.min_p)}")
+    sampling.add_argument(
+        "--cfg-scale", type=float, help=f"classifier-free guidance scale, 1: off; also with --greedy {stored(draw.cfg_scale)}"
+    )
+    sampling.add_argument(
+        "--passes",
+        help="masked LM only: passes per codebook level, the last repeated, e.g. 8,1 (default: the model's stored setting, else the LM's own)",
+    )
     parser.add_argument("--mixture-consistency", action="store_true", help="adjust the stems so they sum to the mixture")
     fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV")
+    fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV (default: 16-bit WAV)")
     fmt.add_argument("--float32", action="store_true", help="write 32-bit float WAV")
     parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
 
@@ -62,20 +86,28 @@ def collect_inputs(paths: list[str]) -> list[Path]:
     return files
 
 
+DRAW_FLAGS = {name: "--" + name.replace("_", "-") for name in DRAW_SETTINGS}
+"""The command-line flags of the sampling settings only a draw reads."""
+
+
+def sampling_overrides(args: argparse.Namespace, stored_greedy: bool) -> dict[str, object]:
+    """The ``sampling`` overrides of the command line. A draw setting turns greedy decoding off
+    unless ``--greedy`` is given; draw settings or ``--seed`` with greedy decoding (asked for, or
+    the model's stored setting) are refused, since greedy decoding reads neither."""
+    sampling: dict[str, object] = {name: getattr(args, name) for name in DRAW_SETTINGS if getattr(args, name) is not None}
+    greedy = args.greedy if args.greedy is not None else stored_greedy and not sampling
+    if greedy:
+        unused = [DRAW_FLAGS[name] for name in sampling] + (["--seed"] if args.seed is not None else [])
+        if unused:
+            verb = "has" if len(unused) == 1 else "have"
+            why = "--greedy" if args.greedy else "greedy decoding (the model's stored setting; add --no-greedy to sample)"
+            raise ConfigError(f"{', '.join(unused)} {verb} no effect with {why}")
+    if args.cfg_scale is not None:
+        sampling["cfg_scale"] = args.cfg_scale
+    return {**sampling, "greedy": greedy}
+
+
 def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparator) -> None:
-    sampling = {
-        k: v
-        for k, v in {
-            "temperature": args.temperature,
-            "top_k": args.top_k,
-            "top_p": args.top_p,
-            "min_p": args.min_p,
-            "cfg_scale": args.cfg_scale,
-        }.items()
-        if v is not None
-    }
-    if args.greedy:
-        sampling["greedy"] = True
     updates = {
         k: v
         for k, v in {
@@ -95,6 +127,7 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
             updates["passes"] = [int(n) for n in args.passes.split(",")]
         except ValueError:
             raise ConfigError(f"--passes {args.passes!r}: expected comma-separated counts, e.g. 8,1") from None
+    sampling = sampling_overrides(args, separator.inference.sampling.greedy)
     separator.update_inference({**updates, "sampling": sampling}, "separation option")
 
 

@@ -6,6 +6,10 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
 
+DRAW_SETTINGS = ("temperature", "top_k", "top_p", "min_p")
+"""The :class:`SamplingConfig` fields only a draw reads: greedy decoding (an argmax) ignores
+them, as it ignores the seed; ``cfg_scale`` shapes the scores both read."""
+
 
 class SamplingConfig(BaseModel):
     """How codes are drawn. Filters apply after the temperature, in the order top-k, top-p,

@@ -27,7 +27,7 @@ from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
 from tokensep_core.interfaces import Separator
-from tokensep_core.lm.sampling import SamplingConfig
+from tokensep_core.lm.sampling import DRAW_SETTINGS, SamplingConfig
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
 from tokensep_core.runtime.precision import Precision, inference_precision
@@ -59,22 +59,28 @@ class InferenceConfig(BaseModel):
 
 
 def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], source: str = "inference") -> InferenceConfig:
-    """``current`` inference settings with ``overrides`` applied (``sampling`` key by key), validated."""
+    """``current`` inference settings with ``overrides`` applied (``sampling`` key by key), validated.
+    Overriding a setting only a draw reads (``sampling.temperature``, ``top_k``, ``top_p``,
+    ``min_p``, or ``seed``) while the result decodes greedily is refused: it would change
+    nothing, so the overrides must say ``"sampling": {"greedy": false}`` to sample."""
     if not isinstance(overrides.get("sampling", {}), Mapping):
         raise ConfigError(f"{source}: invalid inference setting: sampling must be a mapping")
     sampling = {**current.get("sampling", {}), **overrides.get("sampling", {})}
     try:
-        return InferenceConfig.model_validate({**current, **overrides, "sampling": sampling})
+        merged = InferenceConfig.model_validate({**current, **overrides, "sampling": sampling})
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "inference"
         raise ConfigError(f"{source}: invalid inference setting {where}: {first['msg']}") from None
+    unused = [f"sampling.{name}" for name in DRAW_SETTINGS if name in overrides.get("sampling", {})] + ["seed"] * ("seed" in overrides)
+    if merged.sampling.greedy and unused:
+        verb = "has" if len(unused) == 1 else "have"
+        raise ConfigError(f"{source}: {', '.join(unused)} {verb} no effect with greedy decoding; set sampling.greedy to false to sample")
+    return merged
 
 
 class GenerativeSeparator(Separator):
     """tokensep's separator: codec + condition encoder + token LM behind :class:`Separator`."""
-
-    stochastic = True
 
     def __init__(self, pipeline: Pipeline, inference: InferenceConfig | None = None, device: str | torch.device = "auto") -> None:
         self.pipeline = pipeline
@@ -121,6 +127,11 @@ class GenerativeSeparator(Separator):
         if inference is None and "inference" in stored["task"]:
             inference = InferenceConfig.model_validate(stored["task"]["inference"])
         return cls(pipeline, inference, device)
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether seeds matter: greedy decoding draws nothing, so it is deterministic."""
+        return not self.inference.sampling.greedy
 
     def set_seed(self, seed: int) -> None:
         """Seed the sampler of every following separation."""
