@@ -75,7 +75,9 @@ def registry():
 def trained(registry, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("gain")
     task, examples = build_separator_training({k: dict(v) for k, v in SECTIONS.items()}, "gain.yaml", registry)
-    config = TrainerConfig(steps=STEPS, batch_size=8, lr=3e-3, warmup_steps=10, log_every=25, eval_every=75, checkpoint_every=0, device="cpu")
+    config = TrainerConfig(
+        steps=STEPS, batch_size=8, lr=3e-3, warmup_steps=10, log_every=25, eval_every=75, checkpoint_every=0, device="cpu"
+    )
     result = train(task, config, run_dir, examples)
     return task, run_dir, result
 
@@ -110,3 +112,14 @@ def test_the_logged_gain_is_clearly_positive_and_the_probe_measures_it_again(tra
     assert result.metrics["eval/gain_shuffled"] == last["gain_shuffled"]
     again = measure_conditioning(run_dir, ToneSongs(ComponentConfig()), items=8, batch_size=8, device="cpu", registry=registry)
     assert again == pytest.approx(last, abs=1e-5)
+
+
+def test_held_out_items_are_fixed_crops_of_successive_songs_in_batches_of_two_or_more():
+    from tokensep_core.separation.conditioning import held_out_items
+
+    songs = ToneSongs(ComponentConfig())
+    items = held_out_items(songs, STEMS, FRAMES * HOP / RATE, 9, seed=1)
+    assert items.stems.shape == (9, 4, 1, FRAMES * HOP) and items.sample_rate == RATE
+    assert torch.equal(items.stems[3, 2], songs.read_stem(3, "bass", 0, FRAMES * HOP))
+    assert torch.allclose(items.mixture, items.stems.sum(1))
+    assert [len(b["mixture"]) for b in items.batches(4)] == [4, 5]  # a last lone item joins the batch before

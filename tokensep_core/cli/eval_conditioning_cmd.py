@@ -23,7 +23,9 @@ from tokensep_core.training.checkpoint import read_json, resolve_checkpoint
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="separator checkpoint (step_… or run directory)")
-    parser.add_argument("data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder of songs the model did not train on; or --data-config")
+    parser.add_argument(
+        "data", metavar="DATA", nargs="?", help="MUSDB18-HQ-layout folder of songs the model did not train on; or --data-config"
+    )
     parser.add_argument("--data-config", help="YAML/TOML/JSON file with a dataset spec {name: ..., params: {...}} (any registered dataset)")
     parser.add_argument("--split", default="test", help="split of the DATA folder (default: test)")
     parser.add_argument("--items", type=int, default=16, help="crops, item i from song i mod the number of songs (default 16)")
