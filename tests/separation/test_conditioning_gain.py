@@ -82,6 +82,7 @@ def trained(registry, tmp_path_factory):
     return task, run_dir, result
 
 
+@pytest.mark.slow
 def test_generated_codes_follow_their_own_mixture(trained):
     task, _, _ = trained
     pipeline, items = task.pipeline, task.held_out
@@ -98,6 +99,7 @@ def test_generated_codes_follow_their_own_mixture(trained):
     assert own > 0.75 and own > other + 0.25, (own, other)
 
 
+@pytest.mark.slow
 def test_the_logged_gain_is_clearly_positive_and_the_probe_measures_it_again(trained, registry):
     from tokensep_core.cli.eval_conditioning_cmd import measure_conditioning
 
