@@ -7,7 +7,8 @@ points at it) and encodes the stems of every batch on the fly, so the usual augm
 ``data`` (a folder of codes cached by ``tokensep tokenize`` with the same codec), batches carry
 the codes instead and only random crops apply (``augment.seconds``, ``examples_per_epoch``).
 The encoder and the LM train together as one optimizer group, with the LM family's objective
-(tokensep_core.lm.family).
+(tokensep_core.lm.family). With a ``validation`` section (a dataset of songs training does not
+see), the trainer's evaluation logs how much the LM reads the mixture (tokensep_core.separation.conditioning).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from tokensep_core.lm.ar_objective import drop_condition
 from tokensep_core.provenance import separator_record
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.separation.boundaries import check_encoded, check_loss, check_prefix
+from tokensep_core.separation.conditioning import CONDITIONS, HeldOutItems, condition_losses, gains, held_out_items
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.separation.separator import InferenceConfig
-from tokensep_core.training.task import TrainingTask
+from tokensep_core.training.task import EvalState, TrainingTask
 
 
 class LossConfig(BaseModel):
@@ -44,6 +46,20 @@ class LossConfig(BaseModel):
     condition_dropout: float = Field(0.1, ge=0, le=1, description="chance of training an item without its prefix")
 
 
+class ValidationConfig(BaseModel):
+    """Held-out items the trainer's evaluation measures the conditioning gain on: ``items`` crops
+    drawn once (seeded) from ``data``, a dataset whose songs training does not see (e.g. musdb's
+    test split, or synthetic songs with another seed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: ComponentSpec = Field(description="a registered dataset with the model's stems, disjoint from the training songs")
+    items: int = Field(16, ge=2, description="crops, item i from song i mod the dataset's length")
+    seconds: float | None = Field(None, gt=0, description="crop length; default augment.seconds")
+    batch_size: int = Field(8, ge=2, description="items per evaluation forward")
+    seed: int = 0
+
+
 class SeparatorTrainingConfig(BaseModel):
     """Every section of a separator training config except ``trainer``."""
 
@@ -55,6 +71,7 @@ class SeparatorTrainingConfig(BaseModel):
     augment: AugmentConfig
     loss: LossConfig = Field(default_factory=LossConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig, description="stored with the checkpoints for separation")
+    validation: ValidationConfig | None = Field(None, description="held-out songs for the conditioning gain (eval/…); none: no evaluation")
 
     @model_validator(mode="after")
     def _one_source(self) -> SeparatorTrainingConfig:
@@ -70,13 +87,20 @@ class SeparatorTask(TrainingTask):
     Batches: ``{"mixture": [B, C, T], "stems": [B, S, C, T]}`` at ``sample_rate``, stems in
     ``pipeline.config.stems`` order; or, from token shards, ``{"mixture": [B, C, T], "codes":
     {stem: [B, N, K, T']}}`` at the codec's rate (``N`` codec items per item, see ``_to_codec_items``).
+    ``held_out``: the items :meth:`evaluate` scores (none: no evaluation).
     """
 
     def __init__(
-        self, pipeline: Pipeline, config: SeparatorTrainingConfig, sample_rate: int, components: dict[str, Any] | None = None
+        self,
+        pipeline: Pipeline,
+        config: SeparatorTrainingConfig,
+        sample_rate: int,
+        components: dict[str, Any] | None = None,
+        held_out: HeldOutItems | None = None,
     ) -> None:
         self.pipeline, self.config, self.sample_rate = pipeline, config, sample_rate
         self._components = components or {}
+        self.held_out = held_out
 
     def modules(self) -> dict[str, nn.Module]:
         return dict(self.pipeline.modules())
@@ -91,32 +115,61 @@ class SeparatorTask(TrainingTask):
         return self._components
 
     def losses(self, group: str, batch: dict[str, Tensor], state: dict[str, Any]) -> dict[str, Tensor]:
-        codec, encoder, lm = self.pipeline.codec, self.pipeline.encoder, self.pipeline.lm
+        lm = self.pipeline.lm
+        codes, prefix, mask = self.encode(batch, self.sample_rate)
+        prefix = drop_condition(prefix, self.config.loss.condition_dropout)
+        loss = lm.family.loss(lm, self.pipeline.token_layout, codes, prefix, mask, self.config.loss)
+        check_loss(loss, self.pipeline.labels["lm"])
+        return {"ce": loss}
+
+    def evaluate(self, state: EvalState) -> dict[str, float]:
+        """The conditioning gain on the held-out items (tokensep_core.separation.conditioning),
+        ``validation.batch_size`` items per forward (all at once without a validation section)."""
+        if self.held_out is None:
+            return {}
+        validation = self.config.validation
+        batch_size = validation.batch_size if validation is not None else self.held_out.mixture.shape[0]
+        return self.conditioning(self.held_out, batch_size, state.device)
+
+    def conditioning(self, items: HeldOutItems, batch_size: int, device: torch.device) -> dict[str, float]:
+        """Cross-entropies per token with the true, null and shuffled condition, averaged over
+        ``items`` by item, and the two gains. Call in eval mode, without gradients."""
+        totals = dict.fromkeys(CONDITIONS, 0.0)
+        for batch in items.batches(batch_size):
+            count = batch["mixture"].shape[0]
+            codes, prefix, mask = self.encode({k: v.to(device) for k, v in batch.items()}, items.sample_rate)
+            for name, loss in condition_losses(self.pipeline, codes, prefix, mask, count).items():
+                check_loss(loss, self.pipeline.labels["lm"])
+                totals[name] += float(loss) * count
+        total = items.mixture.shape[0]
+        return gains({name: value / total for name, value in totals.items()})
+
+    def encode(self, batch: dict[str, Tensor], sample_rate: int) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
+        """A batch (see the class) at ``sample_rate`` -> the LM's targets ``{stem: codes [B', K, T']}``
+        and its condition: prefix ``[B', P, D]``, mask ``[B', P]`` (``B'`` codec items)."""
+        codec, encoder = self.pipeline.codec, self.pipeline.encoder
         labels = self.pipeline.labels
         codec.eval()
-        mixture = self._to_codec_items(batch["mixture"])
+        mixture = self._to_codec_items(batch["mixture"], sample_rate)
         if "codes" in batch:
             codes = {stem: batch["codes"][stem].flatten(0, 1) for stem in self.pipeline.config.stems}
         else:
             codes = {}
             with torch.no_grad():
                 for i, stem in enumerate(self.pipeline.config.stems):
-                    wav = self._to_codec_items(batch["stems"][:, i])
+                    wav = self._to_codec_items(batch["stems"][:, i], sample_rate)
                     codes[stem] = codec.encode(wav)
                     check_encoded(codes[stem], codec, wav, labels["codec"])
         conditioning = convert(mixture, codec.sample_rate, encoder.sample_rate, encoder.channels)
         prefix, mask = encoder(encoder.prepare(conditioning))
         check_prefix(prefix, mask, encoder, conditioning.shape[0], labels["encoder"])
-        prefix = drop_condition(prefix, self.config.loss.condition_dropout)
-        loss = lm.family.loss(lm, self.pipeline.token_layout, codes, prefix, mask, self.config.loss)
-        check_loss(loss, labels["lm"])
-        return {"ce": loss}
+        return codes, prefix, mask
 
-    def _to_codec_items(self, wav: Tensor) -> Tensor:
-        """``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate; a mono codec
+    def _to_codec_items(self, wav: Tensor, sample_rate: int) -> Tensor:
+        """``[B, C, T]`` at ``sample_rate`` -> ``[B', C_codec, T']`` at the codec rate; a mono codec
         sees every channel as its own item (as at separation time)."""
         codec = self.pipeline.codec
-        return to_codec_items(wav, self.sample_rate, codec.sample_rate, codec.channels)
+        return to_codec_items(wav, sample_rate, codec.sample_rate, codec.channels)
 
 
 def build_separator_training(
@@ -141,7 +194,18 @@ def build_separator_training(
         dataset = registry.build("dataset", config.data, source=source)
         _check_stems(dataset.stems, config.model.stems, f"dataset {config.data.name!r}", source)
         examples = TrainingExamples(dataset, config.augment, config.model.stems)
-    return SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump())), examples
+    held_out = _held_out(registry, config, source)
+    return SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump()), held_out), examples
+
+
+def _held_out(registry: ComponentRegistry, config: SeparatorTrainingConfig, source: str) -> HeldOutItems | None:
+    """The ``validation`` section's items, drawn once; None without one."""
+    validation = config.validation
+    if validation is None:
+        return None
+    dataset = registry.build("dataset", validation.data, source=source)
+    _check_stems(dataset.stems, config.model.stems, f"validation dataset {validation.data.name!r}", source)
+    return held_out_items(dataset, config.model.stems, validation.seconds or config.augment.seconds, validation.items, validation.seed)
 
 
 def _check_stems(available: tuple[str, ...], wanted: tuple[str, ...], what: str, source: str) -> None:

@@ -46,6 +46,9 @@ class TrainerConfig(BaseModel):
     checkpoint_every: int = Field(1000, ge=0, description="steps between checkpoints; 0 = only the final one")
     keep_last: int = Field(3, ge=1, description="complete checkpoints kept; older ones are deleted")
     log_every: int = Field(10, ge=1, description="steps between metric rows (CSV, TensorBoard, progress bar)")
+    eval_every: int = Field(
+        500, ge=0, description="steps between held-out evaluations (the task's evaluate, logged as eval/…) and at the last step; 0 = off"
+    )
 
     def per_group(self, field: str, groups: list[str]) -> dict[str, float]:
         """Resolve a :data:`PerGroup` field to ``{group: value}``; a dict must name exactly ``groups``."""

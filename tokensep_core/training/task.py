@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class EvalState:
+    """Where training stands when the trainer asks a task to evaluate: the step just taken, the
+    device the modules are on and the autocast precision the trainer uses."""
+
+    step: int
+    device: torch.device
+    precision: str
 
 
 class TrainingTask(ABC):
@@ -22,6 +34,11 @@ class TrainingTask(ABC):
     micro-batch (each with its own ``state``). Under ``torchrun`` every rank runs the task on
     its own data shard and the trainer averages gradients over ranks, so a task never wraps
     its modules itself.
+
+    Every ``trainer.eval_every`` steps (and at the last step) the trainer calls ``evaluate`` on
+    rank 0 only, with every module in ``eval()`` mode, under ``torch.no_grad()`` and autocast,
+    with torch's random state forked (what the evaluation draws leaves training's stream and
+    resume untouched); the modules get their previous mode back afterwards.
     """
 
     @abstractmethod
@@ -37,6 +54,11 @@ class TrainingTask(ABC):
     def losses(self, group: str, batch: Any, state: dict[str, Any]) -> dict[str, Tensor]:
         """Weighted scalar loss terms for ``group``; the trainer back-propagates their sum and
         logs each term as ``<group>/<term>``. At a given step every rank must return the same term names."""
+
+    def evaluate(self, state: EvalState) -> dict[str, float]:
+        """Held-out scalars, logged as ``eval/<name>`` beside the step's training metrics; ``{}``
+        (the default): the task has no evaluation."""
+        return {}
 
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration stored beside every checkpoint."""

@@ -1,5 +1,6 @@
 """The shared trainer: AdamW per optimizer group, warm-up + decay, clipping, accumulation,
-autocast, atomic checkpoints with exact resume, CSV/TensorBoard logging, data parallel."""
+autocast, atomic checkpoints with exact resume, CSV/TensorBoard logging, held-out evaluation,
+data parallel."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from tokensep_core.training.config import TrainerConfig
 from tokensep_core.training.data import BatchStream
 from tokensep_core.training.metrics_log import MetricsLog
 from tokensep_core.training.schedule import WarmupDecay
-from tokensep_core.training.task import TrainingTask
+from tokensep_core.training.task import EvalState, TrainingTask
 
 
 class TrainingError(TokensepError):
@@ -36,7 +37,7 @@ class TrainingError(TokensepError):
 
 @dataclass
 class FitResult:
-    """What :meth:`Trainer.fit` did: the step reached, the last checkpoint, the last logged metrics."""
+    """What :meth:`Trainer.fit` did: the step reached, the last checkpoint, the last logged value of each metric."""
 
     step: int
     checkpoint: Path | None
@@ -73,7 +74,8 @@ class Trainer:
     Per step, for each optimizer group in ``task.optimizer_groups()`` order: gradients are
     cleared, the group's losses are computed on each of ``grad_accumulation`` micro-batches
     (after the previous groups have stepped) and their sum back-propagated, gradients are
-    averaged over ranks, clipped, and the group's AdamW and scheduler step.
+    averaged over ranks, clipped, and the group's AdamW and scheduler step. Every
+    ``eval_every`` steps and at the last one, rank 0 runs ``task.evaluate`` (see TrainingTask).
     """
 
     def __init__(self, task: TrainingTask, config: TrainerConfig, run_dir: str | Path, data: Dataset | IterableDataset) -> None:
@@ -256,6 +258,24 @@ class _Run:
             p.grad = None
         return metrics
 
+    def _evaluate(self) -> dict[str, float]:
+        """``task.evaluate`` on rank 0 in eval mode, without gradients, under autocast, with every
+        generator's state restored afterwards; its scalars prefixed ``eval/``."""
+        if not self.ctx.is_main:
+            return {}
+        modes = [(m, m.training) for module in self.modules.values() for m in module.modules()]
+        saved = rng.capture()
+        try:
+            for module in self.modules.values():
+                module.eval()
+            with torch.no_grad(), autocast(self.precision, self.ctx.device):
+                scores = self.task.evaluate(EvalState(self.step, self.ctx.device, self.precision))
+        finally:
+            rng.restore(saved)
+            for m, training in modes:
+                m.train(training)
+        return {f"eval/{name}": float(value) for name, value in scores.items()}
+
     def train(self) -> FitResult:
         ctx, config = self.ctx, self.config
         run_dir = self.trainer.run_dir
@@ -293,16 +313,23 @@ class _Run:
                 self.train_seconds += time.perf_counter() - started
                 bar.update(1)
                 out_of_time = config.max_minutes is not None and dist_utils.any_rank(self._out_of_time(), ctx)
-                if self.step % config.log_every == 0 or self.step == config.steps or out_of_time:
+                last = self.step == config.steps or out_of_time
+                row: dict[str, float] = {}
+                if self.step % config.log_every == 0 or last:
                     values = dist_utils.all_mean({k: float(v) for k, v in metrics.items()}, ctx)
                     values["step_time"] = time.perf_counter() - started
                     bad = [k for k, v in values.items() if not math.isfinite(v)]
                     if bad and self.precision != "float16":
                         raise TrainingError(f"step {self.step}: {bad[0]} is {values[bad[0]]}")
-                    last_metrics = values
+                    row.update(values)
                     if log:
-                        log.write(self.step, values)
                         bar.set_postfix({k.replace("/total", ""): f"{v:.4g}" for k, v in values.items() if k.endswith("/total")})
+                if config.eval_every and (self.step % config.eval_every == 0 or last):
+                    row.update(self._evaluate())
+                if row:
+                    last_metrics = {**last_metrics, **row}
+                    if log:
+                        log.write(self.step, row)
                 if (config.checkpoint_every and self.step % config.checkpoint_every == 0) or self.step == config.steps or out_of_time:
                     last_checkpoint = self._save() or last_checkpoint
                 if out_of_time:
