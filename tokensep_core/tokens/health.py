@@ -100,4 +100,3 @@ def perplexity_metrics(codes: Tensor, codebook_size: int) -> dict[str, Tensor]:
     host sync), for training logs."""
     values = codebook_perplexity(code_histogram(codes.detach(), codebook_size)).float()
     return {f"perplexity_{k}": values[k] for k in range(values.shape[0])}
-
