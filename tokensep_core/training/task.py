@@ -38,6 +38,11 @@ class TrainingTask(ABC):
         """Weighted scalar loss terms for ``group``; the trainer back-propagates their sum and
         logs each term as ``<group>/<term>``. At a given step every rank must return the same term names."""
 
+    def metrics(self, group: str, state: dict[str, Any]) -> dict[str, Tensor]:
+        """Scalars to log beside ``group``'s losses as ``<group>/<name>``, never optimised (e.g.
+        codebook perplexity); called after each ``losses(group, batch, state)``. Default: none."""
+        return {}
+
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration stored beside every checkpoint."""
         return {}
