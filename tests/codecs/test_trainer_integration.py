@@ -50,7 +50,7 @@ def test_codec_training_logs_per_codebook_perplexity_without_optimising_it(tmp_p
     the optimised total is still the sum of the loss terms alone."""
     import csv
 
-    from tokensep_core.tokens.health import codebook_perplexity, code_histogram
+    from tokensep_core.tokens.health import code_histogram, codebook_perplexity
 
     torch.manual_seed(0)
     task = CodecTrainingTask(HCodec(HCodecConfig(preset="tiny")))
