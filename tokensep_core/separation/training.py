@@ -170,12 +170,12 @@ def _check_code_health(task: SeparatorTask, examples: TrainingExamples | TokenCr
             if "codes" in item:  # token crops: {stem: [N, K, T']}
                 codes += [item["codes"][stem] for stem in stems]
             else:  # stems [S, C, T] at the data rate
-                for i in range(len(stems)):
-                    wav = task._to_codec_items(item["stems"][i].unsqueeze(0))
-                    codes.append(codec.encode(wav))
-                    check_encoded(codes[-1], codec, wav, pipeline.labels["codec"])
+                codes += [codec.encode(task._to_codec_items(item["stems"][i].unsqueeze(0))) for i in range(len(stems))]
     codec.train(was_training)
-    described = describe_degenerate(codebook_health(torch.cat(codes), codec.codebook_size))
+    joined = torch.cat(codes)  # [items * stems * N, K, T']
+    if joined.dim() != 3 or joined.is_floating_point() or joined.min() < 0 or joined.max() >= codec.codebook_size:
+        return  # not valid codes: the boundary check of the first training batch names the codec
+    described = describe_degenerate(codebook_health(joined, codec.codebook_size))
     if not described:
         return
     checkpoint = pipeline.config.codec_checkpoint
