@@ -1,6 +1,6 @@
 """Dead-code restarts for descript-audio-codec's residual vector quantizer.
 
-Short trainings collapse RVQ codebooks: a few codes take every frame and the rest never move
+On by default for every trainable HCodec and DAC config. Short trainings collapse RVQ codebooks: a few codes take every frame and the rest never move
 again (the small HCodec used 4 % of its codes after 284 CPU steps). Each codebook keeps an
 exponential moving average of how often each code is chosen per training step; a code whose
 average falls below ``threshold`` times the uniform share is moved onto an encoder output of the
@@ -19,11 +19,13 @@ from torch import Tensor, nn
 
 
 class CodebookRestartConfig(BaseModel):
-    """When unused codes are re-initialised during training (off by default)."""
+    """When unused codes are re-initialised during training (on by default: without restarts a
+    short training can leave a codebook emitting one id for every frame; ``enabled: false`` turns
+    them off)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: bool = True
     decay: float = Field(0.95, gt=0, lt=1, description="EMA decay of the per-step usage counts (memory of ~1/(1-decay) steps)")
     threshold: float = Field(0.05, gt=0, lt=1, description="restart codes used less than this fraction of the uniform share")
 
@@ -31,13 +33,21 @@ class CodebookRestartConfig(BaseModel):
 class CodebookRestart(nn.Module):
     """Usage statistics (a persistent buffer ``usage [K, codebook_size]``, saved with the codec's
     weights so a resumed training restarts exactly as an uninterrupted one) and the restart rule
-    for one :class:`ResidualVectorQuantize`."""
+    for one :class:`ResidualVectorQuantize`.
+
+    A codec builds it whether restarts are on or off (``enabled`` only gates :meth:`update`), so
+    its weights load into either config; weights saved before restarts existed (no ``usage``)
+    load too, the statistics then start afresh."""
 
     def __init__(self, quantizer: ResidualVectorQuantize, config: CodebookRestartConfig) -> None:
         super().__init__()
         self.config = config
         self.codebook_dims = [q.codebook_dim for q in quantizer.quantizers]
         self.register_buffer("usage", torch.full((len(quantizer.quantizers), quantizer.codebook_size), -1.0))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: object) -> None:
+        if prefix + "usage" in state_dict:  # else: weights from before restarts; keep the fresh -1 statistics
+            super()._load_from_state_dict(state_dict, prefix, *args)
 
     @torch.no_grad()
     def update(self, quantizer: ResidualVectorQuantize, codes: Tensor, latents: Tensor) -> int:

@@ -100,8 +100,9 @@ class DACCodec(TrainableCodec):
         self.used_codebooks = config.n_quantizers or config.n_codebooks
         self.num_codebooks = config.channels * self.used_codebooks
         self.reconstruction = ReconstructionLoss(config.reconstruction, config.sample_rate)
-        if config.codebook_restart.enabled:  # only then: official weights and older checkpoints keep their keys
-            self.restart = CodebookRestart(self.model.quantizer, config.codebook_restart)
+        # built even when off, so weights load whatever the setting (see CodebookRestart); official
+        # weights load into self.model and never see it
+        self.restart = CodebookRestart(self.model.quantizer, config.codebook_restart)
 
     @property
     def adversarial_config(self) -> AdversarialConfig:
@@ -149,4 +150,4 @@ class DACCodec(TrainableCodec):
         recon, target = fit_length(self.model.decode(z), length), mono[..., :length]
         losses = self.reconstruction(recon, target)
         losses.update(self.reconstruction.quantizer_terms(commitment, codebook))
-        return TrainOutput(recon, target, losses)
+        return TrainOutput(recon, target, losses, codes)

@@ -65,7 +65,7 @@ class DebugCodec(TrainableCodec):
     def forward(self, wav: Tensor) -> TrainOutput:
         """wav [B, C, T] -> recon and target [B * C, 1, T]; L1 waveform reconstruction plus the
         quantizer's commitment and codebook losses."""
-        z, _, _, commitment, codebook = self.quantizer(self._latents(wav))
+        z, codes, _, commitment, codebook = self.quantizer(self._latents(wav))
         recon = torch.tanh(self.decoder(z))[..., : wav.shape[-1]]
         losses = {"l1": F.l1_loss(recon, wav), "commitment": commitment, "codebook": codebook}
-        return TrainOutput(recon.reshape(-1, 1, wav.shape[-1]), wav.reshape(-1, 1, wav.shape[-1]), losses)
+        return TrainOutput(recon.reshape(-1, 1, wav.shape[-1]), wav.reshape(-1, 1, wav.shape[-1]), losses, codes)

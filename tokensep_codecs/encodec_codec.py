@@ -49,6 +49,9 @@ class EncodecCodecConfig(ComponentConfig):
     n_q: int = Field(32, ge=1, description="codebooks the model has")
     codebook_size: int = Field(1024, ge=2)
     kmeans_init: bool = Field(True, description="codebooks start empty and take k-means centroids of the first training batch")
+    dead_code_threshold: int = Field(
+        2, ge=0, description="codebook restarts: a code whose EMA cluster size falls below this moves onto a batch vector; 0: off"
+    )
     bandwidth: float | None = Field(None, gt=0, description="kbps; selects floor(bandwidth / kbps per codebook) codebooks")
     weights: Path | None = None
     reconstruction: ReconstructionConfig = ReconstructionConfig()
@@ -91,7 +94,11 @@ class EncodecCodec(TrainableCodec):
             lstm=config.lstm,
         )
         quantizer = ResidualVectorQuantizer(
-            dimension=config.dimension, n_q=config.n_q, bins=config.codebook_size, kmeans_init=config.kmeans_init
+            dimension=config.dimension,
+            n_q=config.n_q,
+            bins=config.codebook_size,
+            kmeans_init=config.kmeans_init,
+            threshold_ema_dead_code=config.dead_code_threshold,
         )
         self.model = EncodecModel(
             SEANetEncoder(**arch),
@@ -163,4 +170,4 @@ class EncodecCodec(TrainableCodec):
             recon, target = recon.flatten(0, 1).unsqueeze(1), target.flatten(0, 1).unsqueeze(1)
         losses = self.reconstruction(recon, target)
         losses["commitment"] = self.config.reconstruction.commitment_weight * result.penalty
-        return TrainOutput(recon, target, losses)
+        return TrainOutput(recon, target, losses, result.codes.transpose(0, 1))

@@ -1,4 +1,4 @@
-"""``tokensep eval codec CHECKPOINT DATA``: resynthesis quality, bitrate, codebook usage and speed
+"""``tokensep eval codec CHECKPOINT DATA``: resynthesis quality, bitrate, codebook health and speed
 of a trained (or, with ``untrained --codec-spec``, an untrained) codec on a dataset's songs."""
 
 from __future__ import annotations
@@ -85,5 +85,8 @@ def run(args: argparse.Namespace) -> int:
     command = "tokensep " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("tokensep") else ""
     paths = write_codec_evaluation(evaluation, Path(args.out), command)
     print(paths["summary.md"].read_text())
+    warning = evaluation.degenerate_warning()
+    if warning:
+        print(f"tokensep: warning: {args.checkpoint}: {warning}", file=sys.stderr)
     print(f"tokensep: results in {args.out}")
     return 0

@@ -1,7 +1,8 @@
 """Codec evaluation (``tokensep eval codec``): the codec oracle (every stem encoded and decoded)
 evaluated by the core evaluation (:func:`tokensep_core.evaluation.evaluate`) with its metrics and
-aggregation rules, plus what only a codec has: bitrate, codebook usage/perplexity and encode/decode
-real-time factors, per stem and over all stems.
+aggregation rules, plus what only a codec has: bitrate, codebook health (ids used, dead entries,
+perplexity, degenerate codebooks: tokensep_core.tokens.health) and encode/decode real-time factors,
+per stem and over all stems.
 
 Songs are first converted to the codec's sample rate (and channels, for a multi-channel codec),
 so the codec is judged on the band it can represent.
@@ -29,6 +30,14 @@ from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write
 from tokensep_core.interfaces import Codec, Song
 from tokensep_core.metrics.aggregate import aggregate_tracks
 from tokensep_core.separation.baselines import CodecOracle, CodecOracleConfig
+from tokensep_core.tokens.health import (
+    DEGENERATE_PERPLEXITY,
+    code_histogram,
+    codebook_perplexity,
+    codebook_usage,
+    describe_degenerate,
+    histogram_health,
+)
 
 DEFAULT_METRICS: tuple[str, ...] = ("si_sdr", "mel_distance", "visqol")
 ALL = "all"
@@ -38,26 +47,6 @@ ALL = "all"
 def bitrate_kbps(codec: Codec) -> float:
     """Bits per second of one audio channel: ``frame_rate × Σ_codebooks log2(codebook_size) / channels``."""
     return codec.frame_rate * codec.num_codebooks * math.log2(codec.codebook_size) / codec.channels / 1000
-
-
-def code_histogram(codes: Tensor, codebook_size: int) -> Tensor:
-    """codes ``[B, K, F]`` -> counts ``[K, codebook_size]`` (int64) of each code in each codebook."""
-    flat = codes.transpose(0, 1).reshape(codes.shape[1], -1).long().cpu()
-    hist = torch.zeros(codes.shape[1], codebook_size, dtype=torch.int64)
-    return hist.scatter_add_(1, flat, torch.ones_like(flat))
-
-
-def codebook_usage(hist: Tensor) -> Tensor:
-    """counts ``[K, V]`` -> ``[K]`` fraction of the V codes used at least once."""
-    return (hist > 0).double().mean(dim=1)
-
-
-def codebook_perplexity(hist: Tensor) -> Tensor:
-    """counts ``[K, V]`` -> ``[K]`` ``exp(entropy)`` of each codebook's code distribution (1 when a
-    single code is used, V when all are used equally often)."""
-    p = hist.double() / hist.sum(dim=1, keepdim=True).clamp(min=1)
-    entropy = -(p * torch.log(p.clamp(min=1e-300))).sum(dim=1)
-    return entropy.exp()
 
 
 @dataclass
@@ -113,13 +102,31 @@ class CodecEvaluation:
             }
         return out
 
-    def codebooks(self) -> list[dict[str, float]]:
-        """Usage and perplexity of each codebook over every stem."""
+    def codebooks(self) -> list[dict[str, Any]]:
+        """Health of each codebook over every stem: ``codebook, usage`` (fraction of ids used),
+        ``perplexity, used, dead, degenerate`` (see tokensep_core.tokens.health)."""
         hist = self.histogram(ALL)
         return [
-            {"codebook": k, "usage": float(u), "perplexity": float(p)}
-            for k, (u, p) in enumerate(zip(codebook_usage(hist), codebook_perplexity(hist)))
+            {
+                "codebook": h.codebook,
+                "usage": h.used / hist.shape[1],
+                "perplexity": h.perplexity,
+                "used": h.used,
+                "dead": h.dead,
+                "degenerate": h.degenerate,
+            }
+            for h in histogram_health(hist)
         ]
+
+    def degenerate_warning(self) -> str:
+        """One line naming the degenerate codebooks over every stem, or '' when none is."""
+        described = describe_degenerate(histogram_health(self.histogram(ALL)))
+        if not described:
+            return ""
+        return (
+            f"DEGENERATE CODES: {described} (perplexity < {DEGENERATE_PERPLEXITY:g}): "
+            "these codebooks carry (almost) no information about the audio"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +135,8 @@ class CodecEvaluation:
             "metrics": self.metrics,
             "summary": self.summary(),
             "codebooks": self.codebooks(),
+            "degenerate_codebooks": [b["codebook"] for b in self.codebooks() if b["degenerate"]],
+            "degenerate_warning": self.degenerate_warning() or None,
             "per_stem_codebooks": {
                 stem: {"usage": codebook_usage(h).tolist(), "perplexity": codebook_perplexity(h).tolist()}
                 for stem, h in self.histograms.items()
@@ -162,7 +171,7 @@ class MeasuredCodecOracle(CodecOracle):
         items = to_codec_items(wav.unsqueeze(0).to(self.device, torch.float32), sample_rate, codec.sample_rate, codec.channels)
         codes, encode_seconds = _timed(encode_long, codec, items, self.frames)
         recon, decode_seconds = _timed(decode_long, codec, codes, self.frames)
-        hist = code_histogram(codes, codec.codebook_size)
+        hist = code_histogram(codes, codec.codebook_size).cpu()
         self.histograms[stem] = self.histograms[stem] + hist if stem in self.histograms else hist
         self.results.append(StemResult(self._song, stem, items.shape[-1] / codec.sample_rate, encode_seconds, decode_seconds, {}))
         if not bool(wav.abs().max() > 0):
@@ -277,12 +286,30 @@ def to_markdown(evaluation: CodecEvaluation, command: str = "") -> str:
         table,
         "Usage: fraction of a codebook's codes used; perplexity: exp(entropy) of its code histogram (both means over codebooks). "
         "RTF: wall time / audio duration.",
+        "",
+        "## Codebooks (every stem)",
+        "",
+        codebook_table(evaluation),
+        f"Used: distinct ids of {codec['codebook_size']}; dead: ids never used; degenerate: perplexity < {DEGENERATE_PERPLEXITY:g} "
+        "(less than one bit per frame).",
     ]
+    warning = evaluation.degenerate_warning()
+    if warning:
+        lines[1:1] = ["", f"**WARNING: {warning}.**"]
     if command:
         lines += ["", f"Command: `{command}`"]
     if evaluation.issues:
         lines += ["", f"{len(evaluation.issues)} score(s) not computed (see results.json)."]
     return "\n".join(lines) + "\n"
+
+
+def codebook_table(evaluation: CodecEvaluation) -> str:
+    """Markdown table of :meth:`CodecEvaluation.codebooks`, a degenerate one marked ``DEGENERATE``."""
+    rows = [
+        [b["codebook"], b["used"], b["dead"], fmt(b["perplexity"], 2), "DEGENERATE" if b["degenerate"] else "ok"]
+        for b in evaluation.codebooks()
+    ]
+    return markdown_table(["codebook", "ids used", "dead", "perplexity", "health"], rows)
 
 
 def write_codec_evaluation(evaluation: CodecEvaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:

@@ -17,6 +17,7 @@ from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Codec, TrainableCodec, TrainOutput
+from tokensep_core.tokens.health import perplexity_metrics
 from tokensep_core.training.task import TrainingTask
 
 
@@ -124,6 +125,14 @@ class CodecTrainingTask(TrainingTask):
         if group == "discriminator" and self.gan is not None:
             return {"discriminator": self.gan.discriminator_loss(self._signal(output.recon), self._signal(output.target))}
         raise ValueError(f"unknown optimizer group {group!r}; groups are {list(self.optimizer_groups())}")
+
+    def metrics(self, group: str, state: dict[str, Any]) -> dict[str, Tensor]:
+        """Per-codebook perplexity of the codes the generator's forward chose (``perplexity_<k>``,
+        tokensep_core.tokens.health), from the output ``losses`` already computed: no extra forward."""
+        cached = state.get("codec_output")
+        if group != "generator" or cached is None or cached[1].codes is None:
+            return {}
+        return perplexity_metrics(cached[1].codes, self.codec.codebook_size)
 
     def _codec_items(self, wav: Tensor) -> Tensor:
         """wav ``[B, C, T]`` at the data rate -> ``[B', C_codec, T']`` at the codec rate."""

@@ -53,11 +53,14 @@ class TrainOutput:
     ``N = B * C`` (channels folded into the batch).
 
     ``recon`` and ``target``: ``[N, 1, T]``, what a discriminator scores; ``losses``: the weighted
-    non-adversarial terms, scalars ``{name: []}`` that the trainer sums."""
+    non-adversarial terms, scalars ``{name: []}`` that the trainer sums; ``codes``: the ids this
+    forward chose, ``[N', K, T']`` (codec training logs their per-codebook perplexity; None: not
+    reported)."""
 
     recon: Tensor
     target: Tensor
     losses: dict[str, Tensor]
+    codes: Tensor | None = None
 
 
 class AdversarialSettings(Protocol):

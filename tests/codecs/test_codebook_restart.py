@@ -38,13 +38,32 @@ def test_a_collapsed_codebook_is_spread_over_the_data() -> None:
     assert all(a >= 8 for a in after), f"distinct codes per codebook before {before}, after {after}"
 
 
-def test_restarts_are_off_by_default_and_their_state_is_saved_when_on() -> None:
-    plain = HCodec(HCodecConfig(preset="tiny"))
-    assert not any("restart" in key for key in plain.state_dict())
-    codec = HCodec(HCodecConfig(preset="tiny", codebook_restart=ON))
+def test_restarts_are_on_by_default_and_their_state_is_saved() -> None:
+    codec = HCodec(HCodecConfig(preset="tiny"))
+    assert codec.config.codebook_restart.enabled and DACCodecConfig().codebook_restart.enabled
     usage = {key: value for key, value in codec.state_dict().items() if key.endswith("usage")}
     assert set(usage) == {"acoustic_restart.usage", "semantic_restart.usage"}
     assert usage["acoustic_restart.usage"].shape == (2, 64)
+
+
+def test_weights_load_whatever_the_restart_setting(tone) -> None:
+    """Weights saved before restarts existed (no usage statistics, like the shipped separator's
+    codec) load into a codec with restarts, whose statistics start afresh; weights with them load
+    into a codec with restarts off."""
+    torch.manual_seed(0)
+    trained = HCodec(HCodecConfig(preset="tiny")).train()
+    trained(tone(0.2, 16000))  # one training forward fills the usage statistics
+    state = trained.state_dict()
+    assert float(state["acoustic_restart.usage"].min()) >= 0
+    old = {k: v for k, v in state.items() if "restart" not in k}
+    fresh = HCodec(HCodecConfig(preset="tiny"))
+    result = fresh.load_state_dict(old, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert torch.equal(fresh.acoustic_quantizer.quantizers[0].codebook.weight, trained.acoustic_quantizer.quantizers[0].codebook.weight)
+    assert bool((fresh.acoustic_restart.usage == -1).all())
+    off = HCodec(HCodecConfig(preset="tiny", codebook_restart={"enabled": False}))
+    off.load_state_dict(state, strict=True)
+    assert torch.equal(off.acoustic_restart.usage, state["acoustic_restart.usage"])
 
 
 @pytest.mark.parametrize("restart", [False, True])

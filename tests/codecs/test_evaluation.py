@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from tokensep_codecs.evaluation import bitrate_kbps, code_histogram, codebook_perplexity, codebook_usage
+from tokensep_codecs.evaluation import bitrate_kbps
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_core.cli.main import main
 from tokensep_core.plugins import load_registry
@@ -34,15 +34,6 @@ def test_bitrate_is_frame_rate_times_bits_per_frame_per_channel():
         },
     )
     assert bitrate_kbps(dac) == pytest.approx(50 * 3 * 10 / 1000)
-
-
-def test_usage_and_perplexity_of_a_known_histogram():
-    # codebook 0: codes 0 and 1 equally often; codebook 1: always code 3; codebook 2: all 8 codes once
-    codes = torch.tensor([[[0, 1, 0, 1, 0, 1, 0, 1], [3] * 8, list(range(8))]])
-    hist = code_histogram(codes, 8)
-    assert hist.tolist() == [[4, 4, 0, 0, 0, 0, 0, 0], [0, 0, 0, 8, 0, 0, 0, 0], [1] * 8]
-    assert codebook_usage(hist).tolist() == [2 / 8, 1 / 8, 1.0]
-    assert codebook_perplexity(hist).tolist() == pytest.approx([2.0, 1.0, 8.0])
 
 
 def _summary(out):
@@ -157,3 +148,27 @@ def test_a_silent_reference_is_not_scored():
     assert math.isfinite(scores["bass"]) and math.isnan(scores["vocals"])
     assert evaluation.issues == ["s / vocals: silent reference, not scored"]
     assert evaluation.summary()["all"]["si_sdr"] == pytest.approx(scores["bass"])
+
+
+def test_a_degenerate_codebook_is_flagged_in_the_tables_and_results(tmp_path):
+    """Codebook 0 always emits one id (as the shipped model's acoustic codebooks did); codebook 1 uses 4 ids evenly."""
+    from tokensep_codecs.evaluation import CodecEvaluation, StemResult, to_markdown, write_codec_evaluation
+
+    hist = torch.tensor([[40, 0, 0, 0, 0, 0, 0, 0], [10, 10, 10, 10, 0, 0, 0, 0]])
+    codec = {"spec": {"name": "x"}, "sample_rate": 16000, "frame_rate": 50.0, "num_codebooks": 2, "codebook_size": 8}
+    evaluation = CodecEvaluation("x", {**codec, "checkpoint": "ckpt", "bitrate_kbps": 1.0}, ["si_sdr"])
+    evaluation.results = [StemResult("s", "bass", 1.0, 0.1, 0.1, {"si_sdr": 1.0})]
+    evaluation.histograms = {"bass": hist}
+    books = evaluation.codebooks()
+    assert [(b["used"], b["dead"], b["degenerate"]) for b in books] == [(1, 7, True), (4, 4, False)]
+    assert books[1]["perplexity"] == pytest.approx(4.0)
+    markdown = to_markdown(evaluation)
+    assert "**WARNING: DEGENERATE CODES: codebook 0 (perplexity 1.00, 1 id used)" in markdown
+    assert "| 0 | 1 | 7 | 1.00 | DEGENERATE |" in markdown and "| 1 | 4 | 4 | 4.00 | ok |" in markdown
+    paths = write_codec_evaluation(evaluation, tmp_path)
+    results = json.loads(paths["results.json"].read_text())
+    assert results["degenerate_codebooks"] == [0] and "codebook 0" in results["degenerate_warning"]
+    assert paths["codebooks.csv"].read_text().splitlines()[1] == "0,0.125,1.0,1,7,True"
+
+    evaluation.histograms = {"bass": hist[1:]}
+    assert "WARNING" not in to_markdown(evaluation) and evaluation.to_dict()["degenerate_warning"] is None

@@ -43,3 +43,33 @@ def test_gan_codec_trains_checkpoints_and_resumes_exactly(tmp_path):
     assert resumed.step == straight.step == 3
     for key in ("discriminator/discriminator", "generator/mel", "generator/adversarial", "generator/semantic"):
         assert resumed.metrics[key] == pytest.approx(straight.metrics[key], rel=1e-5), key
+
+
+def test_codec_training_logs_per_codebook_perplexity_without_optimising_it(tmp_path):
+    """metrics.csv gets generator/perplexity_<k> for the 2 + 2 codebooks of the forward's codes;
+    the optimised total is still the sum of the loss terms alone."""
+    import csv
+
+    from tokensep_core.tokens.health import code_histogram, codebook_perplexity
+
+    torch.manual_seed(0)
+    task = CodecTrainingTask(HCodec(HCodecConfig(preset="tiny")))
+    batch = torch.stack([Tones()[i] for i in range(2)])
+    state: dict = {}
+    terms = task.losses("generator", batch, state)
+    logged = task.metrics("generator", state)
+    codes = state["codec_output"][1].codes
+    assert codes.shape == (2, 4, 25)  # [N, 2 acoustic + 2 semantic, 4000 / 160 frames]
+    expected = codebook_perplexity(code_histogram(codes, 64))
+    assert [float(v) for v in logged.values()] == pytest.approx(expected.tolist())
+    assert task.metrics("discriminator", state) == {} and not set(logged) & set(terms)
+
+    config = TrainerConfig(steps=2, batch_size=2, checkpoint_every=0, log_every=1, device="cpu", lr=1e-3, decay="none")
+    result = Trainer(task, config, tmp_path / "run", Tones()).fit()
+    names = [f"generator/perplexity_{k}" for k in range(4)]
+    with (tmp_path / "run" / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all(1.0 <= float(row[name]) <= 64 for row in rows for name in names)
+    loss_terms = [k for k in result.metrics if k.startswith("generator/") and k.split("/")[1] not in {"total", "grad_norm", "lr"}]
+    loss_terms = [k for k in loss_terms if k not in names]
+    assert result.metrics["generator/total"] == pytest.approx(sum(result.metrics[k] for k in loss_terms), rel=1e-5)

@@ -55,9 +55,9 @@ class HCodec(TrainableCodec):
         self.head = ISTFTHead(config.decoder_dim, n_fft, config.stft_hop, config.istft_upsample)
         self.semantic_head = nn.Conv1d(config.decoder_dim, self.semantic_source.dim, kernel_size=1)
         self.reconstruction = ReconstructionLoss(config.reconstruction, config.sample_rate)
-        if config.codebook_restart.enabled:  # only then: checkpoints without restarts keep their keys
-            self.acoustic_restart = CodebookRestart(self.acoustic_quantizer, config.codebook_restart)
-            self.semantic_restart = CodebookRestart(self.semantic_quantizer, config.codebook_restart)
+        # built even when off, so weights load whatever the setting (see CodebookRestart)
+        self.acoustic_restart = CodebookRestart(self.acoustic_quantizer, config.codebook_restart)
+        self.semantic_restart = CodebookRestart(self.semantic_quantizer, config.codebook_restart)
 
     def _rvq(self, dim: int, n: int) -> ResidualVectorQuantize:
         c = self.config
@@ -126,4 +126,4 @@ class HCodec(TrainableCodec):
         losses.update(self.reconstruction.quantizer_terms(commit_s, book_s, "semantic_"))
         if self.config.semantic_weight:
             losses["semantic"] = self.config.semantic_weight * F.mse_loss(predicted, features)
-        return TrainOutput(recon, target, losses)
+        return TrainOutput(recon, target, losses, torch.cat([codes_a, codes_s], dim=1))

@@ -13,6 +13,7 @@ see), the trainer's evaluation logs how much the LM reads the mixture (tokensep_
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
@@ -32,6 +33,7 @@ from tokensep_core.separation.boundaries import check_encoded, check_loss, check
 from tokensep_core.separation.conditioning import CONDITIONS, HeldOutItems, condition_losses, gains, held_out_items
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
 from tokensep_core.separation.separator import InferenceConfig
+from tokensep_core.tokens.health import DEGENERATE_PERPLEXITY, codebook_health, describe_degenerate
 from tokensep_core.training.task import EvalState, TrainingTask
 
 
@@ -44,6 +46,9 @@ class LossConfig(BaseModel):
     stem_weights: dict[str, float] = Field(default_factory=dict, description="{stem: weight}; missing ones weigh 1")
     label_smoothing: float = Field(0.1, ge=0, lt=1)
     condition_dropout: float = Field(0.1, ge=0, le=1, description="chance of training an item without its prefix")
+    allow_degenerate_codes: bool = Field(
+        False, description="train even when a trained codec's codes are degenerate (a warning instead of the refusal)"
+    )
 
 
 class ValidationConfig(BaseModel):
@@ -195,7 +200,9 @@ def build_separator_training(
         _check_stems(dataset.stems, config.model.stems, f"dataset {config.data.name!r}", source)
         examples = TrainingExamples(dataset, config.augment, config.model.stems)
     held_out = _held_out(registry, config, source)
-    return SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump()), held_out), examples
+    task = SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump()), held_out)
+    _check_code_health(task, examples, source)
+    return task, examples
 
 
 def _held_out(registry: ComponentRegistry, config: SeparatorTrainingConfig, source: str) -> HeldOutItems | None:
@@ -206,6 +213,45 @@ def _held_out(registry: ComponentRegistry, config: SeparatorTrainingConfig, sour
     dataset = registry.build("dataset", validation.data, source=source)
     _check_stems(dataset.stems, config.model.stems, f"validation dataset {validation.data.name!r}", source)
     return held_out_items(dataset, config.model.stems, validation.seconds or config.augment.seconds, validation.items, validation.seed)
+
+
+HEALTH_ITEMS = 4
+"""Training items whose stems' codes are checked before training."""
+
+
+def _check_code_health(task: SeparatorTask, examples: TrainingExamples | TokenCrops, source: str) -> None:
+    """Codes of the stems of the first :data:`HEALTH_ITEMS` training items (encoded, or cached
+    ones) must not be degenerate (tokensep_core.tokens.health): an LM cannot learn from a codebook
+    that gives one id for every frame. A trained codec (``model.codec_checkpoint``) with such codes
+    is refused unless ``loss.allow_degenerate_codes``; an untrained one only gets a warning on stderr."""
+    pipeline, stems = task.pipeline, task.config.model.stems
+    codec = pipeline.codec
+    was_training = codec.training
+    codec.eval()
+    codes = []
+    with torch.no_grad():
+        for item in (examples[i] for i in range(min(HEALTH_ITEMS, len(examples)))):
+            if "codes" in item:  # token crops: {stem: [N, K, T']}
+                codes += [item["codes"][stem] for stem in stems]
+            else:  # stems [S, C, T] at the data rate
+                codes += [codec.encode(task._to_codec_items(item["stems"][i].unsqueeze(0))) for i in range(len(stems))]
+    codec.train(was_training)
+    joined = torch.cat(codes)  # [items * stems * N, K, T']
+    if joined.dim() != 3 or joined.is_floating_point() or joined.min() < 0 or joined.max() >= codec.codebook_size:
+        return  # not valid codes: the boundary check of the first training batch names the codec
+    described = describe_degenerate(codebook_health(joined, codec.codebook_size))
+    if not described:
+        return
+    checkpoint = pipeline.config.codec_checkpoint
+    where = f"codec checkpoint {checkpoint}" if checkpoint is not None else f"untrained {pipeline.labels['codec']}"
+    message = (
+        f"{source}: {where} gives degenerate codes on {min(HEALTH_ITEMS, len(examples))} training items: {described}, "
+        f"perplexity < {DEGENERATE_PERPLEXITY:g} (see `tokensep eval codec`)"
+    )
+    if checkpoint is None or task.config.loss.allow_degenerate_codes:
+        print(f"tokensep: warning: {message}", file=sys.stderr)
+        return
+    raise ConfigError(f"{message}; retrain the codec (codebook restarts are on by default) or set loss.allow_degenerate_codes: true")
 
 
 def _check_stems(available: tuple[str, ...], wanted: tuple[str, ...], what: str, source: str) -> None:

@@ -60,6 +60,11 @@ class TrainingTask(ABC):
         (the default): the task has no evaluation."""
         return {}
 
+    def metrics(self, group: str, state: dict[str, Any]) -> dict[str, Tensor]:
+        """Scalars to log beside ``group``'s losses as ``<group>/<name>``, never optimised (e.g.
+        codebook perplexity); called after each ``losses(group, batch, state)``. Default: none."""
+        return {}
+
     def config_dict(self) -> dict[str, Any]:
         """The resolved configuration stored beside every checkpoint."""
         return {}

@@ -240,7 +240,7 @@ class _Run:
                         f"task {type(self.task).__name__}: the losses of group {group!r} do not depend on trainable parameters"
                     )
                 self.scaler.scale(total / accum).backward()
-                for name, value in terms.items():
+                for name, value in {**terms, **self.task.metrics(group, state)}.items():
                     key = f"{group}/{name}"
                     metrics[key] = metrics.get(key, 0) + value.detach().float() / accum
                 total_sum += total.detach() / accum
