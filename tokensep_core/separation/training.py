@@ -234,7 +234,7 @@ def _check_code_health(task: SeparatorTask, examples: TrainingExamples | TokenCr
             if "codes" in item:  # token crops: {stem: [N, K, T']}
                 codes += [item["codes"][stem] for stem in stems]
             else:  # stems [S, C, T] at the data rate
-                codes += [codec.encode(task._to_codec_items(item["stems"][i].unsqueeze(0))) for i in range(len(stems))]
+                codes += [codec.encode(task._to_codec_items(item["stems"][i].unsqueeze(0), task.sample_rate)) for i in range(len(stems))]
     codec.train(was_training)
     joined = torch.cat(codes)  # [items * stems * N, K, T']
     if joined.dim() != 3 or joined.is_floating_point() or joined.min() < 0 or joined.max() >= codec.codebook_size:
