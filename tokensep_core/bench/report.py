@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokensep_core.bench.plots import write_plots
-from tokensep_core.bench.stats import Estimate
+from tokensep_core.evaluation.stats import Estimate
 from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
 from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokensep_core.bench.stats import Estimate, estimate
+from tokensep_core.evaluation.stats import Estimate, estimate
 from tokensep_core.evaluation import Evaluation
 
 MEAN = "mean"
