@@ -61,19 +61,20 @@ def test_the_oracle_uses_the_mixture_and_depends_on_its_input(registry, songs, m
         assert evaluation.input_dependence[stem] == pytest.approx(1.0)
 
 
-def test_mixture_copy_beats_the_control_on_si_sdr_but_not_on_every_metric(registry, songs, metrics) -> None:
-    """The mixture contains each song's own stem, so SI-SDR prefers the matched reference; uSDR of
-    a mixture is too poor to tell bass and other apart from another song's with 4 songs."""
+def test_mixture_copy_beats_the_control_on_si_sdr_but_not_always_on_usdr(registry, songs, metrics) -> None:
+    """The mixture contains each song's own stem, so SI-SDR prefers the matched reference on every
+    stem; the uSDR of a whole mixture barely changes with the reference, and on these 4 songs its
+    interval for bass reaches below 0: the verdict names uSDR there."""
     evaluation = evaluate(registry.build("separator", "mixture_copy"), songs, metrics)
     verdicts = evaluation.verdicts()
     for stem, verdict in verdicts.items():
-        assert verdict.differences["si_sdr"].low > 0, stem
+        assert verdict.differences["si_sdr"].low > 0 and "si_sdr" not in verdict.failing, stem
         assert 0.5 < evaluation.input_dependence[stem] < 1.5, stem
     assert {stem: v.text for stem, v in verdicts.items()} == {
         "vocals": USES,
         "drums": USES,
         "bass": f"{DOES_NOT_USE} (usdr)",
-        "other": f"{DOES_NOT_USE} (usdr)",
+        "other": USES,
     }
 
 
@@ -99,6 +100,9 @@ def test_one_song_says_the_control_is_not_computed(songs, metrics, tmp_path) -> 
     assert verdict.uses_mixture is None and verdict.text == "not computed: the control needs at least 2 songs"
     markdown = write_evaluation(evaluation, tmp_path)["summary.md"].read_text()
     assert "Not computed: the mismatched-reference control needs at least 2 songs (got 1)." in markdown
+    without = evaluate(ConstantSeparator(), songs[:2], metrics, controls=False)
+    assert without.mismatched == [] and without.input_dependence == {}
+    assert "Not computed: this evaluation ran without controls." in write_evaluation(without, tmp_path)["summary.md"].read_text()
 
 
 def test_a_lower_is_better_metric_is_oriented() -> None:

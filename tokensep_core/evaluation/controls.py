@@ -153,12 +153,12 @@ class StemVerdict:
     @property
     def failing(self) -> list[str]:
         """Metrics with an interval that does not lie above 0."""
-        return [m for m, e in self.differences.items() if not math.isnan(e.low) and not e.low > 0]
+        return [m for m, e in self.differences.items() if not math.isnan(e.low) and e.low <= 0]
 
     @property
     def uses_mixture(self) -> bool | None:
         """True when every metric with an interval beats the control; None when none has one."""
-        if not any(not math.isnan(e.low) for e in self.differences.values()):
+        if all(math.isnan(e.low) for e in self.differences.values()):
             return None
         return not self.failing
 

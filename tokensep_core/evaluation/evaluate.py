@@ -180,11 +180,12 @@ def evaluate(
     stems_dir: str | Path | None = None,
     label: str = "",
     total: int | None = None,
+    controls: bool = True,
 ) -> Evaluation:
     """Separate and score every song, and each seed's estimates against the next song's references
     (the controls); with ``stems_dir`` the estimates of the first seed are written to
     ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically). The controls keep two songs' stems
-    per seed in memory."""
+    per seed in memory and score every stem a second time; ``controls=False`` skips them."""
     if not seeds:
         raise ConfigError("evaluation: seeds must not be empty")
     seeds = list(seeds) if separator.stochastic else list(seeds[:1])
@@ -194,7 +195,7 @@ def evaluate(
         higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
         machine=describe_machine(getattr(separator, "device", None)),
     )
-    controls: list[MismatchedControl] = []
+    mismatched: list[MismatchedControl] = []
     for song in tqdm(songs, desc="evaluate", unit="song", total=total, leave=False):
         stems = [stem for stem in separator.stems if stem in song.stems]
         if not stems:
@@ -208,9 +209,10 @@ def evaluate(
                     write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT")
             score = partial(_score, sample_rate=song.sample_rate, metrics=metrics, issues=evaluation.issues)
             scores = {stem: score(song.name, stem, song.stems[stem], estimates[stem]) for stem in stems}
-            if len(controls) <= index:  # one control per seed, fed the songs in order
-                controls.append(MismatchedControl(score, seed))
-            controls[index].add(song.name, song.stems, {stem: estimates[stem] for stem in stems})
+            if controls:
+                if len(mismatched) <= index:  # one control per seed, fed the songs in order
+                    mismatched.append(MismatchedControl(score, seed))
+                mismatched[index].add(song.name, song.stems, {stem: estimates[stem] for stem in stems})
             evaluation.songs.append(
                 SongResult(
                     song.name,
@@ -222,10 +224,10 @@ def evaluate(
                     scores,
                 )
             )
-    for control in controls:
+    for control in mismatched:
         control.finish()
         evaluation.mismatched.extend(control.results)
-    evaluation.input_dependence = input_dependence(controls)
+    evaluation.input_dependence = input_dependence(mismatched)
     return evaluation
 
 

@@ -107,6 +107,8 @@ def controls_markdown(evaluation: Evaluation) -> str:
     head = "\n## Controls\n\n"
     if songs < MIN_SONGS:
         return head + f"Not computed: the mismatched-reference control needs at least {MIN_SONGS} songs (got {songs}).\n"
+    if not evaluation.mismatched:
+        return head + "Not computed: this evaluation ran without controls.\n"
     metrics = metric_names(evaluation)
     control = evaluation.summary(mismatched=True)
     verdicts = evaluation.verdicts()
