@@ -86,6 +86,32 @@ def test_report_files(bench) -> None:
     assert mixture["estimates"]["si_sdr"]["vocals"]["n"] == 2
 
 
+def test_every_row_has_its_mismatched_control_input_dependence_and_verdict(bench) -> None:
+    _, _, _, paths = bench
+    markdown = paths["results.md"].read_text()
+    si_sdr = markdown.split("## si_sdr ↑")[1].split("## usdr")[0]
+    lines = [line.split(" | ")[0] for line in si_sdr.splitlines() if line.startswith("| ")][1:]  # after the header
+    assert lines == [
+        "| mixture_copy",
+        "| mixture_copy (mismatched)",
+        "| oracle",
+        "| oracle (mismatched)",
+        "| htdemucs",
+        "| htdemucs (mismatched)",
+    ]
+    controls = markdown.split("## Controls")[1]
+    assert "| oracle | bass | 1.00 |" in controls and controls.count("| oracle |") == 4
+    assert "oracle (mismatched),usdr,bass," in paths["results.csv"].read_text()
+    data = json.loads(paths["results.json"].read_text())
+    oracle = next(r for r in data["rows"] if r["row"] == "oracle")
+    assert {stem: c["verdict"] for stem, c in oracle["controls"].items()} == dict.fromkeys(
+        ("vocals", "drums", "bass", "other"), "uses the mixture"
+    )
+    assert oracle["input_dependence"]["vocals"] == pytest.approx(1.0) and oracle["mismatched"]["si_sdr"]["vocals"]["n"] == 2
+    page = paths["report.html"].read_text()
+    assert "<h2>Controls</h2>" in page and "<td>oracle (mismatched)</td>" in page
+
+
 def test_a_rerun_skips_finished_rows_and_retries_failed_ones(bench) -> None:
     grid, out, first, _ = bench
     stamp = (out / "rows" / "oracle" / "result.json").stat().st_mtime_ns

@@ -36,12 +36,29 @@ def test_unknown_component_is_a_one_line_error(capsys: pytest.CaptureFixture[str
     assert err.count("\n") == 1
 
 
-def test_demo_scores_a_trained_model_against_mixture_copy(tiny_run, capsys: pytest.CaptureFixture[str]) -> None:
+STEM_LINE = ("vocals", "drums", "bass", "other")
+
+
+def test_demo_scores_a_trained_model_against_mixture_copy_and_the_mismatched_control(tiny_run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "-n", str(tiny_run[0]), "--songs", "2", "--seconds", "1"]) == 0
+    out = capsys.readouterr().out
+    scores, controls = out.split("input dependence  ")[0], out.split("input dependence  ")[1]
+    rows = [line.split() for line in scores.splitlines() if line.startswith(STEM_LINE)]
+    assert [" ".join(row[1:-2]) for row in rows[:3]] == ["tokensep", "tokensep (mismatched)", "mixture copy"], out
+    assert len(rows) == 12 and all(len(row) in (4, 5, 6) for row in rows)
+    assert all(float(row[-1]) == float(row[-1]) for row in rows)  # numbers, not placeholders
+    verdict_rows = [line.split(maxsplit=2) for line in controls.splitlines() if line.startswith(STEM_LINE)]
+    assert [row[0] for row in verdict_rows] == list(STEM_LINE), out
+    assert all(row[2] == "uses the mixture" or row[2].startswith("does not use the mixture (") for row in verdict_rows)
+    assert all(float(row[1]) >= 0 for row in verdict_rows)
+
+
+def test_demo_with_one_song_says_the_controls_need_two(tiny_run, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "-n", str(tiny_run[0]), "--songs", "1", "--seconds", "1"]) == 0
     out = capsys.readouterr().out
-    rows = [line.split() for line in out.splitlines() if line.startswith(("vocals", "drums", "bass", "other"))]
-    assert len(rows) == 8, out
-    assert all(len(row) in (4, 5) for row in rows)
+    rows = [line.split() for line in out.splitlines() if line.startswith(STEM_LINE)]
+    assert len(rows) == 8 and all(len(row) in (4, 5) for row in rows), out
+    assert "controls not computed: the mismatched-reference control needs at least 2 songs (got 1)." in out
 
 
 def test_demo_without_a_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

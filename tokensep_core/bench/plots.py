@@ -1,5 +1,5 @@
-"""PNG plots of a grid (matplotlib, no display): bars per metric and stem with 95 % intervals,
-and quality versus real-time factor."""
+"""PNG plots of a grid (matplotlib, no display): bars per metric and stem with 95 % intervals
+(each row beside its hatched mismatched-reference control), and quality versus real-time factor."""
 
 from __future__ import annotations
 
@@ -24,18 +24,34 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def bar_chart(summary: GridSummary, metric: str, path: Path) -> Path:
-    """Grouped bars: one group per stem, one bar per finished row; non-finite values are not drawn."""
+    """Grouped bars: one group per stem, one bar per finished row and one (hatched, same colour)
+    per row's mismatched control; non-finite values are not drawn."""
     rows = [r for r in summary.rows if r.ok and metric in r.estimates]
     stems = [s for s in summary.stems if any(s in r.estimates[metric] for r in rows)]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(stems) * max(1, len(rows)) / 3 + 2), 3.6))
-    width = 0.8 / max(1, len(rows))
-    x = np.arange(len(stems))
+    bars = []  # (label, estimates by stem, colour index, hatched)
     for i, row in enumerate(rows):
-        estimates = [row.estimates[metric].get(stem) for stem in stems]
+        bars.append((row.name, row.estimates[metric], i, False))
+        if metric in row.mismatched:
+            bars.append((row.mismatched_name, row.mismatched[metric], i, True))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(stems) * max(1, len(bars)) / 3 + 2), 3.6))
+    width = 0.8 / max(1, len(bars))
+    x = np.arange(len(stems))
+    for i, (label, by_stem, colour, hatched) in enumerate(bars):
+        estimates = [by_stem.get(stem) for stem in stems]
         values = np.array([e.value if e and math.isfinite(e.value) else np.nan for e in estimates])
         low = np.array([e.value - e.low if e and math.isfinite(e.low) and math.isfinite(e.value) else 0.0 for e in estimates])
         high = np.array([e.high - e.value if e and math.isfinite(e.high) and math.isfinite(e.value) else 0.0 for e in estimates])
-        ax.bar(x + (i - (len(rows) - 1) / 2) * width, values, width, yerr=[low, high], capsize=2, label=row.name)
+        ax.bar(
+            x + (i - (len(bars) - 1) / 2) * width,
+            values,
+            width,
+            yerr=[low, high],
+            capsize=2,
+            label=label,
+            color=f"C{colour % 10}",
+            alpha=0.45 if hatched else 1.0,
+            hatch="//" if hatched else None,
+        )
     ax.set_xticks(x, stems)
     arrow = "higher is better" if summary.higher_is_better.get(metric, True) else "lower is better"
     ax.set_title(f"{metric} ({arrow}; 95% CI over songs)")

@@ -2,7 +2,9 @@
 
 Renders a few held-out synthetic songs, separates them with a trained separator (by default the
 one committed under ``pretrained/``), and prints per-stem scores next to the mixture-copy
-baseline (every stem estimated as the mixture).
+baseline (every stem estimated as the mixture) and the mismatched-reference control (each song's
+estimates against the next song's references), then each stem's input dependence and verdict
+(tokensep_core.evaluation.controls).
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ import math
 import time
 from pathlib import Path
 
+from torch import Tensor
+
 from tokensep_core.errors import ConfigError
+from tokensep_core.evaluation.controls import MIN_SONGS, MismatchedControl, Scores, input_dependence, verdicts
+from tokensep_core.interfaces import Metric
 from tokensep_core.plugins import load_registry
 from tokensep_core.separation.separator import GenerativeSeparator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO_ROOT / "pretrained" / "separator-small"
 METRICS = ("mel_distance", "si_sdr")
+MODEL, MISMATCHED, COPY = "tokensep", "tokensep (mismatched)", "mixture copy"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n", "--model", default=str(DEFAULT_MODEL), help="separator checkpoint or model directory (default: the committed separator-small)"
     )
-    parser.add_argument("--songs", type=int, default=2, help="held-out songs to render and separate")
-    parser.add_argument("--seconds", type=float, default=6.0, help="length of each song")
+    parser.add_argument("--songs", type=int, default=4, help="held-out songs to render and separate (the controls need 2)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each song")
     parser.add_argument("--seed", type=int, default=777, help="seed of the rendered songs (the model was trained on other seeds)")
     parser.add_argument("-d", "--device", default="auto", help="auto, cpu, cuda, mps")
 
@@ -38,31 +45,55 @@ def run(args: argparse.Namespace) -> int:
     separator = GenerativeSeparator.from_pretrained(args.model, device=args.device)
     registry = load_registry()
     renderer = registry.build("renderer", "procedural")
-    metrics = {name: registry.build("metric", name) for name in METRICS}
+    metrics: dict[str, Metric] = {name: registry.build("metric", name) for name in METRICS}
     sample_rate = separator.sample_rate
     print(f"model    {args.model} on {separator.device} ({separator.sample_rate} Hz, stems {', '.join(separator.stems)})")
-    scores: dict[tuple[str, str, str], list[float]] = {}
+
+    def score(label: str, stem: str, reference: Tensor, estimate: Tensor) -> dict[str, float]:
+        return {name: metric(reference, estimate, sample_rate) for name, metric in metrics.items()}
+
+    per_song: dict[str, dict[str, Scores]] = {MODEL: {}, COPY: {}}
+    control = MismatchedControl(score)
     audio_seconds = separation_seconds = 0.0
     for song in range(args.songs):
+        name = f"seed {args.seed + song}"
         stems = {k: v for k, v in renderer.render(args.seed + song, args.seconds, sample_rate).items() if k in separator.stems}
         mixture = sum(stems.values())
         clock = time.perf_counter()
         estimates = separator.separate(mixture, sample_rate)
         separation_seconds += time.perf_counter() - clock
         audio_seconds += mixture.shape[-1] / sample_rate
-        for stem, reference in stems.items():
-            for system, estimate in (("tokensep", estimates[stem]), ("mixture copy", mixture)):
-                for name, metric in metrics.items():
-                    scores.setdefault((stem, system, name), []).append(metric(reference, estimate, sample_rate))
+        per_song[MODEL][name] = {stem: score(name, stem, reference, estimates[stem]) for stem, reference in stems.items()}
+        per_song[COPY][name] = {stem: score(name, stem, reference, mixture) for stem, reference in stems.items()}
+        control.add(name, stems, estimates)
+    control.finish()
+    per_song[MISMATCHED] = {result.song: result.scores for result in control.results}
     print(f"songs    {args.songs} held-out synthetic songs of {args.seconds:g} s (procedural renderer, seeds {args.seed}…)")
     print(f"speed    real-time factor {separation_seconds / audio_seconds:.2f} (separation wall time / audio time)\n")
-    header = f"{'stem':<8} {'system':<14}" + "".join(f"{name:>14}" for name in METRICS)
+    systems = [MODEL, MISMATCHED, COPY] if args.songs >= MIN_SONGS else [MODEL, COPY]
+    header = f"{'stem':<8} {'system':<22}" + "".join(f"{name:>14}" for name in METRICS)
     print(header + "\n" + "-" * len(header))
     for stem in separator.stems:
-        for system in ("tokensep", "mixture copy"):
-            row = "".join(f"{_mean(scores[(stem, system, name)]):>14.3f}" for name in METRICS)
-            print(f"{stem:<8} {system:<14}{row}")
-    print(f"\nmel_distance: lower is better; si_sdr (dB): higher is better. Total {time.perf_counter() - started:.0f} s.")
+        for system in systems:
+            row = "".join(f"{_mean([s[stem][name] for s in per_song[system].values()]):>14.3f}" for name in METRICS)
+            print(f"{stem:<8} {system:<22}{row}")
+    print("\nmel_distance: lower is better; si_sdr (dB): higher is better.")
+    if args.songs < MIN_SONGS:
+        print(f"controls not computed: the mismatched-reference control needs at least {MIN_SONGS} songs (got {args.songs}).")
+    else:
+        print(
+            f"{MISMATCHED}: each song's stems scored against the next song's references. Input dependence: how much the\n"
+            "stems differ between songs relative to the references (~0: the output ignores the mixture; ~1: as much as the\n"
+            "references). A stem uses the mixture when it beats its mismatched scores on every metric (95% bootstrap interval).\n"
+        )
+        dependence = input_dependence([control])
+        higher = {name: metric.higher_is_better for name, metric in metrics.items()}
+        header = f"{'stem':<8} {'input dependence':>16}   verdict"
+        print(header + "\n" + "-" * len(header))
+        table = verdicts(per_song[MODEL], per_song[MISMATCHED], higher)
+        for stem in (stem for stem in separator.stems if stem in table):
+            print(f"{stem:<8} {dependence.get(stem, math.nan):>16.3f}   {table[stem].text}")
+    print(f"\nTotal {time.perf_counter() - started:.0f} s.")
     return 0
 
 

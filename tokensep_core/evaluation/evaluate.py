@@ -5,7 +5,9 @@ Every song is separated once per seed (once in all for deterministic separators)
 score is the mean over its seeds; :meth:`Evaluation.summary` aggregates over songs with each
 metric's convention (cSDR: median, the others: mean; tokensep_core.metrics.aggregate_tracks).
 The cost is the real-time factor (separation wall time / audio duration, summed over songs)
-and the peak resident memory of the process while separating.
+and the peak resident memory of the process while separating. The controls (each song's estimates
+against another song's references, input dependence, the verdict) come from the same estimates:
+tokensep_core.evaluation.controls.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +26,12 @@ from tqdm import tqdm
 
 from tokensep_core.audio.io import write_audio
 from tokensep_core.errors import ConfigError, TokensepError
+from tokensep_core.evaluation.controls import ControlResult, MismatchedControl, Scores, StemVerdict, input_dependence, verdicts
 from tokensep_core.evaluation.machine import describe_machine
 from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
-
-Scores = dict[str, dict[str, float]]
-"""``{stem: {metric: value}}``."""
 
 
 @dataclass
@@ -58,35 +59,38 @@ class Evaluation:
     """One line per score that could not be computed (recorded as NaN)."""
     machine: dict[str, Any] = field(default_factory=dict)
     """Where the times were measured (:func:`~tokensep_core.evaluation.machine.describe_machine`)."""
+    mismatched: list[ControlResult] = field(default_factory=list)
+    """The mismatched-reference control: each song's estimates against the next song's references."""
+    input_dependence: dict[str, float] = field(default_factory=dict)
+    """``{stem: figure}``: ~0 when the output ignores the input (tokensep_core.evaluation.controls)."""
 
     def song_scores(self) -> dict[str, Scores]:
         """``{song: {stem: {metric: mean over seeds}}}``, songs in evaluation order."""
-        grouped: dict[str, dict[str, dict[str, list[float]]]] = {}
-        for result in self.songs:
-            song = grouped.setdefault(result.song, {})
-            for stem, values in result.scores.items():
-                for metric, value in values.items():
-                    song.setdefault(stem, {}).setdefault(metric, []).append(value)
-        return {
-            song: {stem: {metric: _nanmean(values) for metric, values in by_metric.items()} for stem, by_metric in stems.items()}
-            for song, stems in grouped.items()
-        }
+        return _mean_over_seeds((r.song, r.scores) for r in self.songs)
 
-    def values(self) -> dict[str, dict[str, list[float]]]:
+    def mismatched_scores(self) -> dict[str, Scores]:
+        """:meth:`song_scores` of the mismatched-reference control (empty with fewer than 2 songs)."""
+        return _mean_over_seeds((r.song, r.scores) for r in self.mismatched)
+
+    def values(self, mismatched: bool = False) -> dict[str, dict[str, list[float]]]:
         """``{stem: {metric: [per-song values]}}``: the samples behind :meth:`summary`."""
         out: dict[str, dict[str, list[float]]] = {}
-        for scores in self.song_scores().values():
+        for scores in (self.mismatched_scores() if mismatched else self.song_scores()).values():
             for stem, by_metric in scores.items():
                 for metric, value in by_metric.items():
                     out.setdefault(stem, {}).setdefault(metric, []).append(value)
         return out
 
-    def summary(self) -> Scores:
-        """``{stem: {metric: aggregate over songs}}``."""
+    def summary(self, mismatched: bool = False) -> Scores:
+        """``{stem: {metric: aggregate over songs}}``, of the control with ``mismatched``."""
         return {
             stem: {metric: aggregate_tracks(metric, values) for metric, values in by_metric.items()}
-            for stem, by_metric in self.values().items()
+            for stem, by_metric in self.values(mismatched).items()
         }
+
+    def verdicts(self) -> dict[str, StemVerdict]:
+        """``{stem: verdict}``: does each stem beat the mismatched-reference control?"""
+        return verdicts(self.song_scores(), self.mismatched_scores(), self.higher_is_better)
 
     @property
     def real_time_factor(self) -> float:
@@ -110,6 +114,8 @@ class Evaluation:
             "real_time_factor": self.real_time_factor,
             "peak_rss_mib": self.peak_rss_mib,
             "peak_cuda_mib": self.peak_cuda_mib,
+            "mismatched_summary": self.summary(mismatched=True),
+            "controls": {stem: verdict.to_dict() for stem, verdict in self.verdicts().items()},
         }
 
     @classmethod
@@ -121,12 +127,28 @@ class Evaluation:
             songs=[SongResult(**{**song, "scores": _nan_for_null(song["scores"])}) for song in data["songs"]],
             issues=list(data.get("issues", [])),
             machine=dict(data.get("machine") or {}),
+            mismatched=[ControlResult(**{**r, "scores": _nan_for_null(r["scores"])}) for r in data.get("mismatched", [])],
+            input_dependence={stem: float("nan") if v is None else float(v) for stem, v in (data.get("input_dependence") or {}).items()},
         )
 
 
 def _nan_for_null(scores: dict[str, dict[str, float | None]]) -> Scores:
     """Scores read back from JSON, where NaN was stored as null."""
     return {stem: {m: float("nan") if v is None else float(v) for m, v in by_metric.items()} for stem, by_metric in scores.items()}
+
+
+def _mean_over_seeds(results: Iterable[tuple[str, Scores]]) -> dict[str, Scores]:
+    """``(song, scores)`` of every seed -> ``{song: {stem: {metric: mean over seeds}}}``, in order."""
+    grouped: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for name, scores in results:
+        song = grouped.setdefault(name, {})
+        for stem, values in scores.items():
+            for metric, value in values.items():
+                song.setdefault(stem, {}).setdefault(metric, []).append(value)
+    return {
+        song: {stem: {metric: _nanmean(values) for metric, values in by_metric.items()} for stem, by_metric in stems.items()}
+        for song, stems in grouped.items()
+    }
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -158,9 +180,12 @@ def evaluate(
     stems_dir: str | Path | None = None,
     label: str = "",
     total: int | None = None,
+    controls: bool = True,
 ) -> Evaluation:
-    """Separate and score every song; with ``stems_dir`` the estimates of the first seed are
-    written to ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically)."""
+    """Separate and score every song, and each seed's estimates against the next song's references
+    (the controls); with ``stems_dir`` the estimates of the first seed are written to
+    ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically). The controls keep two songs' stems
+    per seed in memory and score every stem a second time; ``controls=False`` skips them."""
     if not seeds:
         raise ConfigError("evaluation: seeds must not be empty")
     seeds = list(seeds) if separator.stochastic else list(seeds[:1])
@@ -170,6 +195,7 @@ def evaluate(
         higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
         machine=describe_machine(getattr(separator, "device", None)),
     )
+    mismatched: list[MismatchedControl] = []
     for song in tqdm(songs, desc="evaluate", unit="song", total=total, leave=False):
         stems = [stem for stem in separator.stems if stem in song.stems]
         if not stems:
@@ -181,7 +207,12 @@ def evaluate(
             if stems_dir is not None and index == 0:
                 for stem in stems:
                     write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT")
-            scores = {stem: _score(song, stem, estimates[stem], metrics, evaluation.issues) for stem in stems}
+            score = partial(_score, sample_rate=song.sample_rate, metrics=metrics, issues=evaluation.issues)
+            scores = {stem: score(song.name, stem, song.stems[stem], estimates[stem]) for stem in stems}
+            if controls:
+                if len(mismatched) <= index:  # one control per seed, fed the songs in order
+                    mismatched.append(MismatchedControl(score, seed))
+                mismatched[index].add(song.name, song.stems, {stem: estimates[stem] for stem in stems})
             evaluation.songs.append(
                 SongResult(
                     song.name,
@@ -193,21 +224,34 @@ def evaluate(
                     scores,
                 )
             )
+    for control in mismatched:
+        control.finish()
+        evaluation.mismatched.extend(control.results)
+    evaluation.input_dependence = input_dependence(mismatched)
     return evaluation
 
 
-def _score(song: Song, stem: str, estimate: torch.Tensor, metrics: Sequence[BuiltMetric], issues: list[str]) -> dict[str, float]:
-    """Every applicable metric on one stem; a metric that cannot score it gives NaN and an issue."""
-    reference = song.stems[stem]
+def _score(
+    label: str,
+    stem: str,
+    reference: torch.Tensor,
+    estimate: torch.Tensor,
+    *,
+    sample_rate: int,
+    metrics: Sequence[BuiltMetric],
+    issues: list[str],
+) -> dict[str, float]:
+    """Every applicable metric on one stem ``[C, T]``; a metric that cannot score it gives NaN and
+    an issue naming ``label``."""
     scores = {}
     for built in metrics:
         if not built.applies_to(stem):
             continue
         try:
-            scores[built.name] = float(built.metric(reference, estimate.to(reference.device, reference.dtype), song.sample_rate))
+            scores[built.name] = float(built.metric(reference, estimate.to(reference.device, reference.dtype), sample_rate))
         except TokensepError as err:
             scores[built.name] = float("nan")
-            issues.append(f"{song.name} / {stem} / {built.name}: {err}")
+            issues.append(f"{label} / {stem} / {built.name}: {err}")
     return scores
 
 

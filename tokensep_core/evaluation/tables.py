@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensep_core.audio.io import atomic_path
+from tokensep_core.evaluation.controls import MIN_SONGS
 from tokensep_core.evaluation.evaluate import Evaluation
 from tokensep_core.evaluation.machine import machine_line
 
@@ -74,9 +75,65 @@ def summary_table(evaluation: Evaluation) -> tuple[list[str], list[list[float | 
     return ["stem", *metrics], rows
 
 
+def controls_table(evaluation: Evaluation) -> tuple[list[str], list[list[float | str]]]:
+    """One row per stem and metric: matched and mismatched aggregates, the oriented paired
+    difference with its interval, the stem's input dependence and verdict."""
+    header = ["stem", "metric", "matched", "mismatched", "difference", "ci_low", "ci_high", "songs", "input_dependence", "verdict"]
+    summary, control = evaluation.summary(), evaluation.summary(mismatched=True)
+    rows: list[list[float | str]] = []
+    for stem, verdict in evaluation.verdicts().items():
+        for metric, e in verdict.differences.items():
+            rows.append(
+                [
+                    stem,
+                    metric,
+                    summary[stem].get(metric, float("nan")),
+                    control.get(stem, {}).get(metric, float("nan")),
+                    e.value,
+                    e.low,
+                    e.high,
+                    e.n,
+                    evaluation.input_dependence.get(stem, float("nan")),
+                    verdict.text,
+                ]
+            )
+    return header, rows
+
+
+def controls_markdown(evaluation: Evaluation) -> str:
+    """The controls section of ``summary.md``: per stem, the mismatched-reference control of each
+    metric, the input dependence and the verdict; one line instead with fewer than 2 songs."""
+    songs = len(evaluation.song_scores())
+    head = "\n## Controls\n\n"
+    if songs < MIN_SONGS:
+        return head + f"Not computed: the mismatched-reference control needs at least {MIN_SONGS} songs (got {songs}).\n"
+    if not evaluation.mismatched:
+        return head + "Not computed: this evaluation ran without controls.\n"
+    metrics = metric_names(evaluation)
+    control = evaluation.summary(mismatched=True)
+    verdicts = evaluation.verdicts()
+    header = ["stem", *(f"{m} mismatched" for m in metrics), "input dependence", "verdict"]
+    rows = [
+        [
+            stem,
+            *(fmt(control.get(stem, {}).get(m)) for m in metrics),
+            fmt(evaluation.input_dependence.get(stem)),
+            verdict.text,
+        ]
+        for stem, verdict in verdicts.items()
+    ]
+    return (
+        head + "Mismatched: each song's estimates scored against the next song's references (song i against "
+        "song i+1 mod n, both trimmed to the shorter). Input dependence: how much the outputs differ between songs "
+        "relative to how much the references do (~0: the output ignores the input; the oracle: 1). A stem uses the "
+        "mixture when, on every metric, the per-song difference to the mismatched score has a 95% bootstrap "
+        "interval above 0 (docs/metrics.md).\n\n" + markdown_table(header, rows)
+    )
+
+
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
     """``results.json``, ``scores.csv`` (one row per song, seed, stem and metric),
-    ``summary.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name."""
+    ``summary.csv``, ``controls.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name."""
     out = Path(out_dir)
     header, rows = summary_table(evaluation)
     long_rows = [
@@ -99,12 +156,14 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
         f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n"
     )
     md.append(f"Machine: {machine_line(evaluation.machine)}.\n")
+    md.append(controls_markdown(evaluation))
     if evaluation.issues:
         md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))
     paths = {
         "results.json": write_json(out / "results.json", evaluation.to_dict()),
         "scores.csv": write_text(out / "scores.csv", csv_text(["song", "seed", "stem", "metric", "value"], long_rows)),
         "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
+        "controls.csv": write_text(out / "controls.csv", csv_text(*controls_table(evaluation))),
         "summary.md": write_text(out / "summary.md", "\n".join(md)),
     }
     return paths

@@ -1,0 +1,199 @@
+"""Controls that tell whether a separator uses its input: the mismatched-reference control, the
+input-dependence figure and the verdict. Computed from the separator's own outputs: no extra
+separation.
+
+**Mismatched-reference control.** Song i's estimates are scored against the references of song
+(i+1) mod n: a cyclic pairing of the n evaluated songs in their order, each pair trimmed from the
+start to the shorter of the two songs. A separator that reads the mixture scores better against
+its own song's references than against another song's; one that ignores the mixture scores the
+same against both. It needs at least 2 songs.
+
+**Input dependence** of a stem, over the same cyclic pairs (i, j = (i+1) mod n) on equal-length
+crops, with every channel and sample of a pair counted::
+
+    D(x) = sum over pairs ||x_i - x_j||^2  /  sum over pairs (||x_i||^2 + ||x_j||^2)
+    input dependence = D(estimates) / D(references)
+
+``D`` is 0 for identical signals and 1 for uncorrelated ones whatever their loudness, so the
+figure is ~0 when the output ignores the input (the same stem for every song) and ~1 when the
+outputs differ between songs as much as the references do (the oracle: exactly 1). A figure near
+1 alone does not show that the output follows the input (an input-independent random output also
+differs from song to song): the verdict decides that.
+
+**Verdict.** Per stem and metric: the paired per-song difference matched − mismatched (mismatched
+− matched for a lower-is-better metric, so positive is always good), aggregated over songs by the
+metric's rule with a 95 % bootstrap interval (:func:`tokensep_core.evaluation.stats.estimate`).
+The stem uses the mixture on that metric when the interval lies above 0. A stem that does not on
+every metric with an interval is reported as "does not use the mixture", naming the metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from torch import Tensor
+
+from tokensep_core.evaluation.stats import Estimate, estimate
+
+Scores = dict[str, dict[str, float]]
+"""``{stem: {metric: value}}``."""
+
+Scorer = Callable[[str, str, Tensor, Tensor], dict[str, float]]
+"""``(label, stem, reference [C, T], estimate [C, T]) -> {metric: value}``; ``label`` names the
+pair for error messages."""
+
+MIN_SONGS = 2
+USES = "uses the mixture"
+DOES_NOT_USE = "does not use the mixture"
+
+
+@dataclass
+class ControlResult:
+    """One song's estimates (separated with ``seed``) scored against ``reference_song``'s stems."""
+
+    song: str
+    seed: int
+    reference_song: str
+    scores: Scores
+
+
+@dataclass
+class _Seen:
+    song: str
+    references: dict[str, Tensor]
+    estimates: dict[str, Tensor]
+
+
+@dataclass
+class _Spread:
+    """The four sums of :func:`input_dependence` for one stem."""
+
+    estimate_difference: float = 0.0
+    estimate_energy: float = 0.0
+    reference_difference: float = 0.0
+    reference_energy: float = 0.0
+
+
+class MismatchedControl:
+    """Songs fed in evaluation order (:meth:`add`), then :meth:`finish`; keeps only the first and
+    the previous song's stems. ``results`` holds the mismatched scores, one per song when n >= 2."""
+
+    def __init__(self, score: Scorer, seed: int = 0) -> None:
+        self._score = score
+        self._seed = seed
+        self._first: _Seen | None = None
+        self._previous: _Seen | None = None
+        self._spread: dict[str, _Spread] = {}
+        self.results: list[ControlResult] = []
+
+    def add(self, song: str, references: Mapping[str, Tensor], estimates: Mapping[str, Tensor]) -> None:
+        """One song's references and estimates ``{stem: [C, T]}`` (stems both have)."""
+        stems = [stem for stem in estimates if stem in references]
+        current = _Seen(song, {s: references[s] for s in stems}, {s: estimates[s] for s in stems})
+        if self._previous is None:
+            self._first = current
+        else:
+            self._pair(self._previous, current)
+        self._previous = current
+
+    def finish(self) -> None:
+        """Close the cycle: the last song against the first (nothing with fewer than 2 songs)."""
+        if self._first is not None and self._previous is not None and self._previous is not self._first:
+            self._pair(self._previous, self._first)
+        self._first = self._previous = None
+
+    def _pair(self, song: _Seen, other: _Seen) -> None:
+        scores: Scores = {}
+        for stem in song.estimates:
+            if stem not in other.references:
+                continue
+            length = min(song.estimates[stem].shape[-1], other.references[stem].shape[-1])
+            estimate_crop, other_reference = song.estimates[stem][..., :length], other.references[stem][..., :length]
+            scores[stem] = self._score(f"{song.song} against {other.song}'s references", stem, other_reference, estimate_crop)
+            other_estimate, reference = other.estimates[stem][..., :length], song.references[stem][..., :length]
+            spread = self._spread.setdefault(stem, _Spread())
+            spread.estimate_difference += _energy(estimate_crop - other_estimate.to(estimate_crop))
+            spread.estimate_energy += _energy(estimate_crop) + _energy(other_estimate)
+            spread.reference_difference += _energy(reference - other_reference.to(reference))
+            spread.reference_energy += _energy(reference) + _energy(other_reference)
+        self.results.append(ControlResult(song.song, self._seed, other.song, scores))
+
+
+def _energy(wav: Tensor) -> float:
+    return float(wav.double().square().sum())
+
+
+def input_dependence(controls: Iterable[MismatchedControl]) -> dict[str, float]:
+    """``{stem: D(estimates) / D(references)}`` over every pair the controls saw (module
+    docstring); NaN for a stem without a pair or whose references are all equal."""
+    total: dict[str, _Spread] = {}
+    for control in controls:
+        for stem, spread in control._spread.items():
+            summed = total.setdefault(stem, _Spread())
+            for name in vars(summed):
+                setattr(summed, name, getattr(summed, name) + getattr(spread, name))
+    out = {}
+    for stem, s in total.items():
+        # silence everywhere is the same output for every song: D = 0
+        estimates = s.estimate_difference / s.estimate_energy if s.estimate_energy > 0 else 0.0
+        references = s.reference_difference / s.reference_energy if s.reference_energy > 0 else 0.0
+        out[stem] = estimates / references if references > 0 else float("nan")
+    return out
+
+
+@dataclass(frozen=True)
+class StemVerdict:
+    """One stem's verdict: per metric, the oriented matched − mismatched difference over songs."""
+
+    differences: dict[str, Estimate] = field(default_factory=dict)
+    songs: int = 0
+
+    @property
+    def failing(self) -> list[str]:
+        """Metrics with an interval that does not lie above 0."""
+        return [m for m, e in self.differences.items() if not math.isnan(e.low) and e.low <= 0]
+
+    @property
+    def uses_mixture(self) -> bool | None:
+        """True when every metric with an interval beats the control; None when none has one."""
+        if all(math.isnan(e.low) for e in self.differences.values()):
+            return None
+        return not self.failing
+
+    @property
+    def text(self) -> str:
+        if self.songs < MIN_SONGS:
+            return f"not computed: the control needs at least {MIN_SONGS} songs"
+        if self.uses_mixture is None:
+            return "not computed: no metric scored two songs against both references"
+        return USES if self.uses_mixture else f"{DOES_NOT_USE} ({', '.join(self.failing)})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "verdict": self.text,
+            "uses_mixture": self.uses_mixture,
+            "songs": self.songs,
+            "differences": {m: vars(e) for m, e in self.differences.items()},
+        }
+
+
+def verdicts(
+    matched: Mapping[str, Scores], mismatched: Mapping[str, Scores], higher_is_better: Mapping[str, bool]
+) -> dict[str, StemVerdict]:
+    """Per-song ``{song: {stem: {metric: value}}}`` of the separator and of its control ->
+    ``{stem: verdict}`` for every stem the separator scored, in order."""
+    songs = len(matched)
+    differences: dict[str, dict[str, list[float]]] = {}
+    for song, by_stem in matched.items():
+        for stem, by_metric in by_stem.items():
+            for metric, value in by_metric.items():
+                control = mismatched.get(song, {}).get(stem, {}).get(metric, float("nan"))
+                sign = 1.0 if higher_is_better.get(metric, True) else -1.0
+                difference = sign * (value - control) if not (math.isnan(value) or math.isnan(control)) else float("nan")
+                differences.setdefault(stem, {}).setdefault(metric, []).append(difference)
+    return {
+        stem: StemVerdict({metric: estimate(metric, values) for metric, values in by_metric.items()}, songs)
+        for stem, by_metric in differences.items()
+    }
