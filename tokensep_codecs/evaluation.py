@@ -224,7 +224,9 @@ def evaluate_codec(
     codec = loaded.codec
     device = next(iter(codec.parameters()), torch.empty(0)).device
     oracle = MeasuredCodecOracle(codec, stems, segment_seconds, device)
-    scored = evaluate(oracle, at_codec_rate(songs, codec, stems, seconds), metrics, label=label or loaded.spec.name, total=total, controls=False)
+    scored = evaluate(
+        oracle, at_codec_rate(songs, codec, stems, seconds), metrics, label=label or loaded.spec.name, total=total, controls=False
+    )
     if not oracle.results:
         raise ConfigError("eval codec: no songs to evaluate")
     by_song = scored.song_scores()

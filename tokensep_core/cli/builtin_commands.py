@@ -22,7 +22,10 @@ from tokensep_core.tables import ProviderTable
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "demo", "separate held-out synthetic songs; score them beside mixture copy and the mismatched-reference control", demo_cmd.add_arguments, demo_cmd.run
+        "demo",
+        "separate held-out synthetic songs; score them beside mixture copy and the mismatched-reference control",
+        demo_cmd.add_arguments,
+        demo_cmd.run,
     ),
     Command("plugins", "list registered components and plugin failures", plugins_cmd.add_arguments, plugins_cmd.run),
     Command("separate", "separate songs into stems with a trained model", separate_cmd.add_arguments, separate_cmd.run),
