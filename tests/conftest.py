@@ -3,6 +3,7 @@ trained for a few steps on synthetic songs."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -82,3 +83,15 @@ def install_fake_distribution(site: Path, dist: str, module: str, source: str, v
 def fake_distribution() -> Callable[..., None]:
     """``fake_distribution(site, dist, module, source, version="1.0")``: a fake installed plugin."""
     return install_fake_distribution
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A site folder on sys.path for fake plugin distributions (see ``fake_distribution``), with
+    entry-point autoloading on; the modules imported from it are forgotten afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("TOKENSEP_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    yield tmp_path
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]

@@ -196,15 +196,6 @@ def tokensep_register_commands(commands):
 """
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
-    yield tmp_path
-    for name in [n for n in sys.modules if n.startswith("tscmd_")]:
-        del sys.modules[name]
-
-
 def test_command_registration_failures_are_reported_and_the_rest_works(site: Path, fake_distribution) -> None:
     fake_distribution(site, "tscmd-raises", "tscmd_raises", RAISES_IN_COMMANDS)
     fake_distribution(site, "tscmd-clash", "tscmd_clash", CLASHES)

@@ -68,17 +68,6 @@ def tokensep_register_components(registry):
 """
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site directory on sys.path holding fake plugin distributions."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
-    yield tmp_path
-    for name in list(sys.modules):
-        if name.startswith("tsfake_"):
-            del sys.modules[name]
-
-
 def test_builtin_components_are_registered_by_tokensep() -> None:
     registry = load_plugins(autoload=False).registry
     for kind in ("codec", "encoder", "lm"):

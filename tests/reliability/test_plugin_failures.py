@@ -8,7 +8,6 @@ registration where the contract check can see it, otherwise when built), and wha
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import torch
 
 from tokensep_core.cli.main import main
 from tokensep_core.errors import RegistryError
-from tokensep_core.plugins import AUTOLOAD_ENV, load_plugins
+from tokensep_core.plugins import load_plugins
 
 NOT_A_CODEC = """
 from tokensep_core.config import ComponentConfig
@@ -65,15 +64,6 @@ def tokensep_register_components(registry):
 """
 
 IMPORT_FAILS = "import tokensep_this_module_does_not_exist\n"
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
-    yield tmp_path
-    for name in [n for n in sys.modules if n.startswith("tsrel_")]:
-        del sys.modules[name]
 
 
 def test_a_class_that_is_not_a_codec_is_refused_at_registration(site: Path, fake_distribution) -> None:

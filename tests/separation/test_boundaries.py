@@ -10,7 +10,7 @@ import torch
 
 from tokensep_core.config import validate_model
 from tokensep_core.errors import ConfigError, RegistryError
-from tokensep_core.plugins import AUTOLOAD_ENV, load_registry
+from tokensep_core.plugins import load_registry
 from tokensep_core.separation.pipeline import PipelineConfig
 from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 from tokensep_core.separation.training import SeparatorTrainingConfig, build_separator_training
@@ -37,11 +37,9 @@ def tokensep_register_components(registry):
 
 
 @pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_distribution):
+def registry(site: Path, fake_distribution):
     """The registry with a plugin distribution ``tsbroken-codecs 2.0`` installed beside the others."""
-    fake_distribution(tmp_path, "tsbroken-codecs", "tsbroken_codecs", BROKEN_CODECS, "2.0")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    fake_distribution(site, "tsbroken-codecs", "tsbroken_codecs", BROKEN_CODECS, "2.0")
     return load_registry()
 
 
