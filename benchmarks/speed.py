@@ -38,6 +38,10 @@ VARIANTS = {  # LM and track order of the `paper` preset's variants (codec and e
     "masked": ({"name": "masked", "params": {"preset": "paper"}}, {"name": "sequential"}),  # the order is unused
     # not the paper's model: grouped-query attention (2 key/value heads for 8 query heads) cuts the KV cache 4×
     "sequential_gqa": ({"name": "llama", "params": {"preset": "paper", "kv_heads": 2}}, {"name": "sequential"}),
+    # how the LM reads the mixture (issue 16): the paper's prefix is the default of every variant above
+    "sequential_frame": ({"name": "llama", "params": {"preset": "paper", "conditioning": "frame"}}, {"name": "sequential"}),
+    "sequential_both": ({"name": "llama", "params": {"preset": "paper", "conditioning": "both"}}, {"name": "sequential"}),
+    "independent_frame": ({"name": "llama", "params": {"preset": "paper", "conditioning": "frame"}}, {"name": "independent"}),
 }
 
 

@@ -343,6 +343,12 @@ class Separator(ABC):
         the mixture (the oracle reads the reference stems) override it."""
         return self.separate(song.mixture, song.sample_rate)
 
+    def code_counts(self, song: Song) -> tuple[dict[str, Tensor], dict[str, Tensor]] | None:
+        """For a separator that generates codec codes: id counts ``{stem: [K, V]}`` of the codes
+        generated since the previous call, and of ``song``'s reference stems encoded by the same
+        codec (evaluation reports their health side by side). None: this separator has no codes."""
+        return None
+
 
 class Metric(ABC):
     """(reference, estimate, sample_rate) -> a score; ``higher_is_better`` tells its direction."""

@@ -1,5 +1,8 @@
+import argparse
 from pathlib import Path
 
+import numpy as np
+import pytest
 import soundfile as sf
 
 from tokensep_core.cli.main import main
@@ -82,3 +85,18 @@ def test_passes_are_checked_before_any_output(tiny_run, tmp_path: Path, capsys) 
         assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--passes", value]) == 1
         assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists() or not any(p.is_file() for p in (tmp_path / "o").rglob("*"))
+
+
+def test_mixture_consistency_mask_writes_stems_that_sum_to_the_mixture(tiny_run, tmp_path: Path, capsys) -> None:
+    run_dir, _ = tiny_run
+    source = tmp_path / "song.wav"
+    mixture = 0.1 * np.random.default_rng(0).standard_normal((6000, 2))
+    sf.write(str(source), mixture, 16000, subtype="FLOAT")
+    assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--float32", "--mixture-consistency", "mask"]) == 0
+    folder = tmp_path / "o" / run_dir.name / "song"
+    total = sum(sf.read(str(folder / f"{stem}.wav"))[0] for stem in ("vocals", "drums", "bass", "other"))
+    assert np.allclose(total, mixture, atol=1e-4)
+    with pytest.raises((SystemExit, argparse.ArgumentError)):
+        main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "p"), "--mixture-consistency", "wiener"])
+    assert "invalid choice: 'wiener'" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

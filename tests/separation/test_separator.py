@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from tokensep_core.separation.pipeline import PipelineConfig
@@ -28,13 +29,21 @@ def test_separate_returns_every_stem_at_the_input_format(tiny_run) -> None:
     assert all(torch.equal(stems[k], again[k]) for k in stems), "the same seed gives the same stems"
 
 
-def test_only_requested_stems_and_mixture_consistency(tiny_run) -> None:
+@pytest.mark.parametrize("method", ["shift", "mask"])
+def test_only_requested_stems_and_mixture_consistency(tiny_run, method) -> None:
     separator = GenerativeSeparator.from_pretrained(tiny_run[0], device="cpu")
-    mixture = 0.1 * torch.randn(1, 8000, generator=torch.Generator().manual_seed(1))
+    mixture = 0.1 * torch.randn(2, 8000, generator=torch.Generator().manual_seed(1))
     assert list(separator.separate(mixture, 16000, stems=["bass"])) == ["bass"]
-    separator.inference = separator.inference.model_copy(update={"mixture_consistency": True})
+    separator.update_inference({"mixture_consistency": method})
     stems = separator.separate(mixture, 16000)
     assert torch.allclose(sum(stems.values()), mixture, atol=1e-5)
+    # one stem alone is the same stem as in the full split: fitting uses every generated stem
+    assert torch.allclose(separator.separate(mixture, 16000, stems=["bass"])["bass"], stems["bass"], atol=1e-6)
+
+
+def test_stored_boolean_mixture_consistency_still_loads() -> None:
+    assert InferenceConfig.model_validate({"mixture_consistency": True}).mixture_consistency == "shift"
+    assert InferenceConfig.model_validate({"mixture_consistency": False}).mixture_consistency == "off"
 
 
 def test_long_input_is_cut_into_segments_and_cross_faded() -> None:

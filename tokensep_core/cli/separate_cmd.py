@@ -64,7 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--passes",
         help="masked LM only: passes per codebook level, the last repeated, e.g. 8,1 (default: the model's stored setting, else the LM's own)",
     )
-    parser.add_argument("--mixture-consistency", action="store_true", help="adjust the stems so they sum to the mixture")
+    parser.add_argument(
+        "--mixture-consistency",
+        nargs="?",
+        const="shift",
+        choices=("off", "shift", "mask"),
+        help="make the stems sum to the mixture: shift (the default when given without a value: add the residual equally) "
+        "or mask (split the mixture's spectrogram by the generated stems' soft masks); default: the model's stored setting",
+    )
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV (default: 16-bit WAV)")
     fmt.add_argument("--float32", action="store_true", help="write 32-bit float WAV")
@@ -118,8 +125,8 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
         }.items()
         if v is not None
     }
-    if args.mixture_consistency:
-        updates["mixture_consistency"] = True
+    if args.mixture_consistency is not None:
+        updates["mixture_consistency"] = args.mixture_consistency
     if args.bf16:
         updates["dtype"] = "bfloat16"
     if args.passes is not None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 from tqdm import tqdm
 
 from tokensep_core.audio.io import write_audio
@@ -32,6 +33,7 @@ from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
+from tokensep_core.tokens.health import histogram_health
 
 
 @dataclass
@@ -63,6 +65,10 @@ class Evaluation:
     """The mismatched-reference control: each song's estimates against the next song's references."""
     input_dependence: dict[str, float] = field(default_factory=dict)
     """``{stem: figure}``: ~0 when the output ignores the input (tokensep_core.evaluation.controls)."""
+    codes: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    """``{stem: {"generated" | "reference": [codebook health, …]}}`` for a separator that generates
+    codec codes (:meth:`Separator.code_counts`): a generator that collapses uses far fewer ids
+    than the reference stems' codes."""
 
     def song_scores(self) -> dict[str, Scores]:
         """``{song: {stem: {metric: mean over seeds}}}``, songs in evaluation order."""
@@ -129,6 +135,7 @@ class Evaluation:
             machine=dict(data.get("machine") or {}),
             mismatched=[ControlResult(**{**r, "scores": _nan_for_null(r["scores"])}) for r in data.get("mismatched", [])],
             input_dependence={stem: float("nan") if v is None else float(v) for stem, v in (data.get("input_dependence") or {}).items()},
+            codes=dict(data.get("codes") or {}),
         )
 
 
@@ -196,6 +203,7 @@ def evaluate(
         machine=describe_machine(getattr(separator, "device", None)),
     )
     mismatched: list[MismatchedControl] = []
+    counts: dict[str, dict[str, Tensor]] = {"generated": {}, "reference": {}}
     for song in tqdm(songs, desc="evaluate", unit="song", total=total, leave=False):
         stems = [stem for stem in separator.stems if stem in song.stems]
         if not stems:
@@ -204,6 +212,8 @@ def evaluate(
             reseed(separator, seed)
             with Usage() as usage:
                 estimates = separator.separate_song(song)
+            if controls and index == 0:
+                _add_counts(counts, separator.code_counts(song))
             if stems_dir is not None and index == 0:
                 for stem in stems:
                     write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT")
@@ -228,7 +238,20 @@ def evaluate(
         control.finish()
         evaluation.mismatched.extend(control.results)
     evaluation.input_dependence = input_dependence(mismatched)
+    evaluation.codes = {
+        stem: {which: [h.to_dict() for h in histogram_health(counts[which][stem])] for which in counts if stem in counts[which]}
+        for stem in counts["generated"]
+    }
     return evaluation
+
+
+def _add_counts(total: dict[str, dict[str, Tensor]], counts: tuple[dict[str, Tensor], dict[str, Tensor]] | None) -> None:
+    """Add one song's (generated, reference) id counts ``{stem: [K, V]}`` to ``total``."""
+    if counts is None:
+        return
+    for which, by_stem in zip(("generated", "reference"), counts):
+        for stem, hist in by_stem.items():
+            total[which][stem] = total[which][stem] + hist if stem in total[which] else hist
 
 
 def _score(

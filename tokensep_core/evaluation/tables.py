@@ -131,6 +131,32 @@ def controls_markdown(evaluation: Evaluation) -> str:
     )
 
 
+def codes_markdown(evaluation: Evaluation) -> str:
+    """The generated codes' health beside the reference stems' codes (same codec), per stem and
+    codebook; '' for a separator without codes."""
+    if not evaluation.codes:
+        return ""
+    rows = []
+    for stem, by_source in evaluation.codes.items():
+        for generated, reference in zip(by_source.get("generated", []), by_source.get("reference", [])):
+            rows.append(
+                [
+                    stem,
+                    str(generated["codebook"]),
+                    str(generated["used"]),
+                    fmt(generated["perplexity"], 1),
+                    str(reference["used"]),
+                    fmt(reference["perplexity"], 1),
+                ]
+            )
+    header = ["stem", "codebook", "generated ids used", "generated perplexity", "reference ids used", "reference perplexity"]
+    return (
+        "\n## Codes\n\nIds the LM generated over every song (first seed) beside the ids of the reference stems encoded by "
+        "the same codec; a generator that collapses uses far fewer (perplexity: exp(entropy) of the id histogram).\n\n"
+        + markdown_table(header, rows)
+    )
+
+
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
     """``results.json``, ``scores.csv`` (one row per song, seed, stem and metric),
     ``summary.csv``, ``controls.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name."""
@@ -157,6 +183,7 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
     )
     md.append(f"Machine: {machine_line(evaluation.machine)}.\n")
     md.append(controls_markdown(evaluation))
+    md.append(codes_markdown(evaluation))
     if evaluation.issues:
         md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))
     paths = {

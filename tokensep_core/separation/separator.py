@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 from torch import Tensor
 
 from tokensep_core.audio.channels import to_codec_items, unfold_channels
@@ -26,13 +26,15 @@ from tokensep_core.audio.io import AudioWriter, Subtype, audio_info, commit_all,
 from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
-from tokensep_core.interfaces import Separator
+from tokensep_core.interfaces import Separator, Song
 from tokensep_core.lm.sampling import DRAW_SETTINGS, SamplingConfig
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
 from tokensep_core.runtime.precision import Precision, inference_precision
 from tokensep_core.separation.boundaries import check_decoded, check_generated, check_prefix
+from tokensep_core.separation.mixture_fit import MixtureConsistency, fit_to_mixture
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
+from tokensep_core.tokens.health import code_histogram
 
 
 class InferenceConfig(BaseModel):
@@ -48,7 +50,10 @@ class InferenceConfig(BaseModel):
     batch_size: int = Field(16, ge=1, description="segments generated together")
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(temperature=0.8, top_k=50, top_p=0.95))
     seed: int | None = Field(0, description="seed of the sampler (None: not reproducible)")
-    mixture_consistency: bool = Field(False, description="shift the stems so they sum to the mixture")
+    mixture_consistency: MixtureConsistency = Field(
+        "off",
+        description="make the stems sum to the mixture: off, shift (add the residual equally) or mask (split the mixture's STFT by the generated stems' soft masks); see separation.mixture_fit",
+    )
     passes: list[PositiveInt] | None = Field(
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
     )
@@ -56,6 +61,12 @@ class InferenceConfig(BaseModel):
         "float32",
         description="compute type of the encoder and LM (bfloat16, float16: LM weights in that type + autocast; bfloat16 packs linear layers on a CPU; the codec stays float32)",
     )
+
+    @field_validator("mixture_consistency", mode="before")
+    @classmethod
+    def _legacy_bool(cls, value: Any) -> Any:
+        """Checkpoints written before the methods existed store true (shift) or false (off)."""
+        return {True: "shift", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
 
 def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], source: str = "inference") -> InferenceConfig:
@@ -87,6 +98,7 @@ class GenerativeSeparator(Separator):
         self.inference = inference or InferenceConfig()
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.stems = pipeline.config.stems
+        self._generated_counts: dict[str, Tensor] = {}
         self._check_inference(self.inference, "inference")
         for module in pipeline.modules().values():
             module.to(self.device).eval()
@@ -209,7 +221,9 @@ class GenerativeSeparator(Separator):
             raise ConfigError("separate expects a mixture with at least one sample")
         codec = self.pipeline.codec
         fold = codec.channels == 1  # a mono codec separates every input channel as its own item
-        consistent = self.inference.mixture_consistency and set(stems) == set(self.stems)
+        method = self.inference.mixture_consistency
+        generated = self.stems if method != "off" else stems  # fitting to the mixture needs every stem
+        keep = [generated.index(stem) for stem in stems]
         calls = [0]
 
         def run(batch: Tensor) -> Tensor:
@@ -221,17 +235,31 @@ class GenerativeSeparator(Separator):
             chans, samples = batch.shape[1:]
             batch = batch.to(self.device, torch.float32)
             items = to_codec_items(batch, sample_rate, codec.sample_rate, codec.channels)
-            out = self._separate_segments(items, stems, seed, progress)  # [B', n, C', L']
+            out = self._separate_segments(items, generated, seed, progress)  # [B', n, C', L']
             if fold:
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
-            if consistent:  # linear per segment, so the cross-faded stems still sum to the mixture
-                out = out + ((batch - out.sum(dim=1)) / len(stems)).unsqueeze(1)
-            return out
+            # per segment; cross-fading stems that each sum to the mixture keeps the sum
+            return fit_to_mixture(batch, out, method, sample_rate, band_hz=codec.sample_rate / 2)[:, keep]
 
         segment = max(1, round(self.inference.segment_seconds * sample_rate))
         for block in overlap_add_stream(run, read, length, segment, self.inference.overlap, self.inference.batch_size, progress):
             yield dict(zip(stems, block))
+
+    @torch.inference_mode()
+    def code_counts(self, song: Song) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Id counts ``{stem: [K, V]}`` of the codes generated since the previous call, and of
+        ``song``'s reference stems encoded by this separator's codec."""
+        codec = self.pipeline.codec
+        generated, self._generated_counts = self._generated_counts, {}
+        reference = {}
+        for stem in generated:
+            if stem in song.stems:
+                items = to_codec_items(
+                    song.stems[stem].unsqueeze(0).to(self.device, torch.float32), song.sample_rate, codec.sample_rate, codec.channels
+                )
+                reference[stem] = code_histogram(codec.encode(items), codec.codebook_size).cpu()
+        return generated, reference
 
     @torch.inference_mode()
     def _separate_segments(self, segments: Tensor, stems: Sequence[str], seed: int | None, progress: bool) -> Tensor:
@@ -245,6 +273,9 @@ class GenerativeSeparator(Separator):
             check_prefix(prefix, mask, encoder, batch, labels["encoder"])
             codes = lm.family.generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference, stems, seed, progress)
         check_generated(codes, stems, codec, batch, frames, labels["lm"])
+        for stem in stems:
+            counts = code_histogram(codes[stem].reshape(-1, *codes[stem].shape[-2:]), codec.codebook_size).cpu()
+            self._generated_counts[stem] = self._generated_counts.get(stem, 0) + counts
         decoded = []
         for stem in stems:
             wav = codec.decode(codes[stem])
