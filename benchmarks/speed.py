@@ -148,7 +148,12 @@ def separator_batch(separator, seconds: float) -> tuple[int, int]:
 
 @torch.inference_mode()
 def prefix_length(separator) -> int:
-    """Condition steps the encoder makes of one segment (the LM prefix the separator decodes after)."""
+    """Condition steps the encoder makes of one segment (the LM prefix the separator decodes after);
+    0 for an LM that reads the condition frame by frame only (no prefix in its sequence)."""
+    from tokensep_core.lm.conditioning import reads_prefix
+
+    if not reads_prefix(separator.pipeline.lm):
+        return 0
     encoder = separator.pipeline.encoder
     segment = torch.zeros(1, encoder.channels, round(separator.inference.segment_seconds * encoder.sample_rate), device=separator.device)
     prefix, _ = encoder(encoder.prepare(segment))

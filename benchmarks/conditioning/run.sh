@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Prefix vs frame-aligned conditioning at the same wall-clock budget (8 minutes each, one torch
-# thread each, run side by side on a 2-core CPU). Prints the held-out conditioning gain per eval.
+# Conditioning grid (issue #16): prefix (the paper) vs frame-aligned vs both, on separator-small's
+# codec, cached tokens and validation songs (run benchmarks/separator_small/run.sh up to its
+# tokenize stage first). Each mode trains 10 minutes on one torch thread (the same compute on
+# this machine, one after the other), then is scored on the 8 validation songs with the
+# mismatched control; report.py prints the conditioning gain and the controls per mode.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=.venv/bin/tokensep
-[ -d runs/conditioning/data ] || $T data synth runs/conditioning/data --songs 40 --seconds 8 --sample-rate 16000 --seed 1
-[ -d runs/conditioning/heldout ] || $T data synth runs/conditioning/heldout --songs 8 --seconds 6 --sample-rate 16000 --seed 777
-for mode in prefix frame; do
-  OMP_NUM_THREADS=1 $T train separator benchmarks/conditioning/$mode.yaml --run-dir runs/conditioning/$mode > runs/conditioning/$mode.log 2>&1 &
+OUT=${OUT:-runs/grid}
+mkdir -p "$OUT"
+for mode in prefix frame both; do
+  OMP_NUM_THREADS=1 $T train separator "benchmarks/conditioning/$mode.yaml" --run-dir "$OUT/$mode"
+  [ -f "$OUT/eval-$mode/results.json" ] || OMP_NUM_THREADS=1 $T eval separator "$OUT/$mode" benchmarks/separator_small/runs/valid \
+    -o "$OUT/eval-$mode" --metrics mel_distance --no-stems
 done
-wait
-.venv/bin/python benchmarks/conditioning/report.py runs/conditioning/prefix runs/conditioning/frame
+.venv/bin/python benchmarks/conditioning/report.py "$OUT/prefix" "$OUT/frame" "$OUT/both"

@@ -1,152 +1,240 @@
-"""Writes RESULTS.md for the separator-small benchmark from runs/eval/*/results.json and the
-validation sweep in runs/sweep/*/; with ``--best``, prints the sweep's best settings as JSON.
+"""Writes RESULTS.md for the separator-small benchmark from what run.sh measured under runs/:
+the training logs, the codec's health, the validation sweep and the test evaluations with their
+controls. The reading of the numbers is written by hand in READING.md (appended as it is), so
+this script states only what the numbers say.
 
-Usage (from this folder, run.sh calls it): ../../.venv/bin/python report.py [--best]
+Usage (from this folder; run.sh calls it): ../../.venv/bin/python report.py [--best]
+With ``--best``: print the sweep's chosen inference overrides as JSON (see :func:`margin`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import platform
+import subprocess
 import sys
 from pathlib import Path
 
-import torch
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SYSTEMS = ("tokensep", "mixture_copy", "codec_oracle")
-METRICS = (("mel_distance", "↓"), ("si_sdr", "↑"), ("visqol", "↑"))
-
-
-NOT_A_RESULT = (
-    "> **Not a separation result.** These scores were taken without the mismatched-reference control. "
-    "Checked since (issue #16), this model gives the same stems for every input: in `tokensep demo` its input "
-    "dependence is 0.000 on every stem and its mismatched scores equal its matched ones. A constant, "
-    "plausible stem beats mixture copy on log-mel distance, which is all the table below shows."
+RUNS = HERE / "runs"
+ROWS = (
+    ("tokensep", "the model, its generated stems decoded by the codec"),
+    ("tokensep_mask", "the model's stems used as soft masks on the mixture (`mixture_consistency: mask`)"),
+    ("unconditional_mask", "ablation: the same masks from stems generated without the mixture (`cfg_scale: 0`)"),
+    ("mixture_copy", "control: the mixture as every stem"),
+    ("codec_oracle", "ceiling: the true stems through the codec"),
+    ("old_shipped", "the model shipped before issue 16 (prefix conditioning, greedy), when runs/eval/old_shipped was scored"),
 )
-
-READING = [
-    "- The vocals margin is thin (tokensep 1.627 vs mixture copy 1.649 with greedy decoding). On the 16",
-    "  confirmation songs the mean is again lower (2.033 vs 2.050), but only 8 of 16 songs win: for vocals",
-    "  this model is about as good as copying the mixture, while drums, bass and other win almost every song.",
-    "  On the 2 fresh 6 s songs `tokensep demo` then used vocals lose (2.36 vs 2.00). With the stored sampling (temperature 0.8, top-k 50, top-p 0.95) the test score was",
-    "  vocals 1.823, drums 1.509, bass 0.929, other 1.414 (3 of 4 stems), see git history of this file.",
-    "- Protocol caveat: before the validation sweep existed, cfg 1.5/2/3/5, temperature 0.5 + cfg 3 and",
-    "  greedy were tried once on the test songs (vocals 1.843/1.803/1.794/1.817, 1.561, 1.627). The setting",
-    "  reported above was then chosen on the validation songs only, but the candidate list was drawn up",
-    "  after seeing those test numbers.",
-    "- Sampling matters more than the extra 18 training minutes did: lower temperature or greedy decoding",
-    "  helps vocals most; classifier-free guidance (trained with condition dropout 0.1) helps vocals at low",
-    "  temperature but hurts `other`. Bass does not depend on sampling at all (same score for every",
-    "  setting): its codes are near-deterministic given the mixture.",
-]
+METRICS = (("mel_distance", False), ("visqol", True), ("si_sdr", True))
+RESAMPLES, SEED = 2000, 0
 
 
-def training_summary(run: Path) -> str:
+def load(name: str, folder: str = "eval") -> dict | None:
+    path = RUNS / folder / name / "results.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def per_song(result: dict, stem: str, metric: str, mismatched: bool = False) -> dict[str, float]:
+    rows = result["mismatched"] if mismatched else result["songs"]
+    return {r["song"]: r["scores"][stem][metric] for r in rows if r["seed"] == rows[0]["seed"] and metric in r["scores"].get(stem, {})}
+
+
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95 % percentile-bootstrap interval over songs."""
+    rng = np.random.default_rng(SEED)
+    means = values[rng.integers(0, len(values), size=(RESAMPLES, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(values.mean()), float(low), float(high)
+
+
+def paired(a: dict[str, float], b: dict[str, float], higher: bool) -> tuple[float, float, float, int, int]:
+    """Oriented per-song difference a − b (positive: a better), its interval, wins and songs."""
+    songs = sorted(set(a) & set(b))
+    diff = np.array([(a[s] - b[s]) * (1 if higher else -1) for s in songs])
+    mean, low, high = interval(diff)
+    return mean, low, high, int((diff > 0).sum()), len(songs)
+
+
+def margin(result: dict) -> float:
+    """Sweep criterion: mean over stems of (mismatched − matched) log-mel distance on the
+    validation songs. A constant output scores 0 however plausible it sounds."""
+    stems = result["summary"]
+    return float(np.mean([result["mismatched_summary"][s]["mel_distance"] - stems[s]["mel_distance"] for s in stems]))
+
+
+def sweep() -> list[tuple[str, dict, dict]]:
+    rows = []
+    for folder in sorted((RUNS / "sweep").iterdir()):
+        if (folder / "results.json").exists():
+            rows.append((folder.name, json.loads((folder / "params.json").read_text()), json.loads((folder / "results.json").read_text())))
+    return sorted(rows, key=lambda row: -margin(row[2]))
+
+
+def training(run: Path) -> str:
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     state = json.loads(sorted((run / "checkpoints").glob("step_*/state.json"))[-1].read_text())
-    first, last = rows[0], rows[-1]
-    loss = next(k for k in last if k.endswith("/total"))
-    minutes = state.get("train_seconds", float("nan")) / 60
-    return f"{state['step']} steps, {minutes:.1f} min of training time, {loss} {float(first[loss]):.3f} (step {first['step']}) → {float(last[loss]):.3f} (step {last['step']})"
+    loss = next(k for k in rows[-1] if k.endswith("/total"))
+    text = (
+        f"{state['step']} steps, {state.get('train_seconds', float('nan')) / 60:.1f} min of training time, "
+        f"{loss} {float(rows[0][loss]):.3f} (step {rows[0]['step']}) → {float(rows[-1][loss]):.3f} (step {rows[-1]['step']})"
+    )
+    evals = [r for r in rows if r.get("eval/ce_true")]
+    if evals:
+        last = evals[-1]
+        text += (
+            f"; held-out conditioning gain at step {last['step']}: {float(last['eval/gain_null']):.4f} nats/token vs the null "
+            f"condition, {float(last['eval/gain_shuffled']):.4f} vs a shuffled one (CE with the true condition {float(last['eval/ce_true']):.4f})"
+        )
+    return text
 
 
-def confirmation() -> list[str]:
-    """Per-stem mean and per-song wins of the exported model vs mixture copy on the confirmation songs."""
-    folder = HERE / "runs" / "confirm-eval"
-    if not (folder / "tokensep" / "results.json").exists():
-        return []
-    ours, copy = (json.loads((folder / name / "results.json").read_text()) for name in ("tokensep", "mixture_copy"))
-    reference = {song["song"]: song["scores"] for song in copy["songs"]}
+def codec_health() -> list[str]:
+    result = json.loads((RUNS / "eval" / "codec-health" / "results.json").read_text())
+    size = result["codec"].get("codebook_size", 0)
     lines = [
+        f"Codebook health of the codec on the test songs (`{result['command']}`):",
         "",
-        f"## Confirmation: the exported model on {len(ours['songs'])} more fresh songs (seed 9090, 8 s)",
-        "",
-        "| stem | tokensep | mixture copy | songs where tokensep is lower |",
+        "| codebook | ids used | perplexity | ≥ size/10 |",
         "|---|---|---|---|",
     ]
-    for stem, values in ours["summary"].items():
-        wins = sum(song["scores"][stem]["mel_distance"] < reference[song["song"]][stem]["mel_distance"] for song in ours["songs"])
+    for book in result["codebooks"]:
         lines.append(
-            f"| {stem} | {values['mel_distance']:.3f} | {copy['summary'][stem]['mel_distance']:.3f} | {wins} of {len(ours['songs'])} |"
+            f"| {book['codebook']} | {book['used']} of {size} | {book['perplexity']:.1f} | {'yes' if book['perplexity'] >= size / 10 else 'no'} |"
         )
     return lines
 
 
-def sweep() -> list[tuple[str, dict, dict[str, float]]]:
-    """(setting name, inference overrides, {stem: mel distance}) on the validation songs, best first
-    (lowest mean log-mel distance over the stems)."""
-    rows = []
-    for folder in sorted((HERE / "runs" / "sweep").iterdir()):
-        summary = json.loads((folder / "results.json").read_text())["summary"]
-        rows.append((folder.name, json.loads((folder / "params.json").read_text()), {s: v["mel_distance"] for s, v in summary.items()}))
-    return sorted(rows, key=lambda row: sum(row[2].values()) / len(row[2]))
-
-
-def sweep_table(rows: list[tuple[str, dict, dict[str, float]]]) -> list[str]:
-    stems = list(rows[0][2])
-    lines = ["| setting | overrides | " + " | ".join(stems) + " | mean |", "|---|---|" + "---|" * (len(stems) + 1)]
-    for name, params, scores in rows:
-        mean = sum(scores.values()) / len(scores)
-        lines.append(f"| {name} | `{json.dumps(params)}` | " + " | ".join(f"{scores[s]:.3f}" for s in stems) + f" | {mean:.3f} |")
+def results_table(results: dict[str, dict]) -> list[str]:
+    stems = list(results["tokensep"]["summary"])
+    head = "| stem | system | " + " | ".join(f"{m} {'↑' if up else '↓'} [95% CI]" for m, up in METRICS) + " | "
+    head += " | ".join(f"{m} mismatched" for m, _ in METRICS) + " | verdict |"
+    lines = [head, "|---|---|" + "---|" * (2 * len(METRICS) + 1)]
+    for stem in stems:
+        for name, _ in ROWS:
+            if name not in results:
+                continue
+            result, cells, controls = results[name], [], []
+            for metric, _ in METRICS:
+                values = per_song(result, stem, metric)
+                if not values:
+                    cells.append("–")
+                    controls.append("–")
+                    continue
+                mean, low, high = interval(np.array(list(values.values())))
+                cells.append(f"{mean:.3f} [{low:.3f}, {high:.3f}]")
+                control = per_song(result, stem, metric, mismatched=True)
+                controls.append(f"{np.mean(list(control.values())):.3f}" if control else "–")
+            verdict = result.get("controls", {}).get(stem, {}).get("verdict", "–")
+            lines.append(f"| {stem} | {name} | " + " | ".join(cells) + " | " + " | ".join(controls) + f" | {verdict} |")
     return lines
+
+
+def comparisons(results: dict[str, dict]) -> list[str]:
+    """Paired per-song differences of each model row against mixture copy and against its own
+    mismatched control, and of the masked row against its unconditional ablation."""
+    pairs = [(row, "mixture_copy") for row in ("tokensep", "tokensep_mask") if row in results]
+    pairs += [("tokensep_mask", "unconditional_mask")] if {"tokensep_mask", "unconditional_mask"} <= set(results) else []
+    pairs += [("tokensep", "old_shipped")] if "old_shipped" in results else []
+    stems = list(results["tokensep"]["summary"])
+    lines = [
+        "| stem | comparison | " + " | ".join(f"{m}: mean difference [95% CI], wins" for m, _ in METRICS) + " |",
+        "|---|---|" + "---|" * len(METRICS),
+    ]
+    for stem in stems:
+        for row in ("tokensep", "tokensep_mask"):
+            if row not in results:
+                continue
+            cells = []
+            for metric, up in METRICS:
+                a, b = per_song(results[row], stem, metric), per_song(results[row], stem, metric, mismatched=True)
+                cells.append(_cell(paired(a, b, up)) if a and b else "–")
+            lines.append(f"| {stem} | {row} − its mismatched control | " + " | ".join(cells) + " |")
+        for a_name, b_name in pairs:
+            cells = []
+            for metric, up in METRICS:
+                a, b = per_song(results[a_name], stem, metric), per_song(results[b_name], stem, metric)
+                cells.append(_cell(paired(a, b, up)) if a and b else "–")
+            lines.append(f"| {stem} | {a_name} − {b_name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cell(stats: tuple[float, float, float, int, int]) -> str:
+    mean, low, high, wins, n = stats
+    mark = " **✓**" if low > 0 else (" ✗" if high < 0 else "")
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}], {wins}/{n}{mark}"
 
 
 def main() -> None:
     if "--best" in sys.argv[1:]:
         print(json.dumps(sweep()[0][1]))
         return
+    results = {name: r for name, _ in ROWS if (r := load(name)) is not None}
     rows = sweep()
-    results = {name: json.loads((HERE / "runs" / "eval" / name / "results.json").read_text()) for name in SYSTEMS}
-    stems = list(results["tokensep"]["summary"])
+    tokensep = results["tokensep"]
+    machine = tokensep["machine"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    songs = len({r["song"] for r in tokensep["songs"]})
     lines = [
         "# separator-small: results",
         "",
-        NOT_A_RESULT,
+        "Command: `bash benchmarks/separator_small/run.sh` (this file: `../../.venv/bin/python report.py` in that folder).",
+        f"Evaluation machine: {machine['cpu']}, {machine['logical_cores']} logical cores, torch {machine['torch']}, "
+        f"{machine['threads']} thread(s), device {machine['device']}; report written at commit {commit}.",
         "",
-        "Command: `bash benchmarks/separator_small/run.sh` (then `../../.venv/bin/python report.py` here).",
-        f"Machine: {platform.machine()} CPU with {os.cpu_count()} cores, 24 GiB, no GPU, torch {torch.__version__};"
-        " shared with other jobs during the run (load average 3–6), every stage run with OMP_NUM_THREADS=1.",
+        f"- codec (`codec.yaml`): {training(RUNS / 'codec')}",
+        f"- separator (`separator.yaml`): {training(RUNS / 'separator')}",
+        f"- test set: {songs} held-out synthetic songs of 8 s at 16 kHz stereo (`runs/test`, seed 9090; never trained on or used for selection)",
+        f"- sampling: `{rows[0][0]}` = `{json.dumps(rows[0][1])}`, chosen on 8 validation songs (`runs/valid`, seed 4242) "
+        "by the largest mean margin of the log-mel distance to the mismatched control (a constant output scores 0)",
         "",
-        f"- codec (`codec.yaml`): {training_summary(HERE / 'runs' / 'codec')}",
-        f"- separator (`separator.yaml`): {training_summary(HERE / 'runs' / 'separator')}",
-        "- the separator trained in two legs: `trainer: {steps: 600, max_minutes: 40}` stopped at step 588;"
-        " it was then resumed with the committed `{steps: 850, max_minutes: 58}` (the cosine schedule re-spread"
-        " over 850 steps from step 588) up to step 826. After the first leg the mel distances (default sampling)"
-        " were vocals 1.831, drums 1.531, bass 0.929, other 1.416; 18 more minutes moved them by at most 0.02.",
-        f"- test set: {len(results['tokensep']['songs'])} held-out synthetic songs of 8 s at 16 kHz stereo (`runs/data/test`)",
-        f"- inference: `{rows[0][0]}` = `{json.dumps(rows[0][1])}` over the stored settings, chosen on 8 validation songs"
-        " (`runs/valid`, seed 4242, not in the training or test set) by the lowest mean log-mel distance; the"
-        " exported `pretrained/separator-small` stores it",
+        *codec_health(),
         "",
-        "| stem | system | " + " | ".join(f"{m} {d}" for m, d in METRICS) + " |",
-        "|---|---|" + "---|" * len(METRICS),
-    ]
-    for stem in stems:
-        for system in SYSTEMS:
-            values = results[system]["summary"][stem]
-            lines.append(f"| {stem} | {system} | " + " | ".join(f"{values.get(m, float('nan')):.3f}" for m, _ in METRICS) + " |")
-    lines += [
+        "## Scores on the test songs",
         "",
-        "Real-time factor (separation wall time / audio time): "
-        + ", ".join(f"{s} {results[s]['real_time_factor']:.3f}" for s in SYSTEMS)
+        "Rows: " + "; ".join(f"`{name}`: {what}" for name, what in ROWS if name in results) + ".",
+        "Each score is the mean over songs with a 95 % bootstrap interval; `mismatched`: the same outputs scored against the "
+        "next song's references; verdict: `tokensep eval separator`'s (the paired difference to the mismatched control above 0 on every metric).",
+        "",
+        *results_table(results),
+        "",
+        "## Paired comparisons (per song; positive: the first row is better; ✓: interval above 0, ✗: below)",
+        "",
+        *comparisons(results),
+        "",
+        "Input dependence (how much outputs differ between songs relative to the references; ~0: constant output, oracle ~1): "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{s} {v:.2f}" for s, v in results[name]["input_dependence"].items())
+            for name in ("tokensep", "tokensep_mask")
+            if name in results
+        )
         + ".",
     ]
-    beats = [
-        stem
-        for stem in stems
-        if results["tokensep"]["summary"][stem]["mel_distance"] < results["mixture_copy"]["summary"][stem]["mel_distance"]
-    ]
-    lines += [
-        "",
-        f"tokensep has a lower log-mel distance than mixture copy on {len(beats)} of {len(stems)} stems"
-        + (f" ({', '.join(beats)})." if beats else "."),
-    ]
-    lines += confirmation()
-    lines += ["", "## Reading", "", *READING]
-    lines += ["", "## Validation sweep of the sampling settings (log-mel distance ↓, validation songs)", "", *sweep_table(rows)]
+    codes = tokensep.get("codes") or {}
+    if codes:
+        lines += [
+            "",
+            "## Generated codes beside the reference codes (test songs, same codec)",
+            "",
+            "| stem | codebook | generated ids / perplexity | reference ids / perplexity |",
+            "|---|---|---|---|",
+        ]
+        for stem, by in codes.items():
+            for g, r in zip(by["generated"], by["reference"]):
+                lines.append(f"| {stem} | {g['codebook']} | {g['used']} / {g['perplexity']:.1f} | {r['used']} / {r['perplexity']:.1f} |")
+    lines += ["", "## Validation sweep (8 songs, log-mel distance ↓; margin = mismatched − matched, mean over stems)", ""]
+    stems = list(rows[0][2]["summary"])
+    lines += ["| setting | overrides | " + " | ".join(stems) + " | margin |", "|---|---|" + "---|" * (len(stems) + 1)]
+    for name, params, result in rows:
+        lines.append(
+            f"| {name} | `{json.dumps(params)}` | "
+            + " | ".join(f"{result['summary'][s]['mel_distance']:.3f}" for s in stems)
+            + f" | {margin(result):+.3f} |"
+        )
+    reading = HERE / "READING.md"
+    if reading.exists():
+        lines += ["", reading.read_text().rstrip()]
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -1,42 +1,49 @@
 #!/usr/bin/env bash
-# The separator-small benchmark (issue 5): synthetic data -> codec -> separator -> inference
-# settings chosen on validation songs -> evaluation on held-out test songs against the
-# mixture-copy and codec-oracle bounds. Outputs go to runs/ here; every stage resumes where it
-# stopped. Usage: bash benchmarks/separator_small/run.sh
+# The separator-small benchmark and the recipe of pretrained/separator-small (issues 5, 16):
+# synthetic data -> codec -> cached tokens -> separator (frame-aligned conditioning) -> sampling
+# chosen on validation songs against the mismatched control -> test songs scored beside mixture
+# copy, the codec oracle, the mismatched control and an unconditional ablation -> RESULTS.md.
+# Outputs go to runs/ here; every stage resumes where it stopped. Threads: OMP_NUM_THREADS
+# (recorded in every evaluation's results). Usage: bash benchmarks/separator_small/run.sh
 set -euo pipefail
 cd "$(dirname "$0")"
-TOKENSEP=${TOKENSEP:-../../.venv/bin/tokensep}
+T=${TOKENSEP:-../../.venv/bin/tokensep}
 PYTHON=${PYTHON:-../../.venv/bin/python}
 mkdir -p runs
-$TOKENSEP data synth runs/data --songs 40 --seconds 8 --sample-rate 16000 --seed 2026 --test-fraction 0.2
-$TOKENSEP train codec codec.yaml --run-dir runs/codec
-$TOKENSEP train separator separator.yaml --run-dir runs/separator
-# Sampling settings are compared on 8 fresh validation songs (seed 4242), never on the test songs.
-$TOKENSEP data synth runs/valid --songs 8 --seconds 8 --sample-rate 16000 --seed 4242 --test-fraction 1.0
+synth() { [ -d "runs/$1" ] || $T data synth "runs/$1" --songs "$2" --seconds 8 --sample-rate 16000 --seed "$3" --test-fraction "$4"; }
+synth data 40 2026 0.2     # the codec's songs
+synth train 160 31 0       # the separator's songs
+synth valid 8 4242 1.0     # validation: conditioning gain while training, sampling sweep
+synth test 16 9090 1.0     # test: never trained on or used for selection
+$T train codec codec.yaml --run-dir runs/codec
+$T tokenize runs/codec runs/tokens --data-config tokens.yaml --splits train
+$T train separator separator.yaml --run-dir runs/separator
+# Sampling: the largest margin to the mismatched control on the validation songs.
 SETTINGS=(
-  't0.8:{}'
-  't0.8-cfg3:{"sampling": {"cfg_scale": 3.0}}'
-  't0.5:{"sampling": {"temperature": 0.5}}'
-  't0.5-cfg3:{"sampling": {"temperature": 0.5, "cfg_scale": 3.0}}'
-  't0.3:{"sampling": {"temperature": 0.3}}'
-  't0.3-cfg3:{"sampling": {"temperature": 0.3, "cfg_scale": 3.0}}'
   'greedy:{"sampling": {"greedy": true}}'
+  't1.0:{"sampling": {"temperature": 1.0, "top_k": null, "top_p": 1.0}}'
+  't0.8:{"sampling": {"temperature": 0.8, "top_k": 50, "top_p": 0.95}}'
+  't0.5:{"sampling": {"temperature": 0.5, "top_k": 50, "top_p": 0.95}}'
 )
 for setting in "${SETTINGS[@]}"; do
   name=${setting%%:*}
   mkdir -p "runs/sweep/$name" && printf '%s\n' "${setting#*:}" > "runs/sweep/$name/params.json"
-  $TOKENSEP eval separator runs/separator runs/valid -o "runs/sweep/$name" --metrics mel_distance --no-stems --params "${setting#*:}"
+  [ -f "runs/sweep/$name/results.json" ] || $T eval separator runs/separator runs/valid -o "runs/sweep/$name" --metrics mel_distance --no-stems --params "${setting#*:}"
 done
 BEST=$($PYTHON report.py --best)
-METRICS=mel_distance,si_sdr,visqol
+MASK=$($PYTHON -c "import json, sys; p = json.loads(sys.argv[1]); p['mixture_consistency'] = 'mask'; print(json.dumps(p))" "$BEST")
+UNCOND=$($PYTHON -c "import json, sys; p = json.loads(sys.argv[1]); p.setdefault('sampling', {})['cfg_scale'] = 0.0; print(json.dumps(p))" "$MASK")
 CODEC=$($PYTHON -c "import json, yaml; print(json.dumps({'codec': yaml.safe_load(open('codec.yaml'))['codec'], 'checkpoint': 'runs/codec', 'segment_seconds': 2.0}))")
-$TOKENSEP eval separator runs/separator runs/data -o runs/eval/tokensep --metrics $METRICS --no-stems --params "$BEST"
-$TOKENSEP eval separator mixture_copy runs/data -o runs/eval/mixture_copy --metrics $METRICS --no-stems
-$TOKENSEP eval separator codec_oracle runs/data -o runs/eval/codec_oracle --params "$CODEC" --metrics $METRICS --no-stems
+METRICS=mel_distance,visqol,si_sdr
+evaluate() { [ -f "runs/eval/$1/results.json" ] || $T eval separator "$2" runs/test -o "runs/eval/$1" --metrics $METRICS --no-stems "${@:3}"; }
+$T eval codec runs/codec runs/test --split all --metrics mel_distance -o runs/eval/codec-health
+evaluate tokensep runs/separator --params "$BEST"
+evaluate tokensep_mask runs/separator --params "$MASK"
+evaluate unconditional_mask runs/separator --params "$UNCOND"
+evaluate mixture_copy mixture_copy
+evaluate codec_oracle codec_oracle --params "$CODEC"
+# Optional: the model this one replaces, for a paired comparison (OLD_MODEL=path/to/model bash run.sh).
+[ -z "${OLD_MODEL:-}" ] || evaluate old_shipped "$OLD_MODEL"
 $PYTHON report.py
-$TOKENSEP export runs/separator ../../pretrained/separator-small --dtype float16 --inference "$BEST"
-# Confirmation of the exported model (the settings above) on 16 more fresh songs (seed 9090).
-$TOKENSEP data synth runs/confirm --songs 16 --seconds 8 --sample-rate 16000 --seed 9090 --test-fraction 1.0
-$TOKENSEP eval separator ../../pretrained/separator-small runs/confirm -o runs/confirm-eval/tokensep --metrics mel_distance --no-stems
-$TOKENSEP eval separator mixture_copy runs/confirm -o runs/confirm-eval/mixture_copy --metrics mel_distance --no-stems
-$PYTHON report.py
+# Export by hand after reading RESULTS.md, only when the model beats the one it replaces:
+#   $T export runs/separator ../../pretrained/separator-small --dtype float16 --inference "$BEST"
