@@ -24,18 +24,13 @@ import soundfile as sf
 import torch
 import yaml
 
+from tokensep_core.evaluation.controls import MismatchedControl, input_dependence
 from tokensep_core.evaluation.machine import describe_machine, machine_line
 from tokensep_core.plugins import load_registry
 from tokensep_core.training.checkpoint import load_codec_checkpoint
 
 FREQUENCIES = (55.0, 82.0, 110.0, 220.0, 440.0, 880.0, 1760.0)
 STEMS = ("vocals", "drums", "bass", "other")
-
-
-def spread(items: list[torch.Tensor]) -> float:
-    """Σ‖x_i − x_{i+1}‖² / Σ(‖x_i‖² + ‖x_{i+1}‖²) over cyclic pairs (the controls' input dependence)."""
-    pairs = [(items[i], items[(i + 1) % len(items)]) for i in range(len(items))]
-    return float(sum((a - b).pow(2).sum() for a, b in pairs) / sum(a.pow(2).sum() + b.pow(2).sum() for a, b in pairs))
 
 
 @torch.inference_mode()
@@ -62,17 +57,21 @@ def main() -> int:
     if args.songs is not None:
         folders = sorted(p for p in args.songs.iterdir() if p.is_dir())[: args.n]
         print(f"\nCodec oracle input dependence over {len(folders)} songs of {args.songs} (first 3 s, first channel):\n")
-        print("| stem | input dependence |\n|---|---|")
-        for stem in STEMS:
-            stems, outs = [], []
-            for folder in folders:
+        control = MismatchedControl(lambda *_: {})  # only its input-dependence spread is read
+        for folder in folders:
+            references, outputs = {}, {}
+            for stem in STEMS:
                 audio, song_rate = sf.read(str(folder / f"{stem}.wav"), always_2d=True, dtype="float32")
                 if song_rate != rate:
                     raise SystemExit(f"{folder}: {song_rate} Hz, the codec runs at {rate} Hz")
                 x = torch.from_numpy(audio[: 3 * rate, 0].copy())
-                stems.append(x)
-                outs.append(codec.decode(codec.encode(x.reshape(1, 1, -1).expand(1, codec.channels, -1)))[0, 0, : x.shape[-1]])
-            print(f"| {stem} | {spread(outs) / spread(stems):.3f} |")
+                references[stem] = x.unsqueeze(0)
+                outputs[stem] = codec.decode(codec.encode(x.reshape(1, 1, -1).expand(1, codec.channels, -1)))[0, :1, : x.shape[-1]]
+            control.add(folder.name, references, outputs)
+        control.finish()
+        print("| stem | input dependence |\n|---|---|")
+        for stem, value in input_dependence([control]).items():
+            print(f"| {stem} | {value:.3f} |")
     return 0
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tokensep_core.evaluation.stats import estimate
+
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
 ROWS = (
@@ -28,7 +30,6 @@ ROWS = (
     ("old_shipped", "the model shipped before issue 16 (prefix conditioning, greedy), when runs/eval/old_shipped was scored"),
 )
 METRICS = (("mel_distance", False), ("visqol", True), ("si_sdr", True))
-RESAMPLES, SEED = 2000, 0
 
 
 def load(name: str, folder: str = "eval") -> dict | None:
@@ -41,19 +42,17 @@ def per_song(result: dict, stem: str, metric: str, mismatched: bool = False) -> 
     return {r["song"]: r["scores"][stem][metric] for r in rows if r["seed"] == rows[0]["seed"] and metric in r["scores"].get(stem, {})}
 
 
-def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95 % percentile-bootstrap interval over songs."""
-    rng = np.random.default_rng(SEED)
-    means = values[rng.integers(0, len(values), size=(RESAMPLES, len(values)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(values.mean()), float(low), float(high)
+def interval(metric: str, values: np.ndarray) -> tuple[float, float, float]:
+    """The metric's aggregate over songs and its 95 % bootstrap interval (the repository's one bootstrap)."""
+    result = estimate(metric, values.tolist())
+    return result.value, result.low, result.high
 
 
-def paired(a: dict[str, float], b: dict[str, float], higher: bool) -> tuple[float, float, float, int, int]:
+def paired(a: dict[str, float], b: dict[str, float], metric: str, higher: bool) -> tuple[float, float, float, int, int]:
     """Oriented per-song difference a − b (positive: a better), its interval, wins and songs."""
     songs = sorted(set(a) & set(b))
     diff = np.array([(a[s] - b[s]) * (1 if higher else -1) for s in songs])
-    mean, low, high = interval(diff)
+    mean, low, high = interval(metric, diff)
     return mean, low, high, int((diff > 0).sum()), len(songs)
 
 
@@ -122,7 +121,7 @@ def results_table(results: dict[str, dict]) -> list[str]:
                     cells.append("–")
                     controls.append("–")
                     continue
-                mean, low, high = interval(np.array(list(values.values())))
+                mean, low, high = interval(metric, np.array(list(values.values())))
                 cells.append(f"{mean:.3f} [{low:.3f}, {high:.3f}]")
                 control = per_song(result, stem, metric, mismatched=True)
                 controls.append(f"{np.mean(list(control.values())):.3f}" if control else "–")
@@ -149,13 +148,13 @@ def comparisons(results: dict[str, dict]) -> list[str]:
             cells = []
             for metric, up in METRICS:
                 a, b = per_song(results[row], stem, metric), per_song(results[row], stem, metric, mismatched=True)
-                cells.append(_cell(paired(a, b, up)) if a and b else "–")
+                cells.append(_cell(paired(a, b, metric, up)) if a and b else "–")
             lines.append(f"| {stem} | {row} − its mismatched control | " + " | ".join(cells) + " |")
         for a_name, b_name in pairs:
             cells = []
             for metric, up in METRICS:
                 a, b = per_song(results[a_name], stem, metric), per_song(results[b_name], stem, metric)
-                cells.append(_cell(paired(a, b, up)) if a and b else "–")
+                cells.append(_cell(paired(a, b, metric, up)) if a and b else "–")
             lines.append(f"| {stem} | {a_name} − {b_name} | " + " | ".join(cells) + " |")
     return lines
 

@@ -251,7 +251,8 @@ class GenerativeSeparator(Separator):
         """Id counts ``{stem: [K, V]}`` of the codes generated since the previous call, and of
         ``song``'s reference stems encoded by this separator's codec."""
         codec = self.pipeline.codec
-        generated, self._generated_counts = self._generated_counts, {}
+        generated = {stem: counts.cpu() for stem, counts in self._generated_counts.items()}
+        self._generated_counts = {}
         reference = {}
         for stem in generated:
             if stem in song.stems:
@@ -274,7 +275,9 @@ class GenerativeSeparator(Separator):
             codes = lm.family.generate(lm, self.pipeline.token_layout, prefix, frames, mask, self.inference, stems, seed, progress)
         check_generated(codes, stems, codec, batch, frames, labels["lm"])
         for stem in stems:
-            counts = code_histogram(codes[stem].reshape(-1, *codes[stem].shape[-2:]), codec.codebook_size).cpu()
+            counts = code_histogram(
+                codes[stem].reshape(-1, *codes[stem].shape[-2:]), codec.codebook_size
+            )  # stays on the device: no sync per batch
             self._generated_counts[stem] = self._generated_counts.get(stem, 0) + counts
         decoded = []
         for stem in stems:
