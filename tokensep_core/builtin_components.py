@@ -1,5 +1,5 @@
-"""Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …)
-and its training task (``tokensep train separator``)."""
+"""Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …),
+its training task (``tokensep train separator``) and the models shipped in ``pretrained/``."""
 
 from tokensep_core.data.musdb import MusdbDataset
 from tokensep_core.data.procedural import ProceduralRenderer
@@ -10,6 +10,7 @@ from tokensep_core.hookspecs import hookimpl
 from tokensep_core.metrics import METRICS
 from tokensep_core.registry import ProviderRegistry
 from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+from tokensep_core.separation.models import NamedModel, shipped_models
 from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
 from tokensep_core.separation.training import build_separator_training
 from tokensep_core.tables import ProviderTable
@@ -44,3 +45,9 @@ def tokensep_register_training_tasks(tasks: ProviderTable[TrainingTaskSpec]) -> 
     tasks.add(
         TrainingTaskSpec("separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training)
     )
+
+
+@hookimpl
+def tokensep_register_models(models: ProviderTable[NamedModel]) -> None:
+    for model in shipped_models():
+        models.add(model)

@@ -12,6 +12,7 @@ import pluggy
 if TYPE_CHECKING:
     from tokensep_core.commands import Command
     from tokensep_core.registry import ProviderRegistry
+    from tokensep_core.separation.models import NamedModel
     from tokensep_core.tables import ProviderTable
     from tokensep_core.training.spec import TrainableBaseline, TrainingTaskSpec
 
@@ -41,3 +42,9 @@ def tokensep_register_training_tasks(tasks: ProviderTable[TrainingTaskSpec]) -> 
 def tokensep_register_bench_baselines(baselines: ProviderTable[TrainableBaseline]) -> None:
     """Say which TrainingTask trains a registered separator's network, so a ``tokensep bench``
     baseline row can train it: ``baselines.add(TrainableBaseline(separator_name, task_cls))``."""
+
+
+@hookspec
+def tokensep_register_models(models: ProviderTable[NamedModel]) -> None:
+    """Name separator checkpoints for ``tokensep separate -n NAME`` with
+    ``models.add(NamedModel(name, help, checkpoint))``; ``checkpoint()`` returns the directory."""

@@ -3,7 +3,7 @@
 Built-in packages are registered as plugins exactly like third-party packages, which declare an
 entry point in the group ``tokensep``. Set ``TOKENSEP_DISABLE_PLUGIN_AUTOLOAD=1`` to load only
 the built-in packages. Besides components, plugins fill the tables of the other hooks
-(CLI commands, training tasks, trainable bench baselines). A plugin that fails to import or
+(CLI commands, training tasks, trainable bench baselines, named models). A plugin that fails to import or
 register is recorded in ``LoadedPlugins.failures`` by distribution name; the others still load.
 
 Clash rule: a component name is unique per kind. Built-in components are registered first and
@@ -26,6 +26,7 @@ import pluggy
 from tokensep_core import hookspecs
 from tokensep_core.commands import CommandTable
 from tokensep_core.registry import ComponentRegistry, Entry, Provider
+from tokensep_core.separation.models import NamedModel
 from tokensep_core.tables import Table
 from tokensep_core.training.spec import TrainableBaseline, TrainingTaskSpec
 
@@ -59,6 +60,7 @@ class LoadedPlugins:
     commands: CommandTable = field(default_factory=CommandTable)
     training_tasks: Table[TrainingTaskSpec] = field(default_factory=lambda: Table("training task"))
     trainable_baselines: Table[TrainableBaseline] = field(default_factory=lambda: Table("trainable baseline"))
+    models: Table[NamedModel] = field(default_factory=lambda: Table("model"))
 
 
 def autoload_enabled() -> bool:
@@ -117,6 +119,7 @@ def _fill_tables(loaded: LoadedPlugins) -> None:
         ("tokensep_register_commands", loaded.commands),
         ("tokensep_register_training_tasks", loaded.training_tasks),
         ("tokensep_register_bench_baselines", loaded.trainable_baselines),
+        ("tokensep_register_models", loaded.models),
     )
     for hook_name, table in hooks:
         builtin: list = []

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         ("command", loaded.commands),
         ("training task", loaded.training_tasks),
         ("trainable baseline", loaded.trainable_baselines),
+        ("model", loaded.models),
     ):
         print(f"{title}s (hook):")
         for item in table:
