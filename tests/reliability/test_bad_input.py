@@ -144,8 +144,9 @@ def test_api_refuses_non_finite_and_empty_tensors(separator: GenerativeSeparator
         separator.separate(mixture, 16000)
     with pytest.raises(ConfigError, match=r"got shape \[2, 0\]"):
         separator.separate(torch.zeros(2, 0), 16000)
-    with pytest.raises(ConfigError, match=r"got shape \[800\]"):
-        separator.separate(torch.zeros(800), 16000)
+    with pytest.raises(ConfigError, match=r"got shape \[1, 2, 800\]"):
+        separator.separate(torch.zeros(1, 2, 800), 16000)
+    assert separator.separate(torch.zeros(800), 16000)["bass"].shape == (1, 800)  # [T] is mono
 
 
 def test_output_under_a_regular_file_fails_before_any_work(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,17 +12,30 @@ channel count and back.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 from torch import Tensor
 
 from tokensep_core.audio.channels import to_codec_items, unfold_channels
 from tokensep_core.audio.chunking import ReadFn, overlap_add_stream
-from tokensep_core.audio.io import AudioWriter, Subtype, audio_info, commit_all, convert, read_audio
+from tokensep_core.audio.io import (
+    AudioWriter,
+    ClipMode,
+    Mp3Settings,
+    Subtype,
+    abort_all,
+    audio_info,
+    commit_all,
+    convert,
+    read_audio,
+    readable,
+)
 from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
@@ -45,11 +58,14 @@ class InferenceConfig(BaseModel):
     FAMILY_SETTINGS: ClassVar[tuple[str, ...]] = ("passes",)
     """Settings only some LM families read (their ``inference_settings``); None: unset."""
 
-    segment_seconds: float = Field(5.0, gt=0, description="length of one generated segment")
+    segment_seconds: float = Field(5.0, gt=0, le=600, description="length of one generated segment (at most 10 minutes)")
     overlap: float = Field(0.25, ge=0, lt=1, description="fraction of a segment shared with the next")
     batch_size: int = Field(16, ge=1, description="segments generated together")
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(temperature=0.8, top_k=50, top_p=0.95))
     seed: int | None = Field(0, description="seed of the sampler (None: not reproducible)")
+    shifts: int = Field(
+        1, ge=1, le=64, description="draws averaged per segment, each with its own seed (demucs's --shifts; needs sampling to differ)"
+    )
     mixture_consistency: MixtureConsistency = Field(
         "off",
         description="make the stems sum to the mixture: off, shift (add the residual equally) or mask (split the mixture's STFT by the generated stems' soft masks); see separation.mixture_fit",
@@ -84,10 +100,61 @@ def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], so
         where = ".".join(str(part) for part in first["loc"]) or "inference"
         raise ConfigError(f"{source}: invalid inference setting {where}: {first['msg']}") from None
     unused = [f"sampling.{name}" for name in DRAW_SETTINGS if name in overrides.get("sampling", {})] + ["seed"] * ("seed" in overrides)
+    unused += ["shifts"] * (overrides.get("shifts", 1) != 1)
     if merged.sampling.greedy and unused:
         verb = "has" if len(unused) == 1 else "have"
         raise ConfigError(f"{source}: {', '.join(unused)} {verb} no effect with greedy decoding; set sampling.greedy to false to sample")
     return merged
+
+
+MAX_CHANNELS = 64
+"""More rows than this in a mixture ``[C, T]`` is taken for a ``[T, C]`` array and refused."""
+SHIFT_SEED_STRIDE = 1_000_003
+"""Seed offset between the draws ``shifts`` averages (segments' seeds are consecutive)."""
+INTEGER_SCALES = {torch.int8: 2**7, torch.int16: 2**15, torch.int32: 2**31, torch.int64: 2**63}
+
+
+def as_mixture(wav: Tensor | np.ndarray) -> Tensor:
+    """A torch or numpy mixture ``[C, T]`` or ``[T]`` as a float tensor ``[C, T]``: integer PCM
+    scaled to [-1, 1) (uint8 centred on 128), float kept; other shapes and types refused naming them."""
+    if isinstance(wav, np.ndarray):
+        if wav.dtype == np.uint8:
+            wav = (wav.astype(np.float32) - 128) / 128
+        elif wav.dtype.kind not in "iuf":
+            raise ConfigError(f"separate expects float or integer PCM samples, got a numpy array of {wav.dtype}")
+        wav = torch.from_numpy(np.ascontiguousarray(wav))
+    if not isinstance(wav, Tensor):
+        raise ConfigError(f"separate expects a torch tensor or numpy array [channels, samples], got {type(wav).__name__}")
+    if wav.dtype == torch.uint8:
+        wav = (wav.float() - 128) / 128
+    elif wav.dtype in INTEGER_SCALES:
+        wav = wav.to(torch.float64 if wav.dtype == torch.int64 else torch.float32) / INTEGER_SCALES[wav.dtype]
+        wav = wav.float()
+    elif not wav.is_floating_point():
+        raise ConfigError(f"separate expects float or integer PCM samples, got a tensor of {wav.dtype}")
+    if wav.dim() == 1:
+        wav = wav.unsqueeze(0)
+    if wav.dim() != 2 or wav.shape[-1] == 0:
+        raise ConfigError(f"separate expects a mixture [channels, samples] (or [samples] for mono), got shape {list(wav.shape)}")
+    if wav.shape[0] > MAX_CHANNELS:
+        raise ConfigError(
+            f"separate expects a mixture [channels, samples], got shape {list(wav.shape)}: {wav.shape[0]} channels "
+            f"(at most {MAX_CHANNELS}); for a [samples, channels] array pass its transpose (wav.T)"
+        )
+    return wav
+
+
+def check_sample_rate(sample_rate: object) -> int:
+    """``sample_rate`` as a positive int, or a one-line error."""
+    if (
+        isinstance(sample_rate, bool)
+        or not isinstance(sample_rate, numbers.Real)
+        or not math.isfinite(sample_rate)
+        or sample_rate != int(sample_rate)
+        or sample_rate <= 0
+    ):
+        raise ConfigError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    return int(sample_rate)
 
 
 class GenerativeSeparator(Separator):
@@ -98,6 +165,8 @@ class GenerativeSeparator(Separator):
         self.inference = inference or InferenceConfig()
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.stems = pipeline.config.stems
+        self.trained_seconds: float | None = None
+        """Length of the training crops, when the checkpoint stores it (``task.augment.seconds``)."""
         self._generated_counts: dict[str, Tensor] = {}
         self._check_inference(self.inference, "inference")
         for module in pipeline.modules().values():
@@ -138,7 +207,10 @@ class GenerativeSeparator(Separator):
         load_weights(path, pipeline.modules(), verify=False)
         if inference is None and "inference" in stored["task"]:
             inference = InferenceConfig.model_validate(stored["task"]["inference"])
-        return cls(pipeline, inference, device)
+        separator = cls(pipeline, inference, device)
+        seconds = (stored["task"].get("augment") or {}).get("seconds")
+        separator.trained_seconds = float(seconds) if isinstance(seconds, int | float) else None
+        return separator
 
     @property
     def stochastic(self) -> bool:
@@ -166,42 +238,84 @@ class GenerativeSeparator(Separator):
     def sample_rate(self) -> int:
         return self.pipeline.codec.sample_rate
 
-    def separate(self, wav: Tensor, sample_rate: int, stems: Sequence[str] | None = None, progress: bool = False) -> dict[str, Tensor]:
-        """mixture ``[C, T]`` at ``sample_rate`` -> ``{stem: [C, T]}`` at the same rate, channels
-        and length, for ``stems`` (default: all)."""
-        if wav.dim() != 2 or wav.shape[-1] == 0:
-            raise ConfigError(f"separate expects a mixture [channels, samples], got shape {list(wav.shape)}")
+    def separate(
+        self, wav: Tensor | np.ndarray, sample_rate: int, stems: Sequence[str] | None = None, progress: bool = False
+    ) -> dict[str, Tensor] | dict[str, np.ndarray]:
+        """mixture ``[C, T]`` (or mono ``[T]``) at ``sample_rate`` -> ``{stem: [C, T]}`` at the same
+        rate, channels and length, for ``stems`` (a list of names; default: all).
+
+        ``wav`` is a torch tensor or a numpy array, float (any scale) or integer PCM (int16, int32,
+        int8, uint8: scaled to [-1, 1)). Stems come back as the same kind (tensor or array), float
+        of the input's float type (float32 for integer input), on the input's device. A ``[T, C]``
+        array (more than :data:`MAX_CHANNELS` rows) is refused, not transposed."""
+        numpy_input = isinstance(wav, np.ndarray)
+        mixture = as_mixture(wav)
+        sample_rate = check_sample_rate(sample_rate)
+        stems = self.check_stems(stems)
 
         def read(start: int, frames: int) -> Tensor:
-            return wav[..., start : start + frames]
+            return mixture[..., start : start + frames]
 
-        blocks = list(self.separate_stream(read, wav.shape[-1], sample_rate, wav.shape[0], stems, progress))
-        return {stem: torch.cat([block[stem] for block in blocks], dim=-1).to(wav.device, wav.dtype) for stem in blocks[0]}
+        blocks = list(self.separate_stream(read, mixture.shape[-1], sample_rate, mixture.shape[0], stems, progress))
+        out = {stem: torch.cat([block[stem] for block in blocks], dim=-1).to(mixture.device, mixture.dtype) for stem in blocks[0]}
+        return {stem: value.cpu().numpy() for stem, value in out.items()} if numpy_input else out
+
+    def check_stems(self, stems: Sequence[str] | None) -> tuple[str, ...]:
+        """``stems`` validated: a non-empty list of distinct names this model separates (None: all)."""
+        if stems is None:
+            return self.stems
+        if isinstance(stems, str | bytes) or not isinstance(stems, Sequence | set | frozenset):
+            raise ConfigError(f"stems must be a list of stem names, e.g. ['vocals'], not {stems!r}")
+        stems = tuple(stems)
+        if not stems:
+            raise ConfigError(f"stems is empty; this model separates {', '.join(self.stems)}")
+        unknown = [s for s in stems if s not in self.stems]
+        if unknown:
+            raise ConfigError(f"unknown stems {unknown}; this model separates {', '.join(self.stems)}")
+        if len(set(stems)) != len(stems):
+            raise ConfigError(f"stems {list(stems)} names a stem twice")
+        return stems
 
     def separate_file(
-        self, path: str | Path, targets: Mapping[str, str | Path], subtype: Subtype = "PCM_16", progress: bool = False
+        self,
+        path: str | Path,
+        targets: Mapping[str, str | Path],
+        subtype: Subtype = "PCM_16",
+        progress: bool = False,
+        clip: ClipMode = "clamp",
+        mp3: Mp3Settings | None = None,
     ) -> None:
         """Separate the audio file ``path`` into ``{stem: output file}``, streaming: the mixture is
         read and the stems written one batch of segments at a time, so memory does not grow with
         the song's length. Every target is written under a temporary name and all are renamed
-        together at the end: on any error no output file exists."""
-        info = audio_info(path)
+        together at the end: on any error no output file (nor a folder made for one) exists.
 
-        def read(start: int, frames: int) -> Tensor:
-            return read_audio(path, start, frames)[0]
+        A target named ``no_STEM`` gets the mixture minus ``STEM`` (demucs's ``--two-stems``), so
+        the two sum to the mixture. A file libsndfile cannot read is decoded by ffmpeg first.
+        ``clip`` and ``mp3`` (for ``.mp3`` targets): see :class:`~tokensep_core.audio.io.AudioWriter`."""
+        complements = {name: name[3:] for name in targets if name.startswith("no_") and name[3:] in self.stems}
+        generated = self.check_stems(list(dict.fromkeys(complements.get(name, name) for name in targets)))
+        with readable(path) as source:
+            info = audio_info(source)
 
-        writers: list[AudioWriter] = []
-        try:
-            for target in targets.values():
-                writers.append(AudioWriter(target, info.sample_rate, info.channels, subtype))
-            for block in self.separate_stream(read, info.frames, info.sample_rate, info.channels, list(targets), progress):
-                for writer, stem in zip(writers, targets):
-                    writer.write(block[stem])
-        except BaseException:
-            for writer in writers:
-                writer.abort()
-            raise
-        commit_all(writers)
+            def read(start: int, frames: int) -> Tensor:
+                return read_audio(source, start, frames)[0]
+
+            writers: list[AudioWriter] = []
+            try:
+                for target in targets.values():
+                    writers.append(AudioWriter(target, info.sample_rate, info.channels, subtype, clip, mp3))
+                position = 0
+                for block in self.separate_stream(read, info.frames, info.sample_rate, info.channels, generated, progress):
+                    samples = next(iter(block.values())).shape[-1]
+                    mixture = read(position, samples).to(self.device) if complements else None
+                    position += samples
+                    for writer, name in zip(writers, targets):
+                        writer.write(mixture - block[complements[name]] if name in complements else block[name])
+            except BaseException:
+                abort_all(writers)
+                raise
+            commit_all(writers)
 
     def separate_stream(
         self, read: ReadFn, length: int, sample_rate: int, channels: int, stems: Sequence[str] | None = None, progress: bool = False
@@ -213,10 +327,7 @@ class GenerativeSeparator(Separator):
         Segments are cut at the mixture's rate and converted to the codec's one by one, so the
         same song gives the same stems whether it is in memory or streamed from a file.
         """
-        stems = tuple(stems) if stems is not None else self.stems
-        unknown = [s for s in stems if s not in self.stems]
-        if unknown:
-            raise ConfigError(f"unknown stems {unknown}; this model separates {', '.join(self.stems)}")
+        stems = self.check_stems(stems)
         if length < 1:
             raise ConfigError("separate expects a mixture with at least one sample")
         codec = self.pipeline.codec
@@ -236,6 +347,9 @@ class GenerativeSeparator(Separator):
             batch = batch.to(self.device, torch.float32)
             items = to_codec_items(batch, sample_rate, codec.sample_rate, codec.channels)
             out = self._separate_segments(items, generated, seed, progress)  # [B', n, C', L']
+            for shift in range(1, self.inference.shifts):  # more draws, each seeded apart, averaged
+                draw_seed = None if seed is None else seed + SHIFT_SEED_STRIDE * shift
+                out = out + (self._separate_segments(items, generated, draw_seed, progress) - out) / (shift + 1)
             if fold:
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
