@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from tokensep_core import __version__
 from tokensep_core.cli import train_cmd
@@ -41,7 +44,29 @@ def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
             sub.set_defaults(func=lambda args, sub=sub: _usage(sub))
         else:
             sub.set_defaults(func=command.run)
+        sub.set_defaults(command_parser=sub)
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs (no temporary files left)."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -58,15 +83,21 @@ def _quiet_third_party_deprecations() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_third_party_deprecations()
     parser = build_parser(registered_commands(load_plugins()))
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the sub-command's parser, so its usage is the one shown
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except TokensepError as err:
         print(f"tokensep: error: {err}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("tokensep: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("tokensep: interrupted", file=sys.stderr)
         return 130

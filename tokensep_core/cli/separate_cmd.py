@@ -7,12 +7,43 @@ import os
 import sys
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
-from tokensep_core.audio.io import AUDIO_EXTENSIONS
+from tokensep_core.audio.io import INPUT_EXTENSIONS, Mp3Settings
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
 from tokensep_core.lm.sampling import DRAW_SETTINGS
+from tokensep_core.separation.models import DEFAULT_MODEL, resolve_model
 from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
+
+MAX_SEGMENT_SECONDS = 600.0
+
+
+INPUT_HELP = (
+    "audio files or folders (searched recursively). WAV, FLAC, OGG, AIFF and MP3 are read by libsndfile; "
+    "anything else ffmpeg decodes (m4a, aac, opus, …) is decoded by ffmpeg"
+)
+
+
+def positive_seconds(text: str) -> float:
+    """``--segment``: seconds, positive and at most the 10 minutes a segment may last."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value <= MAX_SEGMENT_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} s: a segment lasts more than 0 and at most {MAX_SEGMENT_SECONDS:g} seconds")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be at least 1")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,20 +53,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     def stored(value: object) -> str:
         return f"(default: the model's stored setting; {'off' if value is None else value} when it stores none)"
 
-    parser.add_argument("inputs", nargs="+", metavar="FILE", help="audio files or folders (searched recursively)")
-    parser.add_argument("-n", "--model", required=True, help="separator checkpoint: a step_… directory or a run directory (its latest)")
+    parser.add_argument("inputs", nargs="+", metavar="FILE", help=INPUT_HELP)
+    parser.add_argument(
+        "-n",
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"a model name (shipped in pretrained/ or registered by a plugin; `tokensep plugins` lists them) or a separator "
+        f"checkpoint: a step_… directory or a run directory (its latest) (default: {DEFAULT_MODEL})",
+    )
     parser.add_argument("-o", "--out", default="separated", help="output root (default: separated)")
     parser.add_argument(
         "--filename",
         default="{track}/{stem}.{ext}",
-        help="output path under OUT/MODEL; keys {track} {trackext} {stem} {ext} (default: {track}/{stem}.{ext})",
+        help="output path under OUT/MODEL; keys {track} (file name without extension) {trackext} (its extension) {stem} {ext}; "
+        "two outputs on one path are refused (default: {track}/{stem}.{ext})",
     )
-    parser.add_argument("--stems", help="comma-separated stems to generate (default: all)")
+    stems = parser.add_mutually_exclusive_group()
+    stems.add_argument("--stems", help="comma-separated stems to generate (default: all the model separates)")
+    stems.add_argument("--two-stems", metavar="STEM", help="write STEM and no_STEM, the mixture minus STEM (the two sum to the mixture)")
     segments = parser.add_argument_group("segments")
-    segments.add_argument("--segment", type=float, help=f"segment length in seconds {stored(defaults.segment_seconds)}")
+    segments.add_argument(
+        "--segment",
+        type=positive_seconds,
+        help=f"segment length in seconds {stored(defaults.segment_seconds)}; at most {MAX_SEGMENT_SECONDS:g}, and one longer than "
+        "the model's training crops gets a warning",
+    )
     segments.add_argument("--overlap", type=float, help=f"overlap between segments, a fraction in [0, 1) {stored(defaults.overlap)}")
-    segments.add_argument("--batch-size", type=int, help=f"segments generated together {stored(defaults.batch_size)}")
+    segments.add_argument("--batch-size", type=positive_int, help=f"segments generated together {stored(defaults.batch_size)}")
     parser.add_argument("-d", "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps (default: auto)")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=positive_int,
+        help="CPU threads torch computes with (torch.set_num_threads; default: torch's own choice)",
+    )
     parser.add_argument(
         "--bf16",
         action="store_true",
@@ -44,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sampling = parser.add_argument_group(
         "sampling",
         "A sampling option (--temperature, --top-k, --top-p, --min-p) turns greedy decoding off unless --greedy is given, "
-        "which is then an error: greedy decoding draws nothing, so it reads none of them, nor --seed. "
+        "which is then an error: greedy decoding draws nothing, so it reads none of them, nor --seed or --shifts. "
         "--no-greedy samples with the model's stored settings.",
     )
     sampling.add_argument(
@@ -53,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="always take the most likely code, or (--no-greedy) draw codes (default: the model's stored setting)",
     )
     sampling.add_argument("--seed", type=int, help=f"sampling seed: same seed, same stems {stored(defaults.seed)}")
+    sampling.add_argument(
+        "--shifts",
+        type=positive_int,
+        help="average N draws per segment, each with its own seed (demucs's --shifts averages shifted passes; a generative "
+        "model averages independent samples instead); N times slower (default: 1)",
+    )
     sampling.add_argument("--temperature", type=float, help=f"divides the logits before the draw {stored(draw.temperature)}")
     sampling.add_argument("--top-k", type=int, help=f"draw among the k most likely codes {stored(draw.top_k)}")
     sampling.add_argument("--top-p", type=float, help=f"draw among the most likely codes that reach this probability {stored(draw.top_p)}")
@@ -72,25 +129,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="make the stems sum to the mixture: shift (the default when given without a value: add the residual equally) "
         "or mask (split the mixture's spectrogram by the generated stems' soft masks); default: the model's stored setting",
     )
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV (default: 16-bit WAV)")
+    output = parser.add_argument_group("output format")
+    fmt = output.add_mutually_exclusive_group()
+    fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV/FLAC (default: 16-bit)")
     fmt.add_argument("--float32", action="store_true", help="write 32-bit float WAV")
-    parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
+    container = output.add_mutually_exclusive_group()
+    container.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
+    container.add_argument("--mp3", action="store_true", help="write MP3 (ffmpeg's libmp3lame) instead of WAV")
+    output.add_argument("--mp3-bitrate", type=int, default=320, help="MP3 bitrate in kbps, 8-320 (default: 320)")
+    output.add_argument(
+        "--mp3-preset", type=int, default=2, choices=range(2, 8), metavar="{2..7}", help="LAME quality, 2 best, 7 fastest (default: 2)"
+    )
+    output.add_argument(
+        "--clip-mode",
+        choices=("rescale", "clamp", "none"),
+        default="rescale",
+        help="keep stems within [-1, 1]: rescale (divide a stem by 1.01 x its peak when that passes 1, as demucs), clamp, "
+        "or none (as generated; 16/24-bit and MP3 still saturate at ±1) (default: rescale)",
+    )
 
 
-def collect_inputs(paths: list[str]) -> list[Path]:
-    """Audio files named directly or found (recursively, sorted) in named folders."""
+def collect_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Audio files named directly or found (recursively, sorted, hidden files skipped) in named
+    folders, and one error per folder that holds none."""
     files: list[Path] = []
+    errors: list[str] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in INPUT_EXTENSIONS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not found:
-                raise AudioError(f"{path}: folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
+                errors.append(f"{path}: folder holds no audio files ({', '.join(INPUT_EXTENSIONS)})")
             files.extend(found)
         else:
             files.append(path)
-    return files
+    return files, errors
+
+
+def parse_stems(text: str) -> list[str]:
+    """``--stems`` as a list of names; an empty name (``--stems ,``) is an error."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise ConfigError(f"--stems {text!r}: expected comma-separated stem names, e.g. vocals,drums")
+    return names
 
 
 DRAW_FLAGS = {name: "--" + name.replace("_", "-") for name in DRAW_SETTINGS}
@@ -105,6 +192,7 @@ def sampling_overrides(args: argparse.Namespace, stored_greedy: bool) -> dict[st
     greedy = args.greedy if args.greedy is not None else stored_greedy and not sampling
     if greedy:
         unused = [DRAW_FLAGS[name] for name in sampling] + (["--seed"] if args.seed is not None else [])
+        unused += ["--shifts"] if (args.shifts or 1) > 1 else []
         if unused:
             verb = "has" if len(unused) == 1 else "have"
             why = "--greedy" if args.greedy else "greedy decoding (the model's stored setting; add --no-greedy to sample)"
@@ -122,6 +210,7 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
             "overlap": args.overlap,
             "batch_size": args.batch_size,
             "seed": args.seed,
+            "shifts": args.shifts,
         }.items()
         if v is not None
     }
@@ -139,9 +228,10 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
 
 
 def output_path(root: Path, model: str, pattern: str, track: Path, stem: str, ext: str) -> Path:
-    """Where one stem of one track goes, refusing patterns that escape the output folder."""
+    """Where one stem of one track goes, refusing patterns that escape the output folder.
+    ``{trackext}`` is the track's extension without the dot, as in demucs."""
     try:
-        relative = pattern.format(track=track.stem, trackext=track.name, stem=stem, ext=ext)
+        relative = pattern.format(track=track.stem, trackext=track.suffix.lstrip("."), stem=stem, ext=ext)
     except (KeyError, IndexError) as err:
         raise ConfigError(f"--filename {pattern!r}: unknown key {err}") from None
     path = (root / model / relative).resolve()
@@ -162,27 +252,74 @@ def check_writable(folder: Path) -> None:
         raise AudioError(f"{folder}: cannot write here ({existing} is not writable)")
 
 
+def plan_outputs(root: Path, model: str, pattern: str, tracks: list[Path], names: list[str], ext: str) -> dict[Path, dict[str, Path]]:
+    """``{track: {stem: output file}}`` for every track, refusing (before any work) a pattern
+    that sends two outputs to one file, whether two stems of a track or two tracks' stems."""
+    plan: dict[Path, dict[str, Path]] = {}
+    owners: dict[Path, tuple[Path, str]] = {}
+    for track in tracks:
+        targets = {name: output_path(root, model, pattern, track, name, ext) for name in names}
+        for name, target in targets.items():
+            if target in owners:
+                other, other_name = owners[target]
+                hint = (
+                    "add {stem} to --filename"
+                    if other == track
+                    else "the tracks share a name: add {trackext} to --filename, or separate them apart"
+                )
+                raise ConfigError(f"{other} {other_name} and {track} {name} would both be written to {target}; {hint}")
+            owners[target] = (track, name)
+        plan[track] = targets
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
+    from tokensep_core.plugins import load_plugins
+
     check_writable(Path(args.out))
-    separator = GenerativeSeparator.from_pretrained(args.model, device=args.device)
-    _inference_overrides(args, separator)
-    stems = tuple(args.stems.split(",")) if args.stems else separator.stems
-    model_name = Path(args.model).resolve().name
-    if model_name.startswith("step_"):
-        model_name = Path(args.model).resolve().parent.parent.name
-    ext = "flac" if args.flac else "wav"
-    subtype = "FLOAT" if args.float32 else "PCM_24" if args.int24 else "PCM_16"
+    requested = parse_stems(args.stems) if args.stems is not None else None
     if args.flac and args.float32:
         raise ConfigError("--flac cannot store 32-bit float; use --int24 or WAV")
+    if args.mp3 and (args.int24 or args.float32):
+        raise ConfigError("--int24 and --float32 do not apply to --mp3")
+    mp3 = Mp3Settings(args.mp3_bitrate, args.mp3_preset)
+    if args.mp3 and not 8 <= mp3.bitrate <= 320:
+        raise ConfigError(f"--mp3-bitrate {mp3.bitrate}: expected 8-320 kbps")
+    if args.jobs is not None:
+        torch.set_num_threads(args.jobs)
+    loaded = load_plugins()
+    path, model_name = resolve_model(args.model, loaded.models)
+    separator = GenerativeSeparator.from_pretrained(path, device=args.device, registry=loaded.registry)
+    _inference_overrides(args, separator)
+    trained = separator.trained_seconds
+    if trained is not None and separator.inference.segment_seconds > trained + 1e-9:
+        given = "--segment" if args.segment is not None else "the model's stored segment"
+        print(
+            f"tokensep: warning: {given} {separator.inference.segment_seconds:g} s is longer than the {trained:g} s this model "
+            "was trained on; its stems may degrade",
+            file=sys.stderr,
+        )
+    if args.two_stems is not None:
+        separator.check_stems([args.two_stems])
+        names = [args.two_stems, f"no_{args.two_stems}"]
+    else:
+        names = list(separator.check_stems(requested))
+    ext = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    subtype = "FLOAT" if args.float32 else "PCM_24" if args.int24 else "PCM_16"
     root = Path(args.out)
-    print(f"tokensep: model {args.model} on {separator.device}; stems {', '.join(stems)}", file=sys.stderr)
-    failures = 0
-    files = collect_inputs(args.inputs)
-    for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2):
+    default = " (the default)" if args.model == DEFAULT_MODEL else ""
+    print(f"tokensep: model {model_name}{default} from {path} on {separator.device}; stems {', '.join(names)}", file=sys.stderr)
+    files, errors = collect_inputs(args.inputs)
+    for error in errors:
+        print(f"tokensep: error: {error}", file=sys.stderr)
+    plan = plan_outputs(root, model_name, args.filename, files, names, ext)
+    failures = len(errors)
+    interactive = sys.stderr.isatty()
+    for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2 or not interactive):
+        targets = plan[track]
         try:
-            targets = {stem: output_path(root, model_name, args.filename, track, stem, ext) for stem in stems}
-            separator.separate_file(track, targets, subtype, progress=True)
-            tqdm.write(f"{track} -> {targets[stems[0]].parent}")
+            separator.separate_file(track, targets, subtype, progress=interactive, clip=args.clip_mode, mp3=mp3)
+            tqdm.write(f"{track} -> {targets[names[0]].parent}")
         except TokensepError as err:
             failures += 1
             tqdm.write(f"tokensep: error: {err}", file=sys.stderr)
