@@ -130,6 +130,8 @@ def test_a_filename_pattern_that_merges_stems_or_tracks_is_refused_before_any_wo
     assert main(["separate", str(tmp_path / "a"), str(tmp_path / "b"), "-n", run_dir, "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert "a/dup.wav vocals and " in err and "b/dup.wav vocals would both be written" in err
+    assert main(["separate", str(tmp_path / "a"), str(tmp_path / "a" / "dup.wav"), "-n", run_dir, "-o", str(out)]) == 1
+    assert "dup.wav is given twice" in capsys.readouterr().err
     assert _files(out) == []
 
 

@@ -262,6 +262,8 @@ def plan_outputs(root: Path, model: str, pattern: str, tracks: list[Path], names
         for name, target in targets.items():
             if target in owners:
                 other, other_name = owners[target]
+                if other == track and other_name == name:
+                    raise ConfigError(f"{track} is given twice (directly or inside a folder)")
                 hint = (
                     "add {stem} to --filename"
                     if other == track
