@@ -25,6 +25,7 @@ import pluggy
 
 from tokensep_core import hookspecs
 from tokensep_core.commands import CommandTable
+from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.registry import ComponentRegistry, Entry, Provider
 from tokensep_core.separation.models import NamedModel
 from tokensep_core.tables import Table
@@ -76,7 +77,9 @@ def load_plugins(autoload: bool | None = None) -> LoadedPlugins:
     loaded = LoadedPlugins(manager, ComponentRegistry())
     builtin_provider = Provider("tokensep", _version_of("tokensep"))
     for module_name in BUILTIN_PLUGINS:
-        _add_plugin(loaded, importlib.import_module(module_name), module_name, builtin_provider)
+        with dac_deprecations_silenced():  # tokensep_codecs imports dac
+            module = importlib.import_module(module_name)
+        _add_plugin(loaded, module, module_name, builtin_provider)
     if autoload if autoload is not None else autoload_enabled():
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             _load_entry_point(loaded, ep)
@@ -141,7 +144,8 @@ def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:
     dist_name = ep.dist.name if ep.dist is not None else ep.name
     provider = Provider(dist_name, ep.dist.version if ep.dist is not None else "unknown")
     try:
-        plugin = ep.load()
+        with dac_deprecations_silenced():  # a plugin may import dac too
+            plugin = ep.load()
     except Exception as err:
         loaded.failures.append(PluginFailure(dist_name, f"import of {ep.value!r} failed: {_one_line(err)}"))
         return

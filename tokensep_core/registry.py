@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tokensep_core.config import ComponentConfig, ComponentSpec, format_validation_error
+from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.errors import ConfigError, RegistryError
 from tokensep_core.interfaces import KINDS, kind_interfaces
 
@@ -39,8 +40,10 @@ class Entry:
 
     def create(self, config: ComponentConfig) -> Any:
         """``factory(config)``, refused with a one-line error naming the provider when the built
-        object does not implement the kind's interface or lacks an attribute it declares."""
-        component = self.factory(config)
+        object does not implement the kind's interface or lacks an attribute it declares. The
+        FutureWarnings of dac's modules are silenced while it builds (tokensep_core.deprecations)."""
+        with dac_deprecations_silenced():
+            component = self.factory(config)
         where = f"{self.provider.name}: {self.kind} {self.name!r}"
         implemented = [i for i in kind_interfaces(self.kind) if isinstance(component, i)]
         if not implemented:

@@ -336,3 +336,44 @@ def test_sigterm_cleans_up_like_ctrl_c(tiny_run, tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 143 and "tokensep: terminated" in err
     assert _files(out) == []
+
+
+# 10. noise and latency -----------------------------------------------------------------------
+
+
+def test_separating_with_the_shipped_model_prints_no_future_warning(tmp_path: Path) -> None:
+    """Loading plugins (dac imported) and building the shipped model (dac's weight-normed
+    convolutions) print none of dac's torch deprecations, even with every FutureWarning shown."""
+    _song(tmp_path / "song.wav")
+    env = {k: v for k, v in os.environ.items() if k != "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"}
+    env.update(PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS="1")
+    command = [sys.executable, "-W", "always::FutureWarning", "-m", "tokensep_core.cli.main", "separate", str(tmp_path / "song.wav")]
+    result = subprocess.run(
+        [*command, "-o", str(tmp_path / "out"), "-d", "cpu", "--stems", "drums"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    assert _files(tmp_path / "out") == ["separator-small", "separator-small/song", "separator-small/song/drums.wav"]
+
+
+def test_dac_deprecations_are_silenced_only_inside_the_block() -> None:
+    """The filter is exactly dac's two messages, as FutureWarning, and only within the block."""
+    import warnings
+
+    from tokensep_core.deprecations import dac_deprecations_silenced
+
+    jit = "`torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`."
+    norm = "`torch.nn.utils.weight_norm` is deprecated in favor of `torch.nn.utils.parametrizations.weight_norm`."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with dac_deprecations_silenced():
+            warnings.warn(jit, FutureWarning, stacklevel=1)
+            warnings.warn(norm, FutureWarning, stacklevel=1)
+            warnings.warn(norm, DeprecationWarning, stacklevel=1)  # another category
+            warnings.warn("`torch.other` is deprecated", FutureWarning, stacklevel=1)  # another message
+        warnings.warn(jit, FutureWarning, stacklevel=1)  # after the block
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (DeprecationWarning, norm),
+        (FutureWarning, "`torch.other` is deprecated"),
+        (FutureWarning, jit),
+    ]

@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -74,14 +73,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _quiet_third_party_deprecations() -> None:
-    """descript-audio-codec triggers torch deprecation warnings at import; users cannot act on them."""
-    for pattern in (".*torch.nn.utils.weight_norm.*", ".*torch.jit.script.*"):
-        warnings.filterwarnings("ignore", message=pattern, category=FutureWarning)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _quiet_third_party_deprecations()
     parser = build_parser(registered_commands(load_plugins()))
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the sub-command's parser, so its usage is the one shown
