@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tokensep_core.errors import RegistryError
-from tokensep_core.registry import Provider
+from tokensep_core.providers import Provider
 from tokensep_core.tables import Table
 
 

@@ -14,17 +14,7 @@ from tokensep_core.config import ComponentConfig, ComponentSpec, format_validati
 from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.errors import ConfigError, RegistryError
 from tokensep_core.interfaces import KINDS, kind_interfaces
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Who registered a component: a distribution (or built-in package) and its version."""
-
-    name: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.version}"
+from tokensep_core.providers import Clash, Provider
 
 
 @dataclass(frozen=True)
@@ -182,23 +172,6 @@ class ProviderRegistry:
         return entry
 
 
-@dataclass(frozen=True)
-class Clash:
-    """A name claimed under one kind by several providers, or by one while ``holder`` has it."""
-
-    kind: str
-    name: str
-    claimants: tuple[Provider, ...]
-    """The providers whose claim was refused, sorted by name."""
-    holder: Provider | None = None
-    """Who keeps the name (a built-in registered first); None: nobody does."""
-
-    def __str__(self) -> str:
-        if self.holder is not None:
-            return f"{self.kind} {self.name!r} is provided by {self.holder}; the same name from {_joined(self.claimants)} is refused"
-        return f"{self.kind} {self.name!r} is registered by {_joined(self.claimants)}; refused for all of them"
-
-
 def make_entry(
     kind: str,
     name: str,
@@ -214,12 +187,6 @@ def make_entry(
     config_cls = config_cls if config_cls is not None else getattr(factory, "Config", None)
     _check_contract(kind, name, factory, config_cls, provider)
     return Entry(kind, name, factory, config_cls, provider, description or _first_doc_line(factory))
-
-
-def _joined(providers: tuple[Provider, ...]) -> str:
-    """``a 1.0 and b 2.0`` / ``a 1.0, b 2.0 and c 3.0``."""
-    names = [str(p) for p in providers]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _check_contract(kind: str, name: str, factory: Any, config_cls: Any, provider: Provider) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
 from tokensep_core.errors import RegistryError
-from tokensep_core.registry import Clash, Provider
+from tokensep_core.providers import Clash, Provider
 
 
 class Keyed(Protocol):

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 from torch import Tensor
 
-MixtureConsistency = Literal["off", "shift", "mask"]
+from tokensep_core.separation.inference import MixtureConsistency
+
 MASK_POWER = 2.0
 """Masks from power spectra (Wiener filtering with the generated stems as the source estimates)."""
 MASK_WINDOW_SECONDS = 0.064
