@@ -377,3 +377,39 @@ def test_dac_deprecations_are_silenced_only_inside_the_block() -> None:
         (FutureWarning, "`torch.other` is deprecated"),
         (FutureWarning, jit),
     ]
+
+
+LIGHT_CHECK = """
+import sys
+from tokensep_core.cli.main import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in ("torch", "torchaudio", "dac", "tokensep_core.plugins", "tokensep_core.separation.separator") if m in sys.modules)
+print("imported:", ",".join(heavy) or "none", "code:", code)
+"""
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["separate", "--help"], 0), (["separate", "song.wav", "--no-such-flag"], 2), (["separate"], 2), (["plugins", "--help"], 0)],
+)
+def test_help_and_usage_errors_import_no_torch(args: list[str], code: int) -> None:
+    """``separate --help`` and a usage error of ``separate`` are parsed without loading plugins,
+    torch or the separator (they answer in a fraction of a second instead of seconds)."""
+    env = {k: v for k, v in os.environ.items() if k != "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    result = subprocess.run([sys.executable, "-c", LIGHT_CHECK, *args], env=env, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == f"imported: none code: {code}", result.stdout + result.stderr
+    if code == 2:
+        assert result.stderr.startswith("usage: tokensep separate")
+
+
+def test_top_level_help_still_lists_plugin_commands(capsys) -> None:
+    """The fast path is for tokensep's own commands only: ``tokensep --help`` loads the plugins
+    and lists their commands (``tokenize`` comes from tokensep_codecs' hook)."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "separate" in out and "tokenize" in out

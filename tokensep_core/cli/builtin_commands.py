@@ -2,67 +2,75 @@
 
 ``tokensep --help`` lists them in this order, then the commands of the other plugins; the
 ``train`` group gets one sub-command per registered training task (see train_cmd.py).
+
+A command's functions are named by module and imported when called, so this table (and a parser
+built for one command) imports no other command's module and no torch: ``tokensep separate
+--help`` answers at once.
 """
 
-from tokensep_core.cli import (
-    bench_cmd,
-    data_cmd,
-    demo_cmd,
-    eval_conditioning_cmd,
-    eval_separator_cmd,
-    export_cmd,
-    plugins_cmd,
-    pseudolabel_cmd,
-    separate_cmd,
-    train_cmd,
-)
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from tokensep_core.cli import train_cmd
 from tokensep_core.commands import Command
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.tables import ProviderTable
+
+
+def _lazy(module: str, function: str) -> Callable[..., Any]:
+    """``tokensep_core.cli.<module>.<function>``, imported at its first call."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(f"tokensep_core.cli.{module}"), function)(*args)
+
+    call.__name__ = call.__qualname__ = f"{module}.{function}"
+    return call
+
+
+def _functions(module: str, add_arguments: str = "add_arguments", run: str = "run") -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """(add_arguments, run) of a command module, each imported when called."""
+    return _lazy(module, add_arguments), _lazy(module, run)
+
 
 COMMANDS: tuple[Command, ...] = (
     Command(
         "demo",
         "separate held-out synthetic songs; score them beside mixture copy and the mismatched-reference control",
-        demo_cmd.add_arguments,
-        demo_cmd.run,
+        *_functions("demo_cmd"),
     ),
-    Command("plugins", "list registered components and plugin failures", plugins_cmd.add_arguments, plugins_cmd.run),
-    Command("separate", "separate songs into stems with a trained model", separate_cmd.add_arguments, separate_cmd.run),
-    Command(
-        "export", "export a checkpoint's weights and config as a self-contained model directory", export_cmd.add_arguments, export_cmd.run
-    ),
+    Command("plugins", "list registered components and plugin failures", *_functions("plugins_cmd")),
+    Command("separate", "separate songs into stems with a trained model", *_functions("separate_cmd")),
+    Command("export", "export a checkpoint's weights and config as a self-contained model directory", *_functions("export_cmd")),
     Command("data", "make and inspect datasets"),
     Command(
         "synth",
         "write synthetic songs with stems in the MUSDB18-HQ layout",
-        data_cmd.add_synth_arguments,
-        data_cmd.run_synth,
+        *_functions("data_cmd", "add_synth_arguments", "run_synth"),
         parent="data",
     ),
     Command(train_cmd.GROUP, "train a model with the shared trainer (resumes an existing run directory)"),
     Command(
         "pseudolabel",
         "separate unlabeled mixtures with a teacher into a stems folder dataset",
-        pseudolabel_cmd.add_arguments,
-        pseudolabel_cmd.run,
+        *_functions("pseudolabel_cmd"),
     ),
     Command("eval", "evaluate a model on test songs (metrics, real-time factor, memory)"),
     Command(
         "separator",
         "evaluate a separator on a dataset's test songs",
-        eval_separator_cmd.add_arguments,
-        eval_separator_cmd.run,
+        *_functions("eval_separator_cmd"),
         parent="eval",
     ),
     Command(
         "conditioning",
         "measure how much a separator checkpoint's LM reads the mixture (held-out CE: true, null, shuffled condition)",
-        eval_conditioning_cmd.add_arguments,
-        eval_conditioning_cmd.run,
+        *_functions("eval_conditioning_cmd"),
         parent="eval",
     ),
-    Command("bench", "train and evaluate a grid of separators; tables, plots and an HTML report", bench_cmd.add_arguments, bench_cmd.run),
+    Command("bench", "train and evaluate a grid of separators; tables, plots and an HTML report", *_functions("bench_cmd")),
 )
 
 

@@ -1,4 +1,10 @@
-"""``tokensep`` entry point: the sub-commands plugins registered, one-line errors, exit codes."""
+"""``tokensep`` entry point: the sub-commands plugins registered, one-line errors, exit codes.
+
+A command line naming one of tokensep's own commands first (``tokensep separate …``) is parsed
+without loading plugins, and the parser declares the arguments of the commands the line names
+only: help and usage errors come before any torch import (the command's ``run`` imports what it
+needs). ``tokensep --help`` and plugin or group commands load every plugin to list them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from tokensep_core import __version__
 from tokensep_core.cli import train_cmd
+from tokensep_core.cli.builtin_commands import COMMANDS
 from tokensep_core.commands import Command
 from tokensep_core.errors import TokensepError
-from tokensep_core.plugins import LoadedPlugins, load_plugins
+
+if TYPE_CHECKING:
+    from tokensep_core.plugins import LoadedPlugins
 
 
 def registered_commands(loaded: LoadedPlugins) -> list[Command]:
@@ -21,8 +31,18 @@ def registered_commands(loaded: LoadedPlugins) -> list[Command]:
     return [*loaded.commands, *train_cmd.task_commands(loaded.training_tasks)]
 
 
-def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
-    """The ``tokensep`` parser; a group's sub-commands come after the group itself."""
+def core_command_named(argv: Sequence[str]) -> bool:
+    """Whether the command line starts with one of tokensep's own commands that is not a group
+    (``separate``, ``plugins``, …): a plugin cannot take such a name, so these commands alone
+    parse it (no plugin imported)."""
+    return bool(argv) and any(c.name == argv[0] and c.parent is None and not c.is_group for c in COMMANDS)
+
+
+def build_parser(commands: Iterable[Command], argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``tokensep`` parser; a group's sub-commands come after the group itself. Given the
+    command line ``argv``, only the commands it names get their arguments declared (the others
+    are listed, with their help line, but their modules are not imported)."""
+    named = None if argv is None else set(argv)
     parser = argparse.ArgumentParser(
         prog="tokensep", description="Generative music source separation with codec tokens and language models."
     )
@@ -36,7 +56,7 @@ def build_parser(commands: Iterable[Command]) -> argparse.ArgumentParser:
             sub = groups[command.parent].add_parser(command.name, help=command.help)
         else:
             continue  # its group is not registered (e.g. a training task while no 'train' group)
-        if command.add_arguments is not None:
+        if command.add_arguments is not None and (named is None or {command.name, command.parent or command.name} <= named):
             command.add_arguments(sub)
         if command.is_group:
             groups[command.name] = sub.add_subparsers(dest=f"{command.name}_command", metavar="COMMAND")
@@ -74,7 +94,14 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(registered_commands(load_plugins()))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if core_command_named(argv):
+        commands: list[Command] = list(COMMANDS)
+    else:
+        from tokensep_core.plugins import load_plugins
+
+        commands = registered_commands(load_plugins())
+    parser = build_parser(commands, argv)
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the sub-command's parser, so its usage is the one shown
         getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")

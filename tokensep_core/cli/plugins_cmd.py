@@ -10,9 +10,6 @@ import argparse
 import json
 import sys
 
-from tokensep_core.interfaces import KINDS
-from tokensep_core.plugins import load_plugins
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", nargs=2, metavar=("KIND", "NAME"), help="print a component's config JSON schema")
@@ -20,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tokensep_core.interfaces import KINDS
+    from tokensep_core.plugins import load_plugins
+
     loaded = load_plugins()
     if args.schema:
         kind, name = args.schema

@@ -1,4 +1,8 @@
-"""``tokensep separate FILES... -o OUT``: the demucs-style command line of the generative separator."""
+"""``tokensep separate FILES... -o OUT``: the demucs-style command line of the generative separator.
+
+Importing this module and declaring its arguments import no torch (the defaults shown in the
+help come from the pydantic-only InferenceConfig); ``run`` imports the separator.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from tqdm import tqdm
-
-from tokensep_core.audio.io import INPUT_EXTENSIONS, Mp3Settings
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
-from tokensep_core.lm.sampling import DRAW_SETTINGS
+from tokensep_core.lm.sampling_config import DRAW_SETTINGS
+from tokensep_core.separation.inference import InferenceConfig
 from tokensep_core.separation.models import DEFAULT_MODEL, resolve_model
-from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
+
+if TYPE_CHECKING:
+    from tokensep_core.separation.separator import GenerativeSeparator
 
 MAX_SEGMENT_SECONDS = 600.0
 
@@ -152,6 +156,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def collect_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
     """Audio files named directly or found (recursively, sorted, hidden files skipped) in named
     folders, and one error per folder that holds none."""
+    from tokensep_core.audio.io import INPUT_EXTENSIONS
+
     files: list[Path] = []
     errors: list[str] = []
     for name in paths:
@@ -276,7 +282,12 @@ def plan_outputs(root: Path, model: str, pattern: str, tracks: list[Path], names
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from tokensep_core.audio.io import Mp3Settings
     from tokensep_core.plugins import load_plugins
+    from tokensep_core.separation.separator import GenerativeSeparator
 
     check_writable(Path(args.out))
     requested = parse_stems(args.stems) if args.stems is not None else None

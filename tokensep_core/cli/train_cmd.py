@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from tokensep_core.commands import Command
-from tokensep_core.config import read_config_file, validate_model
-from tokensep_core.training import TrainerConfig, train
-from tokensep_core.training.spec import TrainingTaskSpec
+
+if TYPE_CHECKING:
+    from tokensep_core.training.spec import TrainingTaskSpec
 
 GROUP = "train"
 
@@ -33,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(task: TrainingTaskSpec, args: argparse.Namespace) -> int:
+    from tokensep_core.config import read_config_file, validate_model
+    from tokensep_core.training import TrainerConfig, train
+
     sections = read_config_file(args.config)
     trainer_section = dict(sections.pop("trainer", None) or {})
     for field in ("device", "steps"):
