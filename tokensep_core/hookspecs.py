@@ -46,5 +46,7 @@ def tokensep_register_bench_baselines(baselines: ProviderTable[TrainableBaseline
 
 @hookspec
 def tokensep_register_models(models: ProviderTable[NamedModel]) -> None:
-    """Name separator checkpoints for ``tokensep separate -n NAME`` with
-    ``models.add(NamedModel(name, help, checkpoint))``; ``checkpoint()`` returns the directory."""
+    """Name separators for ``tokensep separate -n NAME`` with
+    ``models.add(NamedModel(name, help, checkpoint))``, ``checkpoint()`` returning a generative
+    separator's directory, or ``NamedModel(name, help, build=build)``, ``build(device)`` returning
+    any Separator."""

@@ -1,5 +1,8 @@
 """``tokensep separate FILES... -o OUT``: the demucs-style command line of the generative separator.
 
+A named model that a plugin builds (any Separator, e.g. htdemucs) separates each file in one piece
+with the same outputs; the generative model's own flags are refused for it.
+
 Importing this module and declaring its arguments import no torch (the defaults shown in the
 help come from the pydantic-only InferenceConfig); ``run`` imports the separator.
 """
@@ -15,9 +18,10 @@ from typing import TYPE_CHECKING
 from tokensep_core.errors import AudioError, ConfigError, TokensepError
 from tokensep_core.lm.sampling_config import DRAW_SETTINGS
 from tokensep_core.separation.inference import InferenceConfig
-from tokensep_core.separation.models import DEFAULT_MODEL, resolve_model
+from tokensep_core.separation.models import DEFAULT_MODEL, find_model
 
 if TYPE_CHECKING:
+    from tokensep_core.interfaces import Separator
     from tokensep_core.separation.separator import GenerativeSeparator
 
 MAX_SEGMENT_SECONDS = 600.0
@@ -233,6 +237,30 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
     separator.update_inference({**updates, "sampling": sampling}, "separation option")
 
 
+GENERATIVE_FLAGS: dict[str, str] = {
+    "segment": "--segment",
+    "overlap": "--overlap",
+    "batch_size": "--batch-size",
+    "bf16": "--bf16",
+    "greedy": "--greedy/--no-greedy",
+    "seed": "--seed",
+    "shifts": "--shifts",
+    **DRAW_FLAGS,
+    "cfg_scale": "--cfg-scale",
+    "passes": "--passes",
+    "mixture_consistency": "--mixture-consistency",
+}
+"""``args`` attribute -> flag, for the flags only the generative separator reads."""
+
+
+def refuse_generative_flags(args: argparse.Namespace, model: str) -> None:
+    """A one-line error naming the first generative-only flag given for a built (non-generative) model."""
+    for name, flag in GENERATIVE_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (name == "bf16" and value is False):  # --no-greedy is False, and given
+            raise ConfigError(f"{flag} applies to the generative separator only, not to model {model!r}")
+
+
 def output_path(root: Path, model: str, pattern: str, track: Path, stem: str, ext: str) -> Path:
     """Where one stem of one track goes, refusing patterns that escape the output folder.
     ``{trackext}`` is the track's extension without the dot, as in demucs."""
@@ -288,6 +316,7 @@ def run(args: argparse.Namespace) -> int:
     from tokensep_core.audio.io import Mp3Settings
     from tokensep_core.plugins import load_plugins
     from tokensep_core.separation.separator import GenerativeSeparator
+    from tokensep_core.separation.whole_file import separate_whole_file
 
     check_writable(Path(args.out))
     requested = parse_stems(args.stems) if args.stems is not None else None
@@ -300,10 +329,69 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--mp3-bitrate {mp3.bitrate}: expected 8-320 kbps")
     if args.jobs is not None:
         torch.set_num_threads(args.jobs)
+    subtype = "FLOAT" if args.float32 else "PCM_24" if args.int24 else "PCM_16"
+    interactive = sys.stderr.isatty()
     loaded = load_plugins()
-    path, model_name = resolve_model(args.model, loaded.models)
-    separator = GenerativeSeparator.from_pretrained(path, device=args.device, registry=loaded.registry)
-    _inference_overrides(args, separator)
+    model = find_model(args.model, loaded.models)
+    default = " (the default)" if args.model == DEFAULT_MODEL else ""
+    if model.build is not None:
+        refuse_generative_flags(args, model.name)
+        built = model.build(args.device)
+        names = _built_stems(built, requested, args.two_stems)
+        device = getattr(built, "device", args.device)
+        print(f"tokensep: model {model.name}{default} ({model.help}) on {device}; stems {', '.join(names)}", file=sys.stderr)
+
+        def separate(track: Path, targets: dict[str, Path]) -> None:
+            separate_whole_file(built, track, targets, subtype, clip=args.clip_mode, mp3=mp3)
+
+    else:
+        path = model.checkpoint()
+        separator = GenerativeSeparator.from_pretrained(path, device=args.device, registry=loaded.registry)
+        _inference_overrides(args, separator)
+        _warn_long_segment(separator, args)
+        if args.two_stems is not None:
+            separator.check_stems([args.two_stems])
+            names = [args.two_stems, f"no_{args.two_stems}"]
+        else:
+            names = list(separator.check_stems(requested))
+        print(f"tokensep: model {model.name}{default} from {path} on {separator.device}; stems {', '.join(names)}", file=sys.stderr)
+
+        def separate(track: Path, targets: dict[str, Path]) -> None:
+            separator.separate_file(track, targets, subtype, progress=interactive, clip=args.clip_mode, mp3=mp3)
+
+    ext = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    root = Path(args.out)
+    files, errors = collect_inputs(args.inputs)
+    for error in errors:
+        print(f"tokensep: error: {error}", file=sys.stderr)
+    plan = plan_outputs(root, model.name, args.filename, files, names, ext)
+    failures = len(errors)
+    for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2 or not interactive):
+        targets = plan[track]
+        try:
+            separate(track, targets)
+            tqdm.write(f"{track} -> {targets[names[0]].parent}")
+        except TokensepError as err:
+            failures += 1
+            tqdm.write(f"tokensep: error: {err}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _built_stems(separator: Separator, requested: list[str] | None, two_stems: str | None) -> list[str]:
+    """The outputs asked of a built model: ``--two-stems STEM`` -> STEM and no_STEM, ``--stems``,
+    or every stem it separates; a stem it does not separate is a one-line error."""
+    stems = list(separator.stems)
+    names = [two_stems] if two_stems is not None else requested if requested is not None else stems
+    unknown = [name for name in names if name not in stems]
+    if unknown:
+        raise ConfigError(f"unknown stem {unknown[0]!r}; this model separates {', '.join(stems)}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--stems {','.join(names)}: a stem is named twice")
+    return [two_stems, f"no_{two_stems}"] if two_stems is not None else names
+
+
+def _warn_long_segment(separator: GenerativeSeparator, args: argparse.Namespace) -> None:
+    """Warn when the segment is longer than the crops the model was trained on."""
     trained = separator.trained_seconds
     if trained is not None and separator.inference.segment_seconds > trained + 1e-9:
         given = "--segment" if args.segment is not None else "the model's stored segment"
@@ -312,28 +400,3 @@ def run(args: argparse.Namespace) -> int:
             "was trained on; its stems may degrade",
             file=sys.stderr,
         )
-    if args.two_stems is not None:
-        separator.check_stems([args.two_stems])
-        names = [args.two_stems, f"no_{args.two_stems}"]
-    else:
-        names = list(separator.check_stems(requested))
-    ext = "mp3" if args.mp3 else "flac" if args.flac else "wav"
-    subtype = "FLOAT" if args.float32 else "PCM_24" if args.int24 else "PCM_16"
-    root = Path(args.out)
-    default = " (the default)" if args.model == DEFAULT_MODEL else ""
-    print(f"tokensep: model {model_name}{default} from {path} on {separator.device}; stems {', '.join(names)}", file=sys.stderr)
-    files, errors = collect_inputs(args.inputs)
-    for error in errors:
-        print(f"tokensep: error: {error}", file=sys.stderr)
-    plan = plan_outputs(root, model_name, args.filename, files, names, ext)
-    failures = len(errors)
-    interactive = sys.stderr.isatty()
-    for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2 or not interactive):
-        targets = plan[track]
-        try:
-            separator.separate_file(track, targets, subtype, progress=interactive, clip=args.clip_mode, mp3=mp3)
-            tqdm.write(f"{track} -> {targets[names[0]].parent}")
-        except TokensepError as err:
-            failures += 1
-            tqdm.write(f"tokensep: error: {err}", file=sys.stderr)
-    return 1 if failures else 0
