@@ -4,6 +4,7 @@ flags, input checks of the API, nothing left behind on failure or SIGTERM."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from tests.conftest import REPO_ROOT, install_fake_distribution
 from tokensep_core.audio.io import AudioWriter
 from tokensep_core.cli.main import main
 from tokensep_core.errors import ConfigError
+from tokensep_core.plugins import autoload_enabled as plugins_autoloaded
 from tokensep_core.separation.separator import SHIFT_SEED_STRIDE, GenerativeSeparator
 
 STEMS = ["bass", "drums", "other", "vocals"]
@@ -79,10 +81,14 @@ def test_help_names_the_default_model_and_input_formats(capsys) -> None:
 
 
 def test_an_unknown_model_name_lists_the_known_ones(tmp_path: Path, capsys) -> None:
+    """The shipped model, and htdemucs where the teachers plugin is installed (its named model:
+    tests/teachers/test_htdemucs_named.py)."""
     _song(tmp_path / "song.wav")
-    assert main(["separate", str(tmp_path / "song.wav"), "-n", "htdemucs", "-o", str(tmp_path / "out")]) == 1
+    assert main(["separate", str(tmp_path / "song.wav"), "-n", "demucs", "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["tokensep: error: -n 'htdemucs': no such model or checkpoint directory; known models: separator-small"]
+    teachers = importlib.util.find_spec("tokensep_teachers") is not None and plugins_autoloaded()
+    known = "separator-small, htdemucs" if teachers else "separator-small"
+    assert err == [f"tokensep: error: -n 'demucs': no such model or checkpoint directory; known models: {known}"]
 
 
 def test_a_plugin_registers_a_named_model(tiny_run, tmp_path: Path, monkeypatch, capsys) -> None:
