@@ -1,26 +1,36 @@
 """Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …),
-its training task (``tokensep train separator``) and the models shipped in ``pretrained/``."""
+its training task (``tokensep train separator``) and the models shipped in ``pretrained/``.
 
-from tokensep_core.data.musdb import MusdbDataset
-from tokensep_core.data.procedural import ProceduralRenderer
-from tokensep_core.data.soundfont import SoundfontRenderer
-from tokensep_core.data.stems_folder import StemsFolderDataset
-from tokensep_core.data.synthetic import SyntheticDataset
+The components are imported inside the hook, so the command table (``tokensep --help``) loads this
+module without torch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tokensep_core.commands import lazy
 from tokensep_core.hookspecs import hookimpl
-from tokensep_core.metrics import METRICS
-from tokensep_core.registry import ProviderRegistry
-from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
 from tokensep_core.separation.models import NamedModel, shipped_models
-from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
-from tokensep_core.separation.training import build_separator_training
 from tokensep_core.tables import ProviderTable
-from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
-from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
 from tokensep_core.training.spec import TrainingTaskSpec
+
+if TYPE_CHECKING:
+    from tokensep_core.registry import ProviderRegistry
 
 
 @hookimpl
 def tokensep_register_components(registry: ProviderRegistry) -> None:
+    from tokensep_core.data.musdb import MusdbDataset
+    from tokensep_core.data.procedural import ProceduralRenderer
+    from tokensep_core.data.soundfont import SoundfontRenderer
+    from tokensep_core.data.stems_folder import StemsFolderDataset
+    from tokensep_core.data.synthetic import SyntheticDataset
+    from tokensep_core.metrics import METRICS
+    from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+    from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
+    from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
+    from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
+
     registry.add("pattern", "flatten", FlattenPattern)
     registry.add("pattern", "delay", DelayPattern)
     registry.add("pattern", "parallel", ParallelPattern)
@@ -43,7 +53,11 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
 @hookimpl
 def tokensep_register_training_tasks(tasks: ProviderTable[TrainingTaskSpec]) -> None:
     tasks.add(
-        TrainingTaskSpec("separator", "train the generative separator (encoder + token LM) on a stems dataset", build_separator_training)
+        TrainingTaskSpec(
+            "separator",
+            "train the generative separator (encoder + token LM) on a stems dataset",
+            lazy("tokensep_core.separation.training", "build_separator_training"),
+        )
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tokensep_core.errors import RegistryError
 from tokensep_core.providers import Provider
@@ -50,3 +52,14 @@ class CommandTable(Table[Command]):
             if entry.is_group:
                 raise RegistryError(f"{provider.name}: command {entry.key!r}: groups cannot be nested; give it a run function")
         super().add(entry, provider)
+
+
+def lazy(module: str, function: str) -> Callable[..., Any]:
+    """``module.function``, imported at its first call: a plugin registers its commands (and
+    training tasks) with these, so listing them (``tokensep --help``) imports no torch."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+    call.__module__, call.__name__, call.__qualname__ = module, function, function
+    return call

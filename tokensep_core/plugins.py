@@ -11,6 +11,10 @@ keep their names: a plugin's component of the same kind and name is refused. A n
 more third-party plugins register under one kind is refused for all of them. Every refusal is a
 failure of each refused provider naming the kind, the name and the providers; the rest of each
 plugin's components stay registered. The outcome does not depend on the order plugins load in.
+
+:func:`load_commands` fills the command and training-task tables only (what ``tokensep --help``
+lists and the parser needs): no component is registered, so with plugin modules that import
+their components inside their hooks (as the built-in ones do) no torch is imported.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ import os
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points, version
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from tokensep_core import hookspecs
 from tokensep_core.commands import CommandTable
 from tokensep_core.deprecations import dac_deprecations_silenced
-from tokensep_core.registry import ComponentRegistry, Entry, Provider
+from tokensep_core.providers import Provider
 from tokensep_core.separation.models import NamedModel
 from tokensep_core.tables import Table
 from tokensep_core.training.spec import TrainableBaseline, TrainingTaskSpec
+
+if TYPE_CHECKING:
+    from tokensep_core.registry import ComponentRegistry, Entry
 
 ENTRY_POINT_GROUP = "tokensep"
 AUTOLOAD_ENV = "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"
@@ -51,15 +59,28 @@ class PluginFailure:
 
 
 @dataclass
-class LoadedPlugins:
-    """The outcome of loading: the plugin manager, the filled registry, and what failed."""
+class LoadedCommands:
+    """The outcome of :func:`load_commands`: the plugin manager, the command and training-task
+    tables, and what failed."""
 
     manager: pluggy.PluginManager
-    registry: ComponentRegistry
     providers: dict[str, Provider] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
     commands: CommandTable = field(default_factory=CommandTable)
     training_tasks: Table[TrainingTaskSpec] = field(default_factory=lambda: Table("training task"))
+
+
+def _new_registry() -> ComponentRegistry:
+    from tokensep_core.registry import ComponentRegistry  # imports the interfaces, hence torch
+
+    return ComponentRegistry()
+
+
+@dataclass
+class LoadedPlugins(LoadedCommands):
+    """The outcome of loading: the plugin manager, the filled registry and tables, and what failed."""
+
+    registry: ComponentRegistry = field(default_factory=_new_registry)
     trainable_baselines: Table[TrainableBaseline] = field(default_factory=lambda: Table("trainable baseline"))
     models: Table[NamedModel] = field(default_factory=lambda: Table("model"))
 
@@ -72,21 +93,48 @@ def autoload_enabled() -> bool:
 def load_plugins(autoload: bool | None = None) -> LoadedPlugins:
     """Register built-in packages, then (unless disabled) entry points of group ``tokensep``,
     and let each one fill the registry."""
+    loaded = LoadedPlugins(_manager())
+    _add_plugins(loaded, autoload)
+    _register_components(loaded)
+    _fill_tables(
+        loaded,
+        (
+            ("tokensep_register_commands", loaded.commands),
+            ("tokensep_register_training_tasks", loaded.training_tasks),
+            ("tokensep_register_bench_baselines", loaded.trainable_baselines),
+            ("tokensep_register_models", loaded.models),
+        ),
+    )
+    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
+    return loaded
+
+
+def load_commands(autoload: bool | None = None) -> LoadedCommands:
+    """Like :func:`load_plugins`, but only the commands and training tasks are registered (no
+    component, bench baseline or model hook runs): what ``tokensep`` needs to build its parser."""
+    loaded = LoadedCommands(_manager())
+    _add_plugins(loaded, autoload)
+    _fill_tables(loaded, (("tokensep_register_commands", loaded.commands), ("tokensep_register_training_tasks", loaded.training_tasks)))
+    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
+    return loaded
+
+
+def _manager() -> pluggy.PluginManager:
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    loaded = LoadedPlugins(manager, ComponentRegistry())
+    return manager
+
+
+def _add_plugins(loaded: LoadedCommands, autoload: bool | None) -> None:
+    """Import and register the built-in packages, then (unless disabled) the entry points."""
     builtin_provider = Provider("tokensep", _version_of("tokensep"))
     for module_name in BUILTIN_PLUGINS:
-        with dac_deprecations_silenced():  # tokensep_codecs imports dac
+        with dac_deprecations_silenced():  # a plugin module may import dac
             module = importlib.import_module(module_name)
         _add_plugin(loaded, module, module_name, builtin_provider)
     if autoload if autoload is not None else autoload_enabled():
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             _load_entry_point(loaded, ep)
-    _register_components(loaded)
-    _fill_tables(loaded)
-    loaded.failures.sort(key=lambda failure: (failure.distribution, failure.reason))
-    return loaded
 
 
 def _register_components(loaded: LoadedPlugins) -> None:
@@ -99,7 +147,8 @@ def _register_components(loaded: LoadedPlugins) -> None:
         provider = loaded.providers[impl.plugin_name]
         view = loaded.registry.for_provider(provider)
         try:
-            impl.function(registry=view)
+            with dac_deprecations_silenced():  # a hook may import dac's modules
+                impl.function(registry=view)
         except Exception as err:  # a broken plugin must not take the others down
             loaded.failures.append(PluginFailure(provider.name, f"registration failed: {_one_line(err)}"))
             continue
@@ -114,16 +163,10 @@ def load_registry(autoload: bool | None = None) -> ComponentRegistry:
     return load_plugins(autoload).registry
 
 
-def _fill_tables(loaded: LoadedPlugins) -> None:
-    """Let every plugin fill the tables of the hooks other than components, under the same clash
+def _fill_tables(loaded: LoadedCommands, hooks: tuple[tuple[str, Table], ...]) -> None:
+    """Let every plugin fill the tables of ``hooks`` (hook name, table), under the same clash
     rule as components (built-ins first, then the third-party claims settled together); a plugin
     whose hook raises keeps nothing in that table and is recorded in ``failures``."""
-    hooks: tuple[tuple[str, Table], ...] = (
-        ("tokensep_register_commands", loaded.commands),
-        ("tokensep_register_training_tasks", loaded.training_tasks),
-        ("tokensep_register_bench_baselines", loaded.trainable_baselines),
-        ("tokensep_register_models", loaded.models),
-    )
     for hook_name, table in hooks:
         builtin: list = []
         third_party: list = []
@@ -140,7 +183,7 @@ def _fill_tables(loaded: LoadedPlugins) -> None:
             loaded.failures += [PluginFailure(provider.name, reason) for provider, reason in refusals]
 
 
-def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:
+def _load_entry_point(loaded: LoadedCommands, ep: EntryPoint) -> None:
     dist_name = ep.dist.name if ep.dist is not None else ep.name
     provider = Provider(dist_name, ep.dist.version if ep.dist is not None else "unknown")
     try:
@@ -152,7 +195,7 @@ def _load_entry_point(loaded: LoadedPlugins, ep: EntryPoint) -> None:
     _add_plugin(loaded, plugin, f"{dist_name}:{ep.name}", provider)
 
 
-def _add_plugin(loaded: LoadedPlugins, plugin: ModuleType | object, plugin_name: str, provider: Provider) -> None:
+def _add_plugin(loaded: LoadedCommands, plugin: ModuleType | object, plugin_name: str, provider: Provider) -> None:
     try:
         loaded.manager.register(plugin, name=plugin_name)
     except Exception as err:

@@ -10,24 +10,18 @@ built for one command) imports no other command's module and no torch: ``tokense
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from tokensep_core.cli import train_cmd
-from tokensep_core.commands import Command
+from tokensep_core.commands import Command, lazy
 from tokensep_core.hookspecs import hookimpl
 from tokensep_core.tables import ProviderTable
 
 
 def _lazy(module: str, function: str) -> Callable[..., Any]:
     """``tokensep_core.cli.<module>.<function>``, imported at its first call."""
-
-    def call(*args: Any) -> Any:
-        return getattr(importlib.import_module(f"tokensep_core.cli.{module}"), function)(*args)
-
-    call.__name__ = call.__qualname__ = f"{module}.{function}"
-    return call
+    return lazy(f"tokensep_core.cli.{module}", function)
 
 
 def _functions(module: str, add_arguments: str = "add_arguments", run: str = "run") -> tuple[Callable[..., Any], Callable[..., Any]]:

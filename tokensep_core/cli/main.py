@@ -3,7 +3,9 @@
 A command line naming one of tokensep's own commands first (``tokensep separate …``) is parsed
 without loading plugins, and the parser declares the arguments of the commands the line names
 only: help and usage errors come before any torch import (the command's ``run`` imports what it
-needs). ``tokensep --help`` and plugin or group commands load every plugin to list them.
+needs). ``tokensep --help`` and plugin or group commands load every plugin's commands and
+training tasks to list them (:func:`~tokensep_core.plugins.load_commands`: no component is
+registered, so no codec, LM or teacher module is imported).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from tokensep_core.commands import Command
 from tokensep_core.errors import TokensepError
 
 if TYPE_CHECKING:
-    from tokensep_core.plugins import LoadedPlugins
+    from tokensep_core.plugins import LoadedCommands
 
 
-def registered_commands(loaded: LoadedPlugins) -> list[Command]:
+def registered_commands(loaded: LoadedCommands) -> list[Command]:
     """Every registered command, then ``train NAME`` for every registered training task."""
     return [*loaded.commands, *train_cmd.task_commands(loaded.training_tasks)]
 
@@ -98,9 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if core_command_named(argv):
         commands: list[Command] = list(COMMANDS)
     else:
-        from tokensep_core.plugins import load_plugins
+        from tokensep_core.plugins import load_commands
 
-        commands = registered_commands(load_plugins())
+        commands = registered_commands(load_commands())
     parser = build_parser(commands, argv)
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the sub-command's parser, so its usage is the one shown
