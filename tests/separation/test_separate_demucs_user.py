@@ -428,15 +428,14 @@ try:
     main(["--help"])
 except SystemExit:
     pass
-components = ("dac", "encodec", "demucs", "tokensep_core.registry", "tokensep_codecs.dac_codec", "tokensep_lms.llama", "tokensep_teachers.htdemucs")
+components = ("torch", "dac", "encodec", "demucs", "tokensep_core.registry", "tokensep_codecs.dac_codec", "tokensep_lms.llama", "tokensep_teachers.htdemucs")
 print("imported:", ",".join(m for m in components if m in sys.modules) or "none")
 """
 
 
 def test_top_level_help_registers_no_component() -> None:
     """``tokensep --help`` lists every plugin's commands (load_commands) without registering
-    components: no codec, LM or teacher module, nor dac or demucs, is imported (torch still is,
-    through the training tasks ``train NAME`` lists)."""
+    components: no torch, codec, LM or teacher module, nor dac or demucs, is imported."""
     env = {k: v for k, v in os.environ.items() if k != "TOKENSEP_DISABLE_PLUGIN_AUTOLOAD"}
     plugins = [REPO_ROOT / "plugins" / name for name in ("tokensep-teachers", "tokensep-transient")]
     env["PYTHONPATH"] = os.pathsep.join(map(str, [REPO_ROOT, *plugins]))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch.utils.data import Dataset, IterableDataset
+if TYPE_CHECKING:  # at run time this module imports no torch, so `tokensep --help` stays light
+    from torch.utils.data import Dataset, IterableDataset
 
-from tokensep_core.training.task import TrainingTask
+    from tokensep_core.training.task import TrainingTask
 
 
 @dataclass(frozen=True)
