@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from torch import Tensor, nn
 
 from tokensep_core.config import ComponentConfig
+from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.errors import ConfigError
 
 
@@ -47,7 +48,8 @@ class AdversarialConfig(ComponentConfig):
 
     def build(self, sample_rate: int) -> Discriminator:
         """The discriminator; it takes mono items ``[N, 1, T]``."""
-        return Discriminator(rates=list(self.rates), periods=list(self.periods), fft_sizes=list(self.fft_sizes), sample_rate=sample_rate)
+        with dac_deprecations_silenced():  # dac builds it with the deprecated weight_norm
+            return Discriminator(rates=list(self.rates), periods=list(self.periods), fft_sizes=list(self.fft_sizes), sample_rate=sample_rate)
 
 
 class ReconstructionLoss(nn.Module):

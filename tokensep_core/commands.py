@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.errors import RegistryError
 from tokensep_core.providers import Provider
 from tokensep_core.tables import Table
@@ -59,7 +60,9 @@ def lazy(module: str, function: str) -> Callable[..., Any]:
     training tasks) with these, so listing them (``tokensep --help``) imports no torch."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+        with dac_deprecations_silenced():  # the module may import dac, as plugins do (plugins.py)
+            imported = importlib.import_module(module)
+        return getattr(imported, function)(*args, **kwargs)
 
     call.__module__, call.__name__, call.__qualname__ = module, function, function
     return call

@@ -442,3 +442,20 @@ def test_top_level_help_registers_no_component() -> None:
     result = subprocess.run([sys.executable, "-c", HELP_CHECK], env=env, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "imported: none", result.stdout + result.stderr
     assert "tokenize" in result.stdout and "separate" in result.stdout
+
+
+LAZY_IMPORT_CHECK = """
+from tokensep_core.commands import lazy
+lazy("tokensep_codecs.losses", "AdversarialConfig")(enabled=True).build(16000)
+"""
+
+
+def test_a_lazily_imported_command_module_prints_no_dac_deprecation() -> None:
+    """Commands and training tasks are imported at their first call (commands.lazy); a module
+    that imports dac there (``tokensep train codec``) prints none of dac's FutureWarnings, and
+    neither does building dac's discriminator."""
+    result = subprocess.run(
+        [sys.executable, "-W", "always::FutureWarning", "-c", LAZY_IMPORT_CHECK], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert "FutureWarning" not in result.stderr, result.stderr
