@@ -49,7 +49,9 @@ class AdversarialConfig(ComponentConfig):
     def build(self, sample_rate: int) -> Discriminator:
         """The discriminator; it takes mono items ``[N, 1, T]``."""
         with dac_deprecations_silenced():  # dac builds it with the deprecated weight_norm
-            return Discriminator(rates=list(self.rates), periods=list(self.periods), fft_sizes=list(self.fft_sizes), sample_rate=sample_rate)
+            return Discriminator(
+                rates=list(self.rates), periods=list(self.periods), fft_sizes=list(self.fft_sizes), sample_rate=sample_rate
+            )
 
 
 class ReconstructionLoss(nn.Module):
