@@ -27,7 +27,7 @@ ROWS = (
     ("unconditional_mask", "ablation: the same masks from stems generated without the mixture (`cfg_scale: 0`)"),
     ("mixture_copy", "control: the mixture as every stem"),
     ("codec_oracle", "ceiling: the true stems through the codec"),
-    ("old_shipped", "the model shipped before issue 16 (prefix conditioning, greedy), when runs/eval/old_shipped was scored"),
+    ("old_shipped", "the model this run replaces (pretrained/separator-small as it was; OLD_MODEL), when runs/eval/old_shipped was scored"),
 )
 METRICS = (("mel_distance", False), ("visqol", True), ("si_sdr", True))
 

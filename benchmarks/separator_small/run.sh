@@ -11,8 +11,8 @@ T=${TOKENSEP:-../../.venv/bin/tokensep}
 PYTHON=${PYTHON:-../../.venv/bin/python}
 mkdir -p runs
 synth() { [ -d "runs/$1" ] || $T data synth "runs/$1" --songs "$2" --seconds 8 --sample-rate 16000 --seed "$3" --test-fraction "$4"; }
-synth data 40 2026 0.2     # the codec's songs
-synth train 160 31 0       # the separator's songs
+synth codec_songs 160 31 0 # the codec's songs
+synth train 800 31 0       # the separator's songs
 synth valid 8 4242 1.0     # validation: conditioning gain while training, sampling sweep
 synth test 16 9090 1.0     # test: never trained on or used for selection
 $T train codec codec.yaml --run-dir runs/codec
