@@ -136,7 +136,7 @@ def list_audio_files(folder: str | Path) -> list[Path]:
 
 
 def write_audio(path: str | Path, wav: Tensor, sample_rate: int, subtype: Subtype = "PCM_16", clip: ClipMode = "clamp") -> Path:
-    """Write wav ``[C, T]`` atomically; integer subtypes are clipped to [-1, 1] (see :class:`AudioWriter`)."""
+    """Write wav ``[C, T]`` atomically, clipped as ``clip`` says (see :class:`AudioWriter`; integer formats always saturate at ±1)."""
     path = Path(path)
     if wav.dim() != 2:
         raise AudioError(f"{path}: expected a [channels, samples] tensor, got shape {list(wav.shape)}")

@@ -100,7 +100,7 @@ def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -
         raise TokensepError(f"{folder.parent}: cannot write here ({err.strerror or err})") from None
     try:
         for name, wav in wavs.items():
-            write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT")
+            write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT", clip="none")
         if folder.exists():  # an incomplete song folder, e.g. a stem deleted by hand
             shutil.rmtree(folder)
         os.rename(tmp, folder)
