@@ -216,7 +216,13 @@ def evaluate(
                 _add_counts(counts, separator.code_counts(song))
             if stems_dir is not None and index == 0:
                 for stem in stems:
-                    write_audio(Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav", estimates[stem], song.sample_rate, subtype="FLOAT", clip="none")
+                    write_audio(
+                        Path(stems_dir) / _safe_name(song.name) / f"{stem}.wav",
+                        estimates[stem],
+                        song.sample_rate,
+                        subtype="FLOAT",
+                        clip="none",
+                    )
             score = partial(_score, sample_rate=song.sample_rate, metrics=metrics, issues=evaluation.issues)
             scores = {stem: score(song.name, stem, song.stems[stem], estimates[stem]) for stem in stems}
             if controls:
