@@ -197,3 +197,14 @@ def test_briefly_trained_codec_renders_each_sine_at_its_own_frequency():
         out = codec.decode(codec.encode(wav))[:, 0]
     peaks = [float(torch.fft.rfft(o).abs().argmax()) * rate / o.shape[-1] for o in out]
     assert peaks == list(frequencies)
+
+
+def test_head_at_the_stft_frame_rate_passes_conformance_and_changes_the_decoder(tone):
+    """``head_rate: stft`` upsamples the hidden frames before the head: same contract and shapes,
+    a different decoder (its own upsampling block), while the default's weights stay as they were."""
+    codec = check_registered("codec", "hcodec", {"preset": "tiny", "head_rate": "stft"})
+    default = tiny()
+    assert any(name.startswith("upsampler.") for name in codec.state_dict())
+    assert not any(name.startswith("upsampler.") for name in default.state_dict())
+    with torch.inference_mode():
+        assert codec.eval().decode(codec.encode(tone(0.2, 16000))).shape == (1, 1, 20 * 160)

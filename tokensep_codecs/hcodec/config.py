@@ -139,6 +139,11 @@ class HCodecConfig(ComponentConfig):
     decoder_layers: int = Field(8, ge=0)
     istft_upsample: int = Field(2, ge=1, description="inverse-STFT frames per code frame; STFT hop = hop / istft_upsample")
     n_fft: int | None = Field(None, ge=4, description="inverse-STFT size; default 4 * STFT hop")
+    head_rate: Literal["code", "stft"] = Field(
+        "code",
+        description="code: the head maps each code frame's hidden vector to istft_upsample STFT frames; "
+        "stft: the hidden frames are first upsampled to the STFT frame rate (interpolation + a ConvNeXt block)",
+    )
     semantic_weight: float = Field(1.0, ge=0, description="weight of the semantic-feature reconstruction loss")
     reconstruction: ReconstructionConfig = ReconstructionConfig()
     adversarial: AdversarialConfig = AdversarialConfig()

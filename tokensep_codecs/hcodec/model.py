@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec.config import HCodecConfig
-from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead, STFTEncoder
+from tokensep_codecs.hcodec.modules import ConvNeXtStack, FrameRateUpsampler, ISTFTHead, STFTEncoder
 from tokensep_codecs.hcodec.semantic import build_semantic_source
 from tokensep_codecs.losses import AdversarialConfig, ReconstructionLoss
 from tokensep_core.audio.channels import fold_channels, fold_codes, unfold_channels, unfold_codes
@@ -52,7 +52,9 @@ class HCodec(TrainableCodec):
         )
         self.semantic_quantizer = self._rvq(config.semantic_latent_dim, config.semantic_codebooks)
         self.backbone = ConvNeXtStack(config.acoustic_latent_dim + config.semantic_latent_dim, config.decoder_dim, config.decoder_layers)
-        self.head = ISTFTHead(config.decoder_dim, n_fft, config.stft_hop, config.istft_upsample)
+        per_code = config.istft_upsample
+        self.upsampler = FrameRateUpsampler(config.decoder_dim, per_code) if config.head_rate == "stft" else nn.Identity()
+        self.head = ISTFTHead(config.decoder_dim, n_fft, config.stft_hop, 1 if config.head_rate == "stft" else per_code)
         self.semantic_head = nn.Conv1d(config.decoder_dim, self.semantic_source.dim, kernel_size=1)
         self.reconstruction = ReconstructionLoss(config.reconstruction, config.sample_rate)
         # built even when off, so weights load whatever the setting (see CodebookRestart)
@@ -86,7 +88,7 @@ class HCodec(TrainableCodec):
     def _synthesize(self, acoustic: Tensor, semantic: Tensor) -> tuple[Tensor, Tensor]:
         """quantized streams ``[N, Da, T']``, ``[N, Ds, T']`` -> (wav ``[N, 1, T'*hop]``, semantic prediction ``[N, F, T']``)."""
         hidden = self.backbone(torch.cat([acoustic, semantic], dim=1))
-        return self.head(hidden), self.semantic_head(hidden)
+        return self.head(self.upsampler(hidden)), self.semantic_head(hidden)
 
     def encode(self, wav: Tensor) -> Tensor:
         """wav ``[B, C, T]`` -> codes ``[B, C*(n_acoustic+n_semantic), ceil(T/hop)]`` int64."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
@@ -62,6 +63,21 @@ class ISTFTHead(nn.Module):
         spec = torch.cat([spec, spec[..., -1:]], dim=-1)
         wav = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True, length=steps * self.hop)
         return wav.unsqueeze(1)
+
+
+class FrameRateUpsampler(nn.Module):
+    """Hidden frames ``[N, D, T']`` -> ``[N, D, T' * factor]``: linear interpolation then a ConvNeXt
+    block at the new rate, so each STFT frame gets its own hidden vector (the ISTFTHead's ``upsample``
+    instead maps one vector to ``factor`` frames through one linear map, which repeats with the
+    code frame rate)."""
+
+    def __init__(self, dim: int, factor: int) -> None:
+        super().__init__()
+        self.factor = factor
+        self.block = ConvNeXtBlock(dim, 3 * dim, layer_scale=1.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.block(F.interpolate(x, scale_factor=self.factor, mode="linear", align_corners=False))
 
 
 class STFTEncoder(nn.Module):
