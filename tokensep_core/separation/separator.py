@@ -47,6 +47,7 @@ from tokensep_core.separation.boundaries import check_decoded, check_generated, 
 from tokensep_core.separation.inference import InferenceConfig, merge_inference
 from tokensep_core.separation.mixture_fit import fit_to_mixture
 from tokensep_core.separation.pipeline import Pipeline, PipelineConfig, build_pipeline
+from tokensep_core.separation.whole_file import output_stems
 from tokensep_core.tokens.health import code_histogram
 
 MAX_CHANNELS = 64
@@ -235,8 +236,9 @@ class GenerativeSeparator(Separator):
         A target named ``no_STEM`` gets the mixture minus ``STEM`` (demucs's ``--two-stems``), so
         the two sum to the mixture. A file libsndfile cannot read is decoded by ffmpeg first.
         ``clip`` and ``mp3`` (for ``.mp3`` targets): see :class:`~tokensep_core.audio.io.AudioWriter`."""
-        complements = {name: name[3:] for name in targets if name.startswith("no_") and name[3:] in self.stems}
-        generated = self.check_stems(list(dict.fromkeys(complements.get(name, name) for name in targets)))
+        sources = output_stems(self, targets)
+        complements = {name: stem for name, stem in sources.items() if name != stem}
+        generated = self.check_stems(list(dict.fromkeys(sources.values())))
         with readable(path) as source:
             info = audio_info(source)
 
