@@ -86,6 +86,9 @@ def test_metric_selection_and_default_plan() -> None:
     with_nisqa = select_metrics(None, nisqa_weights="w.tar")
     assert with_nisqa[-1].name == "nisqa" and with_nisqa[-1].stems == ["vocals"] and with_nisqa[-1].params == {"weights": "w.tar"}
     assert [m.stems for m in select_metrics(["onset_f", "si_sdr"])] == [["drums"], None]
+    assert "dnsmos" not in [m.name for m in plan]  # opt-in: ~0.5 s per 9 s window
+    assert select_metrics(["dnsmos"]) == [MetricSpec(name="dnsmos", stems=["vocals"])]
+    assert select_metrics([MetricSpec(name="dnsmos", params={"output": "sig"}, stems=None)])[0].stems is None
     with pytest.raises(ConfigError, match="--nisqa-weights"):
         select_metrics(["nisqa"])
 

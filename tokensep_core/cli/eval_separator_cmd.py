@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", default="eval", help="output folder (default: eval)")
     parser.add_argument(
         "--metrics",
-        help='comma-separated metric names, or JSON specs: \'[{"name": "onset_f", "params": {...}}, "csdr"]\' (default: si_sdr,usdr,csdr,visqol,onset_f,attack_error[,nisqa])',
+        help='comma-separated metric names, or JSON specs: \'[{"name": "onset_f", "params": {...}}, "csdr"]\' (default: si_sdr,usdr,csdr,visqol,onset_f,attack_error[,nisqa]; dnsmos, on vocals, only when named)',
     )
     parser.add_argument("--nisqa-weights", type=Path, help="NISQA v2 weights (nisqa.tar): adds NISQA on vocals")
     parser.add_argument("--songs", type=int, help="evaluate only the first N songs")

@@ -23,6 +23,11 @@ class MetricSpec(ComponentSpec):
     stems: list[str] | None = None
 
 
+OPT_IN_STEMS: dict[str, list[str]] = {"dnsmos": ["vocals"]}
+"""Metrics left out of the default plan (DNSMOS: ~0.5 s per 9 s window) -> the stems they score
+when named without ``stems``."""
+
+
 def default_metric_specs(nisqa_weights: Path | None = None) -> list[MetricSpec]:
     """SI-SDR, uSDR, cSDR and ViSQOL on every stem; onset F and attack error on drums; NISQA on
     vocals when its weights are given."""
@@ -36,8 +41,8 @@ def default_metric_specs(nisqa_weights: Path | None = None) -> list[MetricSpec]:
 def select_metrics(chosen: Sequence[str | MetricSpec] | None, nisqa_weights: Path | None = None) -> list[MetricSpec]:
     """The default plan restricted to ``chosen`` (None: all of it), in the order given. A bare
     name takes the plan's spec; a spec overrides the fields it sets (e.g. ``params`` of
-    ``onset_f`` keeps the plan's drums). A metric outside the plan scores every stem unless its
-    spec names ``stems``."""
+    ``onset_f`` keeps the plan's drums). A metric outside the plan scores the stems of
+    :data:`OPT_IN_STEMS` (``dnsmos``: vocals), else every stem, unless its spec names ``stems``."""
     plan = default_metric_specs(nisqa_weights)
     if chosen is None:
         return plan
@@ -48,6 +53,8 @@ def select_metrics(chosen: Sequence[str | MetricSpec] | None, nisqa_weights: Pat
         if spec.name == "nisqa" and "nisqa" not in by_name and not spec.params:
             raise ConfigError("metric 'nisqa' needs the NISQA weights (--nisqa-weights PATH)")
         base = by_name.get(spec.name)
+        if base is None and spec.name in OPT_IN_STEMS:
+            base = MetricSpec(name=spec.name, stems=OPT_IN_STEMS[spec.name])
         spec = spec if base is None else base.model_copy(update={field: getattr(spec, field) for field in spec.model_fields_set})
         if spec not in selected:  # the same metric named twice counts once
             selected.append(spec)

@@ -1,9 +1,10 @@
 """Evaluation metrics (registry kind ``metric``): SI-SDR, uSDR, cSDR (BSSEval v4), ViSQOL,
-NISQA, drum transient metrics, multi-resolution log-mel distance, plus the per-track aggregation rules. See docs/metrics.md."""
+NISQA, DNSMOS, drum transient metrics, multi-resolution log-mel distance, plus the per-track aggregation rules. See docs/metrics.md."""
 
 from tokensep_core.metrics.aggregate import aggregate_tracks, csdr_over_tracks, usdr_over_tracks
 from tokensep_core.metrics.bsseval import CSDR, bss_eval_sources
 from tokensep_core.metrics.common import MetricError
+from tokensep_core.metrics.dnsmos import DNSMOS
 from tokensep_core.metrics.mel import MelDistance
 from tokensep_core.metrics.nisqa import NISQA, load_nisqa
 from tokensep_core.metrics.sdr import SISDR, USDR
@@ -16,6 +17,7 @@ METRICS: dict[str, type] = {
     "csdr": CSDR,
     "visqol": ViSQOL,
     "nisqa": NISQA,
+    "dnsmos": DNSMOS,
     "onset_f": OnsetF,
     "attack_error": AttackError,
     "mel_distance": MelDistance,
@@ -26,6 +28,7 @@ __all__ = [
     "METRICS",
     "AttackError",
     "CSDR",
+    "DNSMOS",
     "MelDistance",
     "MetricError",
     "NISQA",
