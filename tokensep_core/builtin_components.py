@@ -26,7 +26,7 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     from tokensep_core.data.stems_folder import StemsFolderDataset
     from tokensep_core.data.synthetic import SyntheticDataset
     from tokensep_core.metrics import METRICS
-    from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle
+    from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle, Silence
     from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
     from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
     from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
@@ -38,6 +38,7 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("track_order", "independent", IndependentOrder)
     registry.add("track_order", "interleaved", InterleavedOrder)
     registry.add("separator", "mixture_copy", MixtureCopy)
+    registry.add("separator", "silence", Silence)
     registry.add("separator", "oracle", Oracle)
     registry.add("separator", "codec_oracle", CodecOracle)
     registry.add("separator", "generative", load_generative, GenerativeSeparatorConfig)

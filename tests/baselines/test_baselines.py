@@ -1,11 +1,12 @@
-"""Mixture copy and oracle separators."""
+"""Silence, mixture copy and oracle separators."""
 
 import pytest
 import torch
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import Song
-from tokensep_core.separation.baselines import MixtureCopy, Oracle
+from tokensep_core.metrics import SISDR, USDR
+from tokensep_core.separation.baselines import MixtureCopy, Oracle, Silence
 
 
 def _song() -> Song:
@@ -22,6 +23,17 @@ def test_mixture_copy_returns_the_mixture_for_every_stem() -> None:
         assert estimate.shape == song.mixture.shape
         assert torch.equal(estimate, song.mixture)
         assert estimate.data_ptr() != song.mixture.data_ptr()
+
+
+def test_silence_is_zeros_of_the_mixture_shape_and_scores_0_db() -> None:
+    song = _song()
+    out = Silence(Silence.Config()).separate_song(song)
+    assert list(out) == ["vocals", "drums", "bass", "other"]
+    for stem, estimate in out.items():
+        assert estimate.shape == song.mixture.shape and estimate.dtype == song.mixture.dtype and not estimate.any()
+        reference = song.stems[stem]
+        assert SISDR(SISDR.Config())(reference, estimate, 44100) == 0.0  # the floor of the SDR family
+        assert USDR(USDR.Config())(reference, estimate, 44100) == 0.0
 
 
 def test_oracle_returns_the_true_stems() -> None:
@@ -48,9 +60,11 @@ def test_registered_as_builtin_separators() -> None:
     copy = registry.build("separator", {"name": "mixture_copy", "params": {"stems": ["vocals", "accompaniment"]}})
     assert copy.stems == ("vocals", "accompaniment")
     assert isinstance(registry.build("separator", "oracle"), Oracle)
+    assert isinstance(registry.build("separator", "silence"), Silence)
 
 
-def test_mixture_copy_passes_the_separator_conformance_checks() -> None:
+@pytest.mark.parametrize("name", ["mixture_copy", "silence"])
+def test_passes_the_separator_conformance_checks(name: str) -> None:
     from tokensep_core.testing.conformance import check_registered
 
-    check_registered("separator", "mixture_copy")
+    check_registered("separator", name)

@@ -1,5 +1,5 @@
-"""Reference separators that bound every method from below and above: mixture copy, oracle and
-codec oracle."""
+"""Reference separators that bound every method from below and above: silence, mixture copy,
+oracle and codec oracle."""
 
 from __future__ import annotations
 
@@ -42,6 +42,26 @@ class MixtureCopy(Separator):
         """mixture ``[C, T]`` -> ``{stem: [C, T]}``, each a copy of the mixture."""
         del sample_rate
         return {stem: wav.clone() for stem in self.stems}
+
+
+class Silence(Separator):
+    """Floor of the SDR family: every stem estimate is silence (zeros of the mixture's shape).
+
+    The error is then the reference itself, so uSDR and SI-SDR are 0 dB on every stem of every
+    song (the eps terms cancel): a separator scoring near 0 dB does no better than outputting
+    nothing. Its output ignores the input, so its controls say it does not use the mixture.
+    """
+
+    Config = BaselineConfig
+
+    def __init__(self, config: BaselineConfig) -> None:
+        self.config = config
+        self.stems = config.stems
+
+    def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
+        """mixture ``[C, T]`` -> ``{stem: [C, T]}`` of zeros."""
+        del sample_rate
+        return {stem: torch.zeros_like(wav) for stem in self.stems}
 
 
 class Oracle(Separator):
