@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from tokensep_core.bench import run_grid, summarize, write_report
+from tokensep_core.bench import grid_provenance, run_grid, summarize, write_report
 
 pytest.importorskip("tokensep_teachers", reason="plugin not installed: pip install -e plugins/tokensep-teachers")
 pytestmark = pytest.mark.slow  # trains a tiny HTDemucs and evaluates four rows (~5-10 s)
@@ -45,7 +45,8 @@ def bench(tmp_path_factory):
     grid = root / "grid.yaml"
     grid.write_text(yaml.safe_dump(GRID))
     first = run_grid(grid, root / "out")
-    paths = write_report(summarize(first.results), root / "out", "tokensep bench grid.yaml")
+    provenance = grid_provenance(first.grid, "tokensep bench grid.yaml")
+    paths = write_report(summarize(first.results), root / "out", provenance)
     return grid, root / "out", first, paths
 
 
@@ -61,10 +62,11 @@ def test_a_broken_row_is_recorded_and_the_others_finish(bench) -> None:
 def test_the_teacher_is_trained_with_the_grid_budget_and_loaded_from_its_checkpoint(bench) -> None:
     _, out, first, _ = bench
     teacher = next(r for r in first.results if r["row"] == "htdemucs")
-    assert teacher["training"]["steps"] == 2
+    [run] = teacher["runs"]  # one seed
+    assert run["seed"] == 0 and run["training"]["steps"] == 2 and run["config"]["trainer"]["seed"] == 0
     assert teacher["config"]["separator"]["params"]["sample_rate"] == 16000
-    assert (out / "rows" / "htdemucs" / "run" / "checkpoints").is_dir()
-    assert teacher["evaluation"]["summary"]["vocals"]["si_sdr"] < 30  # two steps do not separate
+    assert (out / "rows" / "htdemucs" / "seed_0" / "run" / "checkpoints").is_dir()
+    assert run["evaluation"]["summary"]["vocals"]["si_sdr"] < 30  # two steps do not separate
 
 
 def test_report_files(bench) -> None:
@@ -74,7 +76,7 @@ def test_report_files(bench) -> None:
     oracle_line = next(line for line in markdown.splitlines() if line.startswith("| oracle |") and "[" in line)
     assert oracle_line.count("[") == 4  # an interval for each stem over the two test songs
     csv_lines = paths["results.csv"].read_text().splitlines()
-    assert csv_lines[0] == "row,metric,stem,value,ci_low,ci_high,songs,rtf,peak_rss_mib"
+    assert csv_lines[0] == "row,metric,stem,value,ci_low,ci_high,songs,seeds,seed_min,seed_max,rtf,peak_rss_mib"
     assert any(line.startswith("oracle,usdr,bass,") for line in csv_lines)
     for name in ("si_sdr.png", "si_sdr_vs_rtf.png", "usdr.png", "usdr_vs_rtf.png"):
         assert (out / "plots" / name).read_bytes()[:4] == b"\x89PNG"
@@ -99,7 +101,7 @@ def test_every_row_has_its_mismatched_control_input_dependence_and_verdict(bench
         "| htdemucs",
         "| htdemucs (mismatched)",
     ]
-    controls = markdown.split("## Controls")[1]
+    controls = markdown.split("## Controls")[1].split("## Provenance")[0]
     assert "| oracle | bass | 1.00 |" in controls and controls.count("| oracle |") == 4
     assert "oracle (mismatched),usdr,bass," in paths["results.csv"].read_text()
     data = json.loads(paths["results.json"].read_text())
@@ -123,7 +125,7 @@ def test_a_rerun_skips_finished_rows_and_retries_failed_ones(bench) -> None:
 
 def test_a_changed_row_keeps_its_stored_result_and_says_so(bench, tmp_path) -> None:
     grid, out, _, _ = bench
-    changed = {**GRID, "seeds": [0, 1], "baselines": GRID["baselines"][:1]}
+    changed = {**GRID, "metrics": ["si_sdr"], "baselines": GRID["baselines"][:1]}
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(changed))
     stored = (out / "rows" / "mixture_copy" / "result.json").read_text()

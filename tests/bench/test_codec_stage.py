@@ -45,6 +45,7 @@ def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
     assert (step_dir / "codec.safetensors").is_file()
     assert results["coded"]["status"] == "ok" and results["copy"]["status"] == "ok"
     assert results["coded"]["config"]["codecs"]["tiny"]["budget"] == {"steps": 1}  # the row's config names its codec
+    assert results["coded"]["codec_compute"]["tiny"]["cpu_seconds"] > 0 and results["copy"]["codec_compute"] == {}  # its training compute
     assert results["coded_bad"]["error"].startswith("codec 'bad' has no checkpoint: unknown codec 'no_such_codec'")
     stored = json.loads((tmp_path / "out" / "rows" / "coded" / "result.json").read_text())
     assert stored["config"]["separator"]["params"]["checkpoint"] == "{codec:tiny}"

@@ -68,6 +68,11 @@ def test_rows_are_the_product_of_the_axes_then_the_baselines(tmp_path) -> None:
     assert all(r.config["seeds"] == [0, 1] and r.config["metrics"][1]["stems"] == ["drums"] for r in rows)
 
 
+def test_comparisons_name_generative_rows_or_baselines(tmp_path) -> None:
+    grid = load_grid(_write(tmp_path, {**GRID, "comparisons": [{"a": "frozen+ind+t07", "b": "copy"}, {"a": "demucs", "b": "pretrained"}]}))
+    assert [(c.a, c.b) for c in grid.comparisons] == [("frozen+ind+t07", "copy"), ("demucs", "pretrained")]
+
+
 def test_set_path_refuses_to_descend_into_a_value() -> None:
     config = {"model": {"lm": "llama"}}
     set_path(config, "model.codec.params.dim", 8, "g")
@@ -85,6 +90,13 @@ def test_set_path_refuses_to_descend_into_a_value() -> None:
         ({"base": {"data": {}}}, "remove base.data"),
         ({"axes": {"order": [{"name": "x", "set": {}}, {"name": "x", "set": {}}]}}, "repeats an option name"),
         ({"seeds": []}, "seeds"),
+        ({"seeds": [0, 1, 0]}, "seeds repeats a seed"),
+        (
+            {"comparisons": [{"a": "copy", "b": "nope"}]},
+            r"comparisons\[0\] names 'nope', which is not a row of the grid \(rows: conf\+seq\+t07, ",
+        ),
+        ({"comparisons": [{"a": "copy", "b": "copy"}]}, "comparison 'copy' against itself"),
+        ({"comparisons": [{"a": "copy"}]}, "comparisons.0.b"),
         ({"typo": 1}, "field 'typo': unknown field"),
     ],
 )

@@ -1,5 +1,6 @@
-"""``tokensep bench benchmarks/smoke.yaml`` end to end (plus one deliberately broken row), then
-a re-run that only re-tries the broken row."""
+"""``tokensep bench benchmarks/smoke.yaml`` end to end (plus one deliberately broken row): two
+seeds, the declared comparisons and the provenance block; then a re-run that only re-tries the
+broken row."""
 
 from pathlib import Path
 
@@ -25,18 +26,25 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "4 rows run" not in printed and "1 failed" in printed
     markdown = (out / "results.md").read_text()
-    for row in ("sequential", "independent", "mixture_copy", "oracle", "codec_oracle"):
+    for row in ("silence", "mixture_copy", "oracle", "codec_oracle"):
         assert f"| {row} | " in markdown and (out / "rows" / row / "result.json").is_file()
+    for row in ("sequential", "independent"):  # trained once per seed
+        assert [p.parent.name for p in sorted((out / "rows" / row).glob("seed_*/result.json"))] == ["seed_0", "seed_1"]
+        assert f"| {row} | generative | ok | 10 |" in markdown and f"| {row} | 2 | cpu |" in markdown
     assert "| broken_codec | separator | failed | – | – | – | – | – | unknown codec 'no_such_codec'" in markdown
-    assert "| sequential | generative | ok | 10 |" in markdown
+    comparisons = markdown.split("## Comparisons")[1].split("## Controls")[0]
+    assert comparisons.count("| sequential | independent | ") == comparisons.count("| sequential | mixture_copy | ") == 13
+    usdr, csdr = markdown.split("## usdr ↑")[1].split("## onset_f ↑")[0].split("## csdr ↑")
+    assert "| silence | " + "0.00 [0.00, 0.00] | " * 4 + "0.00 | – |" in usdr  # the floor: 0 dB on every stem
+    assert "| silence | – | – | – | – | – | – |" in csdr  # BSSEval skips windows with a silent estimate
     assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
         f"{m}{suffix}.png" for m in ("si_sdr", "usdr", "csdr", "onset_f") for suffix in ("", "_vs_rtf")
     )
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 8 and "broken_codec" in page
 
-    stamp = (out / "rows" / "sequential" / "result.json").stat().st_mtime_ns
+    stamp = (out / "rows" / "sequential" / "seed_1" / "result.json").stat().st_mtime_ns
     assert main(["bench", str(path), "-o", str(out)]) == 1
-    assert "1 rows run, 5 already done, 1 failed" in capsys.readouterr().out
-    assert (out / "rows" / "sequential" / "result.json").stat().st_mtime_ns == stamp
+    assert "1 rows run, 6 already done, 1 failed" in capsys.readouterr().out
+    assert (out / "rows" / "sequential" / "seed_1" / "result.json").stat().st_mtime_ns == stamp
     assert "| oracle | inf [inf, inf] |" in (out / "results.md").read_text()  # the oracle's cSDR survives the JSON round trip

@@ -70,7 +70,7 @@ def test_bench_killed_mid_row_resumes_without_redoing_finished_rows(tmp_path: Pa
     grid, out = tmp_path / "grid.yaml", tmp_path / "out"
     grid.write_text(yaml.safe_dump(GRID))
     argv = ["bench", str(grid), "-o", str(out)]
-    done, interrupted = out / "rows" / "sequential", out / "rows" / "independent"
+    done, interrupted = out / "rows" / "sequential" / "seed_0", out / "rows" / "independent" / "seed_0"  # a trained row's run per seed
 
     # killed once the first row is stored and the second has a checkpoint but no result yet
     _kill_when(argv, lambda: (done / "result.json").is_file() and bool(_complete_checkpoints(interrupted / "run")))

@@ -52,6 +52,20 @@ class Baseline(_Strict):
         return self
 
 
+class Comparison(_Strict):
+    """A declared comparison of two rows (generative rows or baselines): the report gives the
+    paired difference ``a`` against ``b`` per metric and stem, positive when ``a`` is better."""
+
+    a: str
+    b: str
+
+    @model_validator(mode="after")
+    def _two_rows(self) -> Comparison:
+        if self.a == self.b:
+            raise ValueError(f"comparison {self.a!r} against itself: name two different rows")
+        return self
+
+
 class SynthData(_Strict):
     """Synthetic songs written to ``OUT/data`` (MUSDB layout) before anything runs."""
 
@@ -121,7 +135,12 @@ class GridConfig(_Strict):
     budget: Budget
     metrics: list[MetricSpec] | None = Field(None, description="None: the default plan (docs/metrics.md)")
     nisqa_weights: Path | None = None
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[int] = Field(
+        default_factory=lambda: [0],
+        min_length=1,
+        description="each trained row trains once per seed (and samples with it); a sampling separator samples with each",
+    )
+    comparisons: list[Comparison] = Field(default_factory=list, description="pairs of rows to compare song by song and seed by seed")
     songs: int | None = Field(None, ge=1, description="evaluate only the first N test songs")
 
     @field_validator("metrics", mode="before")
@@ -147,9 +166,17 @@ class GridConfig(_Strict):
                 raise ValueError(f"axis {axis!r} repeats an option name")
         return axes
 
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds repeats a seed")
+        return seeds
+
 
 def load_grid(path: str | Path) -> GridConfig:
-    """Read and validate a grid file; every ``{codec:NAME}`` must name one of its codecs."""
+    """Read and validate a grid file; every ``{codec:NAME}`` must name one of its codecs and every
+    comparison two of its rows."""
     grid = load_config(GridConfig, path)
     for name in CODEC_REFERENCE.findall(grid.model_dump_json()):
         if name not in grid.codecs:
@@ -157,6 +184,12 @@ def load_grid(path: str | Path) -> GridConfig:
     for name in grid.codecs:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise ConfigError(f"{path}: codec name {name!r} must be letters, digits and _ . -")
+    if grid.comparisons:
+        rows = row_names(grid, str(path))
+        for i, comparison in enumerate(grid.comparisons):
+            for name in (comparison.a, comparison.b):
+                if name not in rows:
+                    raise ConfigError(f"{path}: comparisons[{i}] names {name!r}, which is not a row of the grid (rows: {', '.join(rows)})")
     return grid
 
 

@@ -54,7 +54,7 @@ def bar_chart(summary: GridSummary, metric: str, path: Path) -> Path:
         )
     ax.set_xticks(x, stems)
     arrow = "higher is better" if summary.higher_is_better.get(metric, True) else "lower is better"
-    ax.set_title(f"{metric} ({arrow}; 95% CI over songs)")
+    ax.set_title(f"{metric} ({arrow}; 95% CI over songs and seeds)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)

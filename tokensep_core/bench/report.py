@@ -1,7 +1,9 @@
 """A grid's report: ``results.md``, ``results.csv``, ``results.json``, ``plots/*.png`` and one
 self-contained ``report.html`` (plots inlined as base64, tables, every row's exact config).
-Every finished row comes with its mismatched-reference control (``ROW (mismatched)``), and the
-controls table gives each stem's input dependence and verdict (tokensep_core.evaluation.controls)."""
+Every finished row comes with its mismatched-reference control (``ROW (mismatched)``), the
+comparisons table gives each declared comparison's paired differences, the controls table each
+stem's input dependence and verdict (tokensep_core.evaluation.controls), and the provenance block
+the command, code version, machine, seeds, budgets and each row's training compute."""
 
 from __future__ import annotations
 
@@ -11,22 +13,30 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tokensep_core.bench.plots import write_plots
 from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
 from tokensep_core.evaluation.controls import DOES_NOT_USE
 from tokensep_core.evaluation.machine import machine_line
-from tokensep_core.evaluation.stats import Estimate
+from tokensep_core.evaluation.stats import Difference, Estimate
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
 
 
-def cell(estimate: Estimate | None) -> str:
+def cell(estimate: Estimate | Difference | None) -> str:
     """``value [low, high]``; the interval only where it is defined."""
     if estimate is None:
         return "–"
     if math.isnan(estimate.low):
         return fmt(estimate.value, 2)
     return f"{fmt(estimate.value, 2)} [{fmt(estimate.low, 2)}, {fmt(estimate.high, 2)}]"
+
+
+def spread(estimate: Estimate | None) -> str:
+    """``S seeds: min–max`` of the per-seed aggregates; '–' with fewer than 2 seeds."""
+    if estimate is None or estimate.seeds < 2:
+        return "–"
+    return f"{estimate.seeds} seeds: {fmt(estimate.seed_min, 2)}–{fmt(estimate.seed_max, 2)}"
 
 
 def _arrow(summary: GridSummary, metric: str) -> str:
@@ -40,8 +50,8 @@ def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
             r.name,
             r.kind,
             r.status,
-            str(r.training.get("steps", "–")),
-            fmt(r.training.get("minutes"), 2),
+            "/".join(dict.fromkeys(str(t["steps"]) for t in r.training if "steps" in t)) or "–",
+            fmt(sum(t.get("minutes", 0.0) for t in r.training), 2) if r.training else "–",
             fmt(r.real_time_factor, 4),
             str(r.machine.get("threads", "–")),
             fmt(r.peak_rss_mib, 0),
@@ -53,16 +63,49 @@ def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
 
 
 def metric_table(summary: GridSummary, metric: str) -> tuple[list[str], list[list[str]]]:
-    """One line per finished row, each followed by its mismatched control where it has one."""
-    header = ["row", *summary.stems, MEAN]
+    """One line per finished row, each followed by its mismatched control where it has one; the
+    last column: the spread of the per-seed means over stems."""
+    header = ["row", *summary.stems, MEAN, "per-seed mean"]
     rows = []
     for r in summary.rows:
         if not r.ok:
             continue
-        rows.append([r.name, *(cell(r.estimates.get(metric, {}).get(s)) for s in [*summary.stems, MEAN])])
+        by_stem = r.estimates.get(metric, {})
+        rows.append([r.name, *(cell(by_stem.get(s)) for s in [*summary.stems, MEAN]), spread(by_stem.get(MEAN))])
         if metric in r.mismatched:
-            rows.append([r.mismatched_name, *(cell(r.mismatched[metric].get(s)) for s in [*summary.stems, MEAN])])
+            control = r.mismatched[metric]
+            rows.append([r.mismatched_name, *(cell(control.get(s)) for s in [*summary.stems, MEAN]), spread(control.get(MEAN))])
     return header, rows
+
+
+def comparisons_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
+    """Per declared comparison, metric and stem: the mean paired difference [95% interval], a's
+    wins of the pairs and where the interval lies."""
+    header = ["a", "b", "metric", "stem", "Δ [95% interval]", "a better", "interval"]
+    rows = []
+    for c in summary.comparisons:
+        if c.error:
+            rows.append([c.a, c.b, "–", "–", c.error, "–", "–"])
+        for metric, by_stem in c.differences.items():
+            for stem, d in by_stem.items():
+                rows.append([c.a, c.b, metric, stem, cell(d), f"{d.wins}/{d.pairs}", _side(d)])
+    return header, rows
+
+
+def _side(difference: Difference) -> str:
+    if math.isnan(difference.low):
+        return "–"
+    if difference.excludes_zero:
+        return "above 0" if difference.low > 0 else "below 0"
+    return "contains 0"
+
+
+COMPARISONS_NOTE = (
+    "Δ: a's score minus b's (b's minus a's for a lower-is-better metric, so positive means a is better), paired by song "
+    "and seed and averaged over the pairs [95% two-level bootstrap interval: seeds, then songs, resampled]; a row whose "
+    "output does not depend on the seed pairs with every seed of the other. a better: the pairs where a scored better, "
+    "of all pairs. interval: above 0 / below 0 when it excludes 0."
+)
 
 
 def controls_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
@@ -81,19 +124,34 @@ CONTROLS_NOTE = (
     "ROW (mismatched): each song's estimates scored against the next song's references (song i against song i+1 mod n, "
     "both trimmed to the shorter). Input dependence: how much the outputs differ between songs relative to the references "
     "(~0: the output ignores the input; the oracle: 1). Δ: per-song score minus mismatched score, oriented so that positive "
-    "is better, aggregated over songs [95% bootstrap interval]; a stem uses the mixture when every Δ interval lies above 0."
+    "is better, aggregated over songs and seeds [95% bootstrap interval]; a stem uses the mixture when every Δ interval lies above 0."
 )
 
 
 def long_rows(summary: GridSummary) -> list[list[object]]:
-    """One CSV row per (row, metric, stem) with the aggregate, interval and song count; the
-    mismatched control of a row as the row ``ROW (mismatched)``."""
+    """One CSV row per (row, metric, stem) with the aggregate, interval, song and seed counts and
+    the per-seed spread; the mismatched control of a row as the row ``ROW (mismatched)``."""
     out: list[list[object]] = []
     for row in summary.rows:
         for name, estimates in ((row.name, row.estimates), (row.mismatched_name, row.mismatched)):
             for metric, by_stem in estimates.items():
                 for stem, e in by_stem.items():
-                    out.append([name, metric, stem, e.value, e.low, e.high, e.n, row.real_time_factor, row.peak_rss_mib])
+                    out.append(
+                        [
+                            name,
+                            metric,
+                            stem,
+                            e.value,
+                            e.low,
+                            e.high,
+                            e.n,
+                            e.seeds,
+                            e.seed_min,
+                            e.seed_max,
+                            row.real_time_factor,
+                            row.peak_rss_mib,
+                        ]
+                    )
     return out
 
 
@@ -111,23 +169,73 @@ def machines_note(summary: GridSummary) -> str:
     )
 
 
-def markdown(summary: GridSummary, command: str) -> str:
+Provenance = dict[str, Any]
+"""What :func:`tokensep_core.bench.provenance.grid_provenance` records (command, code version, …)."""
+
+CELLS_NOTE = (
+    "Cells: aggregate over songs and seeds (cSDR median, others mean) [95% two-level bootstrap interval: seeds, then songs, "
+    "resampled]; `mean`: the mean over stems; per-seed mean: the smallest and largest of the per-seed means over stems. "
+    "RTF: separation time / audio time."
+)
+
+
+def provenance_lines(provenance: Provenance) -> list[str]:
+    """The provenance block as ``label: text`` lines (no training compute: :func:`compute_table`)."""
+    budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items())
+    codec_budget = provenance.get("codec_budget")
+    if codec_budget:
+        budget += "; codecs: " + ", ".join(f"{k} {v}" for k, v in codec_budget.items())
+    return [
+        f"Command: {provenance['command']}",
+        f"Code: tokensep {provenance['code_version']}",
+        f"Machine: {machine_line(provenance['machine'])}",
+        f"Seeds: {', '.join(str(s) for s in provenance['seeds'])} (each trained row trains once per seed)",
+        f"Budget: {budget}",
+    ]
+
+
+def compute_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
+    """Per row: its runs, device, and the training compute it used (its own training summed over
+    seeds, and the grid codecs it uses)."""
+    header = ["row", "runs", "device", "train wall s", "train CPU s", "codec wall s", "codec CPU s"]
+    rows = []
+    for r in summary.rows:
+        compute = r.compute
+        own = [fmt(compute["training"][k], 1) if r.training else "–" for k in ("wall_seconds", "cpu_seconds")]
+        codecs = [fmt(compute["codecs"][k], 1) if r.codec_compute else "–" for k in ("wall_seconds", "cpu_seconds")]
+        rows.append([r.name, str(len(r.seeds)) if r.seeds else "–", r.machine.get("device", "–"), *own, *codecs])
+    return header, rows
+
+
+COMPUTE_NOTE = (
+    "Training compute: wall and CPU seconds of the bench process (every thread; data-loader workers not counted) while "
+    "training, summed over seeds and resumes; codec: the grid codecs the row uses, trained once and shared."
+)
+
+
+def markdown(summary: GridSummary, provenance: Provenance | None = None) -> str:
     parts = ["# Benchmark results\n"]
-    if command:
-        parts.append(f"Command: `{command}`\n")
-    parts.append(
-        "Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
-        "`mean`: the mean over stems. RTF: separation time / audio time.\n"
-    )
+    if provenance:
+        parts.append(f"Command: `{provenance['command']}`\n")
+    parts.append(CELLS_NOTE + "\n")
     parts.append("## Rows\n")
     parts.append(markdown_table(*cost_table(summary)))
     parts.append(machines_note(summary))
     for metric in summary.metrics:
         parts.append(f"\n## {metric} {_arrow(summary, metric)}\n")
         parts.append(markdown_table(*metric_table(summary, metric)))
+    if summary.comparisons:
+        parts.append("\n## Comparisons\n")
+        parts.append(COMPARISONS_NOTE + "\n")
+        parts.append(markdown_table(*comparisons_table(summary)))
     parts.append("\n## Controls\n")
     parts.append(CONTROLS_NOTE + "\n")
     parts.append(markdown_table(*controls_table(summary)))
+    if provenance:
+        parts.append("\n## Provenance\n")
+        parts.append("".join(f"- {line}\n" for line in provenance_lines(provenance)))
+        parts.append(COMPUTE_NOTE + "\n")
+        parts.append(markdown_table(*compute_table(summary)))
     return "\n".join(parts)
 
 
@@ -159,40 +267,45 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}code{background:
 td.flagged{color:#b00;font-weight:bold}"""
 
 
-def html_report(summary: GridSummary, plots: dict[str, list[Path]], command: str) -> str:
+def html_report(summary: GridSummary, plots: dict[str, list[Path]], provenance: Provenance | None = None) -> str:
     parts = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokensep benchmark</title><style>{STYLE}</style></head><body>",
         "<h1>tokensep benchmark</h1>",
     ]
-    if command:
-        parts.append(f"<p>Command: <code>{html.escape(command)}</code></p>")
-    parts.append(
-        "<p>Cells: aggregate over songs (cSDR median, others mean) [95% bootstrap interval]; "
-        "<i>mean</i>: the mean over stems. RTF: separation time / audio time.</p>"
-    )
+    if provenance:
+        parts.append(f"<p>Command: <code>{html.escape(provenance['command'])}</code></p>")
+    parts.append("<p>" + html.escape(CELLS_NOTE) + "</p>")
     parts.append("<h2>Rows</h2>" + _html_table(*cost_table(summary)))
     parts.append("<p>" + html.escape(machines_note(summary).strip()).replace("\n", "<br>") + "</p>")
     for metric in summary.metrics:
         parts.append(f"<h2>{html.escape(metric)} {_arrow(summary, metric)}</h2>" + _html_table(*metric_table(summary, metric)))
         parts.extend(_img(path) for path in plots.get(metric, []))
+    if summary.comparisons:
+        parts.append("<h2>Comparisons</h2><p>" + html.escape(COMPARISONS_NOTE) + "</p>" + _html_table(*comparisons_table(summary)))
     parts.append("<h2>Controls</h2><p>" + html.escape(CONTROLS_NOTE) + "</p>" + _html_table(*controls_table(summary)))
+    if provenance:
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in provenance_lines(provenance))
+        parts.append(f"<h2>Provenance</h2><ul>{items}</ul><p>{html.escape(COMPUTE_NOTE)}</p>" + _html_table(*compute_table(summary)))
     parts.append("<h2>Configs</h2><p>The exact resolved config of every row.</p>")
     parts.extend(_config_block(row) for row in summary.rows)
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_report(summary: GridSummary, out: Path, command: str = "") -> dict[str, Path]:
-    """Write every output of a grid into ``out``; -> paths by name."""
+def write_report(summary: GridSummary, out: Path, provenance: Provenance | None = None) -> dict[str, Path]:
+    """Write every output of a grid into ``out``; -> paths by name. ``provenance`` (command, code
+    version, machine, seeds, budgets) gets each row's training compute added in ``results.json``."""
     plots = write_plots(summary, out / "plots")
-    header = ["row", "metric", "stem", "value", "ci_low", "ci_high", "songs", "rtf", "peak_rss_mib"]
+    header = ["row", "metric", "stem", "value", "ci_low", "ci_high", "songs", "seeds", "seed_min", "seed_max", "rtf", "peak_rss_mib"]
     rows_json = [
         {
             "row": r.name,
             "kind": r.kind,
             "status": r.status,
             "error": r.error,
+            "seeds": r.seeds,
             "training": r.training,
+            "compute": r.compute,
             "real_time_factor": r.real_time_factor,
             "peak_rss_mib": r.peak_rss_mib,
             "machine": r.machine,
@@ -204,11 +317,23 @@ def write_report(summary: GridSummary, out: Path, command: str = "") -> dict[str
         }
         for r in summary.rows
     ]
+    comparisons_json = [
+        {
+            "a": c.a,
+            "b": c.b,
+            "error": c.error,
+            "seed_pairs": c.pairs,
+            "differences": {
+                m: {s: {**vars(d), "excludes_zero": d.excludes_zero} for s, d in by_stem.items()} for m, by_stem in c.differences.items()
+            },
+        }
+        for c in summary.comparisons
+    ]
+    record = {**provenance, "compute": {r.name: r.compute for r in summary.rows}} if provenance else None
+    data = {"metrics": summary.metrics, "stems": summary.stems, "provenance": record, "comparisons": comparisons_json, "rows": rows_json}
     return {
-        "results.md": write_text(out / "results.md", markdown(summary, command)),
+        "results.md": write_text(out / "results.md", markdown(summary, provenance)),
         "results.csv": write_text(out / "results.csv", csv_text(header, long_rows(summary))),
-        "results.json": write_json(
-            out / "results.json", {"command": command, "metrics": summary.metrics, "stems": summary.stems, "rows": rows_json}
-        ),
-        "report.html": write_text(out / "report.html", html_report(summary, plots, command)),
+        "results.json": write_json(out / "results.json", data),
+        "report.html": write_text(out / "report.html", html_report(summary, plots, provenance)),
     }

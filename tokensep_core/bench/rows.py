@@ -1,5 +1,6 @@
 """The rows of a grid, resolved to the exact config each one runs, and running one row:
-train it (or load it), then evaluate it."""
+train it (or load it), then evaluate it. A trained row runs once per grid seed
+(:func:`row_runs`): the seed sets its training seeds and its evaluation's sampling seed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from tokensep_core.bench.compute import COMPUTE, measured, read_compute
 from tokensep_core.bench.grid import CODEC_REFERENCE, GridConfig, generative_rows, row_names
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
@@ -37,6 +41,15 @@ class Row:
     @property
     def kind(self) -> str:
         return self.config["kind"]
+
+    @property
+    def trained(self) -> bool:
+        """Whether the row trains a model (once per seed) before it is evaluated."""
+        return self.kind in TRAINED
+
+
+TRAINED = ("generative", "teacher")
+"""Row kinds that train; the others build a separator or load a checkpoint."""
 
 
 @dataclass
@@ -107,6 +120,24 @@ def resolve_rows(
     return [Row(row.name, _json(_with_codecs(row.config, grid))) for row in rows]
 
 
+def row_runs(row: Row) -> list[tuple[int | None, Row]]:
+    """The runs of a row as ``(seed, row to run)``: a trained row runs once per grid seed, with
+    that seed as ``trainer.seed``, ``model.seed`` and ``augment.seed`` (where the config has
+    them) and as its only evaluation seed; any other row runs once (seed None) with every seed."""
+    if not row.trained:
+        return [(None, row)]
+    runs: list[tuple[int | None, Row]] = []
+    for seed in row.config["seeds"]:
+        config = copy.deepcopy(row.config)
+        config["seeds"] = [seed]
+        sections = config["training"] if row.kind == "generative" else config
+        for section in ("trainer", "model", "augment"):
+            if section in sections:
+                sections[section]["seed"] = seed
+        runs.append((seed, Row(row.name, config)))
+    return runs
+
+
 def _with_codecs(config: dict[str, Any], grid: GridConfig) -> dict[str, Any]:
     """Add the training config of every grid codec the row refers to, so a changed codec
     changes the row's config too."""
@@ -142,7 +173,8 @@ def substitute_codecs(data: Any, codecs: dict[str, Path | str]) -> Any:
 
 
 def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict[str, Path | str]) -> RowOutcome:
-    """Train the row's model into ``row_dir/run`` (resuming it) or load it -> its separator."""
+    """Train the row's model into ``row_dir/run`` (resuming it) or load it -> its separator; the
+    training's wall and CPU seconds, summed over resumes, are kept in ``row_dir/run/compute.json``."""
     source = f"row {row.name}"
     config = substitute_codecs(copy.deepcopy(row.config), codecs)
     if row.kind == "separator":
@@ -154,12 +186,14 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
         sections = config["training"]
         trainer = validate_model(TrainerConfig, sections.pop("trainer", {}), f"{source} [trainer]")
         task, examples = build_separator_training(sections, source, registry)
-        result = train(task, trainer, run_dir, examples)
+        with measured(run_dir / COMPUTE):
+            result = train(task, trainer, run_dir, examples)
         separator: Separator = GenerativeSeparator.from_pretrained(run_dir, registry=registry, device=trainer.device)
     elif row.kind == "teacher":
         trainer = validate_model(TrainerConfig, config["trainer"], f"{source} [trainer]")
         spec = ComponentSpec.model_validate(config["separator"])
         separator_config = registry.make_config("separator", spec.name, spec.params, source)
+        torch.manual_seed(trainer.seed)  # the network's initial weights
         task = _task_class(config["task"], source)(separator_config)
         dataset: StemDataset = registry.build("dataset", config["data"], source=source)
         rate = getattr(separator_config, "sample_rate", dataset.sample_rate)
@@ -167,7 +201,8 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
             raise ConfigError(f"{source}: separator sample_rate {rate} differs from the training data's {dataset.sample_rate}")
         augment = validate_model(AugmentConfig, config["augment"], f"{source} [augment]")
         examples = TrainingExamples(dataset, augment, getattr(separator_config, "stems", None))
-        result = train(task, trainer, run_dir, examples)
+        with measured(run_dir / COMPUTE):
+            result = train(task, trainer, run_dir, examples)
         separator = _trained_separator(spec, task, run_dir, registry, source)
     else:
         raise ConfigError(f"{source}: unknown row kind {row.kind!r}")
@@ -178,6 +213,7 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
         "minutes": state.get("train_seconds", 0.0) / 60,
         "checkpoint": str(checkpoint),
         "metrics": result.metrics,
+        **read_compute(run_dir / COMPUTE),
     }
     return RowOutcome(separator, training)
 

@@ -1,6 +1,7 @@
-"""Running a grid: prepare the data, then train/load and evaluate every row, each result stored
-atomically in ``OUT/rows/<row>/result.json``; finished rows are skipped on a re-run, and a
-failing row is recorded with its one-line error while the others go on."""
+"""Running a grid: prepare the data, then train/load and evaluate every row, each run's result
+stored atomically in ``OUT/rows/<row>/result.json`` (a trained row: one run per seed, in
+``OUT/rows/<row>/seed_<N>/result.json``); finished runs are skipped on a re-run, and a failing
+run is recorded with its one-line error while the others go on."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 
 from tqdm import tqdm
 
+from tokensep_core.bench.compute import COMPUTE, measured, read_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
-from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows
+from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.errors import TokensepError
@@ -71,7 +73,8 @@ def train_codecs(
     grid: GridConfig, out: Path, train_spec: ComponentSpec, source: str, command: TrainingTaskSpec | None
 ) -> dict[str, Path | str]:
     """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
-    with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``."""
+    with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``;
+    each codec's training compute is summed in ``OUT/codecs/NAME/compute.json``."""
     if not grid.codecs:
         return {}
     if command is None:
@@ -85,7 +88,8 @@ def train_codecs(
         try:
             trainer = validate_model(TrainerConfig, trainer_section, f"{source}: codecs.{name}.trainer")
             task, dataset = command.build(sections, f"{source}: codecs.{name}")
-            train(task, trainer, run_dir, dataset)
+            with measured(run_dir.parent / COMPUTE):
+                train(task, trainer, run_dir, dataset)
             found[name] = resolve_checkpoint(run_dir)
         except Exception as err:  # rows using this codec fail with this error; the others go on
             found[name] = one_line(err)
@@ -136,40 +140,94 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     results, ran, skipped = [], [], []
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
-        previous = stored_result(row_dir)
-        if previous is not None and previous.get("status") == "ok":
-            if previous.get("config") != row.config:  # keep the stored result; never overwrite it silently
-                previous = {
-                    **_new_result(row),
-                    "error": f"the row's config changed since its result was stored; delete {row_dir} to run it again",
-                }
-            results.append(previous)
-            skipped.append(row.name)
-            continue
-        result = _run_row(row, row_dir, registry, test, metrics, codecs)
-        write_json(row_dir / RESULT, result)
-        tqdm.write(f"[bench] {row.name}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
-        results.append(result)
-        ran.append(row.name)
+        runs, fresh = [], False
+        if row.trained and (row_dir / RESULT).is_file():  # kept, never overwritten silently
+            error = f"{row_dir / RESULT} is not a per-seed result (stored before rows trained once per seed); delete {row_dir} to run the row again"
+            runs.append({**_new_result(row, None), "error": error})
+        else:
+            for seed, run in row_runs(row):
+                run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
+                result = _finished(run, seed, run_dir)
+                if result is None:
+                    result = _run_row(run, seed, run_dir, registry, test, metrics, codecs)
+                    write_json(run_dir / RESULT, result)
+                    fresh = True
+                    label = row.name if seed is None else f"{row.name} seed {seed}"
+                    tqdm.write(f"[bench] {label}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
+                runs.append(result)
+        codec_compute = {name: read_compute(out / "codecs" / name / COMPUTE) for name in row.config.get("codecs", {})}
+        results.append(_row_result(row, runs, codec_compute))
+        (ran if fresh else skipped).append(row.name)
     return GridRun(grid, results, ran, skipped)
 
 
-def _new_result(row: Row) -> dict[str, Any]:
-    return {"row": row.name, "kind": row.kind, "config": row.config, "status": "failed", "error": None, "training": {}, "evaluation": None}
+def _finished(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any] | None:
+    """The stored result of a finished run whose config is the run's config now; a failed result
+    saying so when the config changed (the stored one is kept); None: the run must run."""
+    previous = stored_result(run_dir)
+    if previous is None or previous.get("status") != "ok":
+        return None
+    stored, now = previous.get("config"), run.config
+    if previous.get("seed_dependent") is False:  # its output is the same with any seed
+        stored, now = {**stored, "seeds": None}, {**now, "seeds": None}
+    if stored != now:
+        return {
+            **_new_result(run, seed),
+            "error": f"the row's config changed since its result was stored; delete {run_dir} to run it again",
+        }
+    return previous
+
+
+def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """A row's runs as one result: ok when every run is, else the first failed run's error."""
+    failed = next((r for r in runs if r["status"] != "ok"), None)
+    error = None
+    if failed is not None:
+        error = failed["error"] if failed.get("seed") is None else f"seed {failed['seed']}: {failed['error']}"
+    return {
+        "row": row.name,
+        "kind": row.kind,
+        "config": row.config,
+        "status": "failed" if failed else "ok",
+        "error": error,
+        "seed_dependent": True if row.trained else runs[0].get("seed_dependent"),
+        "runs": runs,
+        "codec_compute": codec_compute,
+    }
+
+
+def _new_result(row: Row, seed: int | None) -> dict[str, Any]:
+    return {
+        "row": row.name,
+        "kind": row.kind,
+        "seed": seed,
+        "config": row.config,
+        "status": "failed",
+        "error": None,
+        "training": {},
+        "evaluation": None,
+    }
 
 
 def _run_row(
-    row: Row, row_dir: Path, registry: ComponentRegistry, test: StemDataset, metrics: list[BuiltMetric], codecs: dict[str, Path | str]
+    row: Row,
+    seed: int | None,
+    run_dir: Path,
+    registry: ComponentRegistry,
+    test: StemDataset,
+    metrics: list[BuiltMetric],
+    codecs: dict[str, Path | str],
 ) -> dict[str, Any]:
-    result = _new_result(row)
+    result = _new_result(row, seed)
     started = time.time()
     try:
-        outcome = build_row(row, row_dir, registry, codecs)
+        outcome = build_row(row, run_dir, registry, codecs)
         result["training"] = outcome.training
+        result["seed_dependent"] = row.trained or outcome.separator.stochastic
         result["evaluation"] = evaluate_row(outcome.separator, row, test, metrics).to_dict()
         result["status"] = "ok"
     except Exception as err:  # one failing row must not stop the grid
         result["error"] = one_line(err)
-        write_text(row_dir / "error.log", traceback.format_exc())
+        write_text(run_dir / "error.log", traceback.format_exc())
     result["wall_minutes"] = (time.time() - started) / 60
     return result

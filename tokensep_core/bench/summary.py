@@ -1,35 +1,58 @@
-"""A grid's results as numbers: per row, each metric's aggregate and interval per stem, the same
-for the row's mismatched-reference control, its input dependence and verdict per stem
-(tokensep_core.evaluation.controls)."""
+"""A grid's results as numbers: per row, each metric's aggregate over songs and seeds with its
+two-level bootstrap interval and the spread across seeds, the same for the row's
+mismatched-reference control, its input dependence and verdict per stem
+(tokensep_core.evaluation.controls), its training compute; and the grid's declared comparisons
+(tokensep_core.evaluation.stats.paired_difference).
+
+A row's scores are kept as cells ``{seed: {song: value}}`` per metric and stem. A row whose output
+does not depend on the seed (a deterministic separator, run once) has the one seed ``None``, and
+a comparison pairs it with every seed of the other row."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from tokensep_core.bench.compute import add
 from tokensep_core.evaluation import Evaluation
-from tokensep_core.evaluation.controls import StemVerdict
-from tokensep_core.evaluation.stats import Estimate, estimate
+from tokensep_core.evaluation.controls import Scores, StemVerdict
+from tokensep_core.evaluation.stats import Difference, Estimate, paired_difference, pooled_estimate
+from tokensep_core.metrics.aggregate import aggregate_tracks
 
 MEAN = "mean"
 """Pseudo-stem: the mean over stems of a metric's aggregates (no interval)."""
 
+Seed = int | None
+"""A run's seed; None: the row's output does not depend on it."""
+Cells = dict[Seed, dict[str, float]]
+"""``{seed: {song: value}}`` of one metric and stem."""
+
 
 @dataclass
 class RowSummary:
-    """One row's outcome: status, cost and ``estimates[metric][stem]``."""
+    """One row's outcome: status, cost, compute and ``estimates[metric][stem]``."""
 
     name: str
     kind: str
     status: str
     error: str | None
     config: dict[str, Any]
-    training: dict[str, Any] = field(default_factory=dict)
+    training: list[dict[str, Any]] = field(default_factory=list)
+    """Each run's training summary (steps, minutes, wall and CPU seconds, …); empty when untrained."""
+    codec_compute: dict[str, dict[str, float]] = field(default_factory=dict)
+    """``{codec: {wall_seconds, cpu_seconds}}`` of the grid codecs the row uses."""
     real_time_factor: float = float("nan")
     peak_rss_mib: float = float("nan")
     machine: dict[str, Any] = field(default_factory=dict)
     """Where the evaluation ran (CPU, torch threads, device): resumed rows may come from other runs."""
+    seeds: list[Seed] = field(default_factory=list)
+    songs: list[str] = field(default_factory=list)
+    scores: dict[str, dict[str, Cells]] = field(default_factory=dict)
+    """``{metric: {stem: cells}}``: the per-song, per-seed scores behind ``estimates``."""
     estimates: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     mismatched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     """``estimates`` of the mismatched-reference control (empty with fewer than 2 songs)."""
@@ -45,6 +68,23 @@ class RowSummary:
         """The system name of this row's mismatched-reference control."""
         return f"{self.name} (mismatched)"
 
+    @property
+    def compute(self) -> dict[str, dict[str, float]]:
+        """``{"training": …, "codecs": …}``, each ``{wall_seconds, cpu_seconds}`` summed over runs or codecs."""
+        return {"training": add(*self.training), "codecs": add(*self.codec_compute.values())}
+
+
+@dataclass
+class ComparisonSummary:
+    """A declared comparison: ``differences[metric][stem]`` of ``a`` against ``b`` (positive: ``a``
+    is better) over the songs and seed pairs both rows have; ``error`` says why there are none."""
+
+    a: str
+    b: str
+    pairs: list[tuple[Seed, Seed]] = field(default_factory=list)
+    differences: dict[str, dict[str, Difference]] = field(default_factory=dict)
+    error: str | None = None
+
 
 @dataclass
 class GridSummary:
@@ -52,46 +92,162 @@ class GridSummary:
     metrics: list[str]
     stems: list[str]
     higher_is_better: dict[str, bool]
+    comparisons: list[ComparisonSummary] = field(default_factory=list)
 
 
-def summarize(results: list[dict[str, Any]]) -> GridSummary:
-    """Stored row results -> estimates with bootstrap intervals over songs."""
+def summarize(results: list[dict[str, Any]], comparisons: Iterable[tuple[str, str]] = ()) -> GridSummary:
+    """Stored row results (``run_grid``'s, or one result of a whole row as stored before rows ran
+    once per seed) -> estimates with bootstrap intervals over songs and seeds, and the
+    ``(a, b)`` comparisons."""
     rows, metrics, stems, directions = [], [], [], {}
     for result in results:
+        runs = result.get("runs", [result])
         row = RowSummary(
-            result["row"], result["kind"], result["status"], result.get("error"), result["config"], result.get("training") or {}
+            result["row"],
+            result["kind"],
+            result["status"],
+            result.get("error"),
+            result["config"],
+            [run["training"] for run in runs if run.get("training")],
+            result.get("codec_compute") or {},
         )
-        if row.ok and result.get("evaluation"):
-            evaluation = Evaluation.from_dict(result["evaluation"])
-            row.real_time_factor = _float(result["evaluation"].get("real_time_factor"))
-            row.peak_rss_mib = _float(result["evaluation"].get("peak_rss_mib"))
-            row.machine = evaluation.machine
-            directions.update(evaluation.higher_is_better)
-            for spec in evaluation.metrics:
+        if row.ok and all(run.get("evaluation") for run in runs):
+            evaluations = [Evaluation.from_dict(run["evaluation"]) for run in runs]
+            _fill(row, evaluations, result.get("seed_dependent"))
+            directions.update({m: up for e in evaluations for m, up in e.higher_is_better.items()})
+            for spec in evaluations[0].metrics:
                 if spec["name"] not in metrics:
                     metrics.append(spec["name"])
-            for stem in evaluation.values():
-                if stem not in stems:
-                    stems.append(stem)
-            row.estimates = _estimates(evaluation.values())
-            row.mismatched = _estimates(evaluation.values(mismatched=True))
-            row.input_dependence = evaluation.input_dependence
-            row.verdicts = evaluation.verdicts()
+            for by_stem in row.scores.values():
+                stems.extend(stem for stem in by_stem if stem not in stems)
         rows.append(row)
-    return GridSummary(rows, metrics, stems, directions)
+    by_name = {row.name: row for row in rows}
+    compared = [compare(by_name[a], by_name[b], directions) for a, b in comparisons]
+    return GridSummary(rows, metrics, stems, directions, compared)
 
 
-def _estimates(values: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, Estimate]]:
-    """``{stem: {metric: per-song values}}`` -> ``{metric: {stem (and MEAN): estimate}}``."""
-    out: dict[str, dict[str, Estimate]] = {}
-    for stem, by_metric in values.items():
-        for metric, samples in by_metric.items():
-            out.setdefault(metric, {})[stem] = estimate(metric, samples)
-    for by_stem in out.values():
-        means = [e.value for e in by_stem.values() if not math.isnan(e.value)]
-        by_stem[MEAN] = Estimate(sum(means) / len(means) if means else float("nan"), float("nan"), float("nan"), 0)
+def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool | None) -> None:
+    """Scores, estimates, controls and costs of a finished row from its runs' evaluations; a row
+    stored without ``seed_dependent`` depends on the seed when it was evaluated with several."""
+    if seed_dependent is None:
+        seed_dependent = len({song.seed for e in evaluations for song in e.songs}) > 1
+    matched = _cells(((s.song, s.seed, s.scores) for e in evaluations for s in e.songs), seed_dependent)
+    mismatched = _cells(((c.song, c.seed, c.scores) for e in evaluations for c in e.mismatched), seed_dependent)
+    row.seeds = sorted({seed for by_stem in matched.values() for cells in by_stem.values() for seed in cells}, key=_seed_order)
+    row.songs = list(dict.fromkeys(s.song for e in evaluations for s in e.songs))
+    row.scores = matched
+    row.estimates = _estimates(matched, row.seeds, row.songs)
+    row.mismatched = _estimates(mismatched, row.seeds, row.songs)
+    row.verdicts = _verdicts(matched, mismatched, row.seeds, row.songs, evaluations[0].higher_is_better)
+    row.input_dependence = {
+        stem: _nanmean([e.input_dependence.get(stem, math.nan) for e in evaluations])
+        for stem in dict.fromkeys(stem for e in evaluations for stem in e.input_dependence)
+    }
+    audio = sum(s.audio_seconds for e in evaluations for s in e.songs)
+    row.real_time_factor = sum(s.separation_seconds for e in evaluations for s in e.songs) / audio if audio else math.nan
+    row.peak_rss_mib = max((e.peak_rss_mib for e in evaluations), default=math.nan)
+    row.machine = evaluations[0].machine
+
+
+def _seed_order(seed: Seed) -> tuple[bool, int]:
+    return (seed is not None, seed or 0)
+
+
+def _cells(results: Iterable[tuple[str, int, Scores]], seed_dependent: bool) -> dict[str, dict[str, Cells]]:
+    """``(song, seed, {stem: {metric: value}})`` -> ``{metric: {stem: {seed: {song: value}}}}``,
+    every seed as None when the output does not depend on it."""
+    out: dict[str, dict[str, Cells]] = {}
+    for song, seed, scores in results:
+        for stem, by_metric in scores.items():
+            for metric, value in by_metric.items():
+                out.setdefault(metric, {}).setdefault(stem, {}).setdefault(seed if seed_dependent else None, {})[song] = value
     return out
 
 
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
+def matrix(cells: Cells, seeds: Sequence[Seed], songs: Sequence[str]) -> np.ndarray:
+    """Cells -> ``[len(seeds), len(songs)]`` (NaN where there is no score)."""
+    return np.array([[cells.get(seed, {}).get(song, math.nan) for song in songs] for seed in seeds], dtype=np.float64).reshape(
+        len(seeds), len(songs)
+    )
+
+
+def _estimates(scores: dict[str, dict[str, Cells]], seeds: list[Seed], songs: list[str]) -> dict[str, dict[str, Estimate]]:
+    """``{metric: {stem: cells}}`` -> ``{metric: {stem (and MEAN): estimate}}``; MEAN's seed
+    spread is that of the per-seed means over stems."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for metric, by_stem in scores.items():
+        estimates = {stem: pooled_estimate(metric, matrix(cells, seeds, songs)) for stem, cells in by_stem.items()}
+        per_seed = [
+            _nanmean([aggregate_tracks(metric, cells.get(seed, {}).values()) for cells in by_stem.values()])
+            for seed in seeds
+            if any(seed in cells for cells in by_stem.values())
+        ]
+        spread = [v for v in per_seed if not math.isnan(v)]
+        estimates[MEAN] = Estimate(
+            _nanmean([e.value for e in estimates.values()]),
+            math.nan,
+            math.nan,
+            0,
+            len(spread),
+            min(spread, default=math.nan),
+            max(spread, default=math.nan),
+        )
+        out[metric] = estimates
+    return out
+
+
+def _verdicts(
+    matched: dict[str, dict[str, Cells]],
+    mismatched: dict[str, dict[str, Cells]],
+    seeds: list[Seed],
+    songs: list[str],
+    higher_is_better: dict[str, bool],
+) -> dict[str, StemVerdict]:
+    """Per stem: each metric's oriented matched − mismatched difference, aggregated over songs and
+    seeds by the metric's rule with its interval (the controls' verdict, pooled over seeds)."""
+    differences: dict[str, dict[str, Estimate]] = {}
+    for metric, by_stem in matched.items():
+        sign = 1.0 if higher_is_better.get(metric, True) else -1.0
+        for stem, cells in by_stem.items():
+            control = mismatched.get(metric, {}).get(stem, {})
+            with np.errstate(invalid="ignore"):  # inf - inf: no defined difference
+                paired = sign * (matrix(cells, seeds, songs) - matrix(control, seeds, songs))
+            differences.setdefault(stem, {})[metric] = pooled_estimate(metric, paired)
+    return {stem: StemVerdict(by_metric, len(songs)) for stem, by_metric in differences.items()}
+
+
+def seed_pairs(a: RowSummary, b: RowSummary) -> list[tuple[Seed, Seed]]:
+    """Which of ``a``'s seeds meets which of ``b``'s: the same seed where both depend on it, every
+    seed of one where the other does not."""
+    if None in a.seeds or None in b.seeds:
+        return [(sa, sb) for sa in a.seeds for sb in b.seeds]
+    return [(seed, seed) for seed in a.seeds if seed in b.seeds]
+
+
+def compare(a: RowSummary, b: RowSummary, higher_is_better: dict[str, bool]) -> ComparisonSummary:
+    """The paired differences of ``a`` against ``b`` per metric and stem both scored, over the
+    songs both have (in ``a``'s order) and :func:`seed_pairs`."""
+    comparison = ComparisonSummary(a.name, b.name)
+    failed = [row.name for row in (a, b) if not row.ok]
+    if failed:
+        comparison.error = f"not computed: row {failed[0]} has no result"
+        return comparison
+    comparison.pairs = seed_pairs(a, b)
+    songs = [song for song in a.songs if song in b.songs]
+    if not comparison.pairs or not songs:
+        comparison.error = "not computed: the rows share no seed" if songs else "not computed: the rows share no song"
+        return comparison
+    for metric, by_stem in a.scores.items():
+        for stem, cells in by_stem.items():
+            other = b.scores.get(metric, {}).get(stem)
+            if other is None:
+                continue
+            scores_a = np.array([matrix(cells, [sa], songs)[0] for sa, _ in comparison.pairs])
+            scores_b = np.array([matrix(other, [sb], songs)[0] for _, sb in comparison.pairs])
+            comparison.differences.setdefault(metric, {})[stem] = paired_difference(scores_a, scores_b, higher_is_better.get(metric, True))
+    return comparison
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return sum(finite) / len(finite) if finite else math.nan

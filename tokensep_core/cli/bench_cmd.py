@@ -6,7 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from tokensep_core.bench import run_grid, summarize, write_report
+from tokensep_core.bench import grid_provenance, run_grid, summarize, write_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,8 +18,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("bench-out") / Path(args.grid).stem
     command = f"tokensep bench {shlex.quote(args.grid)} -o {shlex.quote(str(out))}"
     grid_run = run_grid(args.grid, out)
-    summary = summarize(grid_run.results)
-    paths = write_report(summary, out, command)
+    summary = summarize(grid_run.results, [(c.a, c.b) for c in grid_run.grid.comparisons])
+    paths = write_report(summary, out, grid_provenance(grid_run.grid, command))
     failed = [r for r in summary.rows if not r.ok]
     print(paths["results.md"].read_text())
     print(
