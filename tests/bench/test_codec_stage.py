@@ -1,5 +1,6 @@
 """The grid's codec stage: codecs trained first, rows pointing at them with {codec:NAME}; a codec
-that cannot be trained fails only the rows that use it."""
+that cannot be trained fails only the rows that use it, and a codec's CPU seconds count against
+the CPU budget of the rows that use it."""
 
 import json
 
@@ -21,6 +22,15 @@ GRID = {
         "bad": {"codec": {"name": "no_such_codec"}, "augment": {"seconds": 0.25}},
     },
     "codec_budget": {"steps": 1},
+    "base": {  # a token row whose codec alone uses its CPU budget
+        "model": {
+            "codec": TINY,
+            "codec_checkpoint": "{codec:tiny}",
+            "encoder": {"name": "debug"},
+            "lm": {"name": "llama", "params": {"preset": "tiny"}},
+        },
+        "trainer": {"device": "cpu"},
+    },
     "baselines": [
         {"name": "coded", "separator": {"name": "codec_oracle", "params": {"codec": TINY, "checkpoint": "{codec:tiny}", "device": "cpu"}}},
         {"name": "coded_bad", "separator": {"name": "codec_oracle", "params": {"checkpoint": "{codec:bad}", "device": "cpu"}}},
@@ -30,7 +40,7 @@ GRID = {
         "train": {"name": "synthetic", "params": {**SYNTH, "split": "train"}},
         "test": {"name": "synthetic", "params": {**SYNTH, "split": "test"}},
     },
-    "budget": {"steps": 1},
+    "budget": {"steps": 1, "cpu_seconds": 0.001},
     "metrics": ["si_sdr"],
     "songs": 1,
 }
@@ -47,6 +57,11 @@ def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
     assert results["coded"]["config"]["codecs"]["tiny"]["budget"] == {"steps": 1}  # the row's config names its codec
     assert results["coded"]["codec_compute"]["tiny"]["cpu_seconds"] > 0 and results["copy"]["codec_compute"] == {}  # its training compute
     assert results["coded_bad"]["error"].startswith("codec 'bad' has no checkpoint: unknown codec 'no_such_codec'")
+    used = results["base"]["codec_compute"]["tiny"]["cpu_seconds"]
+    assert results["base"]["error"] == (
+        f"seed 0: row base: training its codec (tiny) alone used {used:.1f} CPU s of the 0.001 CPU s budget; nothing is left to train the row"
+    )
+    assert not (tmp_path / "out" / "rows" / "base" / "seed_0" / "run").exists()
     stored = json.loads((tmp_path / "out" / "rows" / "coded" / "result.json").read_text())
     assert stored["config"]["separator"]["params"]["checkpoint"] == "{codec:tiny}"
 

@@ -84,7 +84,9 @@ def test_set_path_refuses_to_descend_into_a_value() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"budget": {}}, "give steps, minutes or both"),
+        ({"budget": {}}, "give steps, minutes, cpu_seconds or several of them"),
+        ({"budget": {"steps": 10, "cpu_seconds": 0}}, "budget.cpu_seconds"),
+        ({"codec_budget": {"cpu_seconds": -1.0}}, "codec_budget.cpu_seconds"),
         ({"data": {"train": {"name": "musdb"}}}, "'train' and 'test'"),
         ({"baselines": [{"name": "a", "separator": {"name": "oracle"}, "checkpoint": "x"}]}, "either 'separator' or 'checkpoint'"),
         ({"base": {"data": {}}}, "remove base.data"),
@@ -120,3 +122,14 @@ def test_a_trained_baseline_without_a_known_task_needs_one(tmp_path) -> None:
     grid = load_grid(_write(tmp_path, {**GRID, "baselines": [{"name": "o", "separator": {"name": "oracle"}, "train": True}]}))
     with pytest.raises(ConfigError, match="no known training task for separator 'oracle'"):
         resolve_rows(grid, TRAIN, TEST, None, "grid.yaml", TRAINABLE)
+
+
+def test_a_cpu_budget_reaches_every_trained_row_and_the_codecs(tmp_path) -> None:
+    codec = {"codec": {"name": "debug"}, "trainer": {"steps": 5}}
+    grid = {**GRID, "budget": {"steps": 300, "cpu_seconds": 90.0}, "codecs": {"c": codec}, "codec_budget": {"cpu_seconds": 20.0}}
+    grid["base"] = {**GRID["base"], "model": {**GRID["base"]["model"], "codec_checkpoint": "{codec:c}"}}
+    rows = resolve_rows(load_grid(_write(tmp_path, grid)), TRAIN, TEST, 16000, "grid.yaml", TRAINABLE)
+    assert rows[0].config["training"]["trainer"] == {"lr": 0.01, "steps": 300, "max_cpu_seconds": 90.0}
+    assert rows[0].config["codecs"]["c"]["budget"] == {"max_cpu_seconds": 20.0}
+    teacher = rows[5].config
+    assert teacher["trainer"]["max_cpu_seconds"] == 90.0 and "codecs" not in teacher  # uses no grid codec: the whole budget

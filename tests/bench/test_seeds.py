@@ -64,7 +64,7 @@ def test_each_seed_trains_its_own_run(bench) -> None:
         assert (training["trainer"]["seed"], training["model"]["seed"], training["augment"]["seed"]) == (seed, seed, seed)
         assert {song["seed"] for song in run["evaluation"]["songs"]} == {seed}  # sampled with its training seed
         assert json.loads((out / "rows" / "base" / f"seed_{seed}" / "result.json").read_text())["config"] == run["config"]
-        assert run["training"]["steps"] == 2 and run["training"]["cpu_seconds"] > 0
+        assert run["training"]["steps"] == 2 and run["training"]["cpu_seconds"] > 0 and run["training"]["budget"] == {"steps": 2}
     weights = [
         next((out / "rows" / "base" / f"seed_{s}" / "run" / "checkpoints").glob("step_*/lm.safetensors")).read_bytes() for s in (0, 1)
     ]
@@ -120,7 +120,8 @@ def test_the_provenance_block_names_the_commit_and_the_command(bench) -> None:
     assert provenance["compute"]["base"]["training"]["cpu_seconds"] > 0 and provenance["compute"]["oracle"]["training"]["cpu_seconds"] == 0
     markdown = paths["results.md"].read_text().split("## Provenance")[1]
     assert f"- Command: {COMMAND}\n" in markdown and f"- Code: tokensep {provenance['code_version']}\n" in markdown
-    assert "| base | 2 | cpu |" in markdown
+    base = next(line for line in markdown.splitlines() if line.startswith("| base | 2 | cpu |"))
+    assert base.endswith(" | – | – | 2 steps |")  # no codec; the budget its trainer was given
     assert "<h2>Provenance</h2>" in paths["report.html"].read_text()
 
 

@@ -94,18 +94,23 @@ class DataConfig(_Strict):
 
 
 class Budget(_Strict):
-    """Training budget of every trained row: optimizer steps and/or minutes of training time.
+    """Training budget of every trained row: optimizer steps, minutes of training time and/or
+    CPU seconds of training compute (a row using grid codecs gets its CPU seconds less theirs:
+    :func:`tokensep_core.bench.compute.charge_codecs`).
 
-    ``steps`` also sets the learning-rate schedule's length; with only ``minutes``, the base
-    config's ``trainer.steps`` does."""
+    ``steps`` also sets the learning-rate schedule's length; without it, the base config's
+    ``trainer.steps`` does."""
 
     steps: int | None = Field(None, ge=1)
-    minutes: float | None = Field(None, gt=0)
+    minutes: float | None = Field(None, gt=0, description="trainer.max_minutes: wall-clock training time (the budget on a GPU)")
+    cpu_seconds: float | None = Field(
+        None, gt=0, description="trainer.max_cpu_seconds: CPU time of the training steps, every thread counted (CPU training only)"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> Budget:
-        if self.steps is None and self.minutes is None:
-            raise ValueError("give steps, minutes or both")
+        if self.steps is None and self.minutes is None and self.cpu_seconds is None:
+            raise ValueError("give steps, minutes, cpu_seconds or several of them")
         return self
 
     def trainer_overrides(self) -> dict[str, Any]:
@@ -114,6 +119,8 @@ class Budget(_Strict):
             out["steps"] = self.steps
         if self.minutes is not None:
             out["max_minutes"] = self.minutes
+        if self.cpu_seconds is not None:
+            out["max_cpu_seconds"] = self.cpu_seconds
         return out
 
 

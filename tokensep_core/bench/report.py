@@ -194,22 +194,32 @@ def provenance_lines(provenance: Provenance) -> list[str]:
     ]
 
 
+BUDGET_UNITS = {"steps": "steps", "max_minutes": "min", "max_cpu_seconds": "CPU s"}
+
+
+def budget_text(budget: dict[str, float]) -> str:
+    """A run's training budget as given to its trainer: ``500 steps, 118.3 CPU s``."""
+    return ", ".join(f"{budget[key]:g} {unit}" for key, unit in BUDGET_UNITS.items() if key in budget)
+
+
 def compute_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
-    """Per row: its runs, device, and the training compute it used (its own training summed over
-    seeds, and the grid codecs it uses)."""
-    header = ["row", "runs", "device", "train wall s", "train CPU s", "codec wall s", "codec CPU s"]
+    """Per row: its runs, device, the training compute it used (its own training summed over
+    seeds, and the grid codecs it uses) and the budget its trainer was given (each distinct one)."""
+    header = ["row", "runs", "device", "train wall s", "train CPU s", "codec wall s", "codec CPU s", "budget"]
     rows = []
     for r in summary.rows:
         compute = r.compute
         own = [fmt(compute["training"][k], 1) if r.training else "–" for k in ("wall_seconds", "cpu_seconds")]
         codecs = [fmt(compute["codecs"][k], 1) if r.codec_compute else "–" for k in ("wall_seconds", "cpu_seconds")]
-        rows.append([r.name, str(len(r.seeds)) if r.seeds else "–", r.machine.get("device", "–"), *own, *codecs])
+        budget = " / ".join(dict.fromkeys(budget_text(t["budget"]) for t in r.training if "budget" in t)) or "–"
+        rows.append([r.name, str(len(r.seeds)) if r.seeds else "–", r.machine.get("device", "–"), *own, *codecs, budget])
     return header, rows
 
 
 COMPUTE_NOTE = (
     "Training compute: wall and CPU seconds of the bench process (every thread; data-loader workers not counted) while "
-    "training, summed over seeds and resumes; codec: the grid codecs the row uses, trained once and shared."
+    "training, summed over seeds and resumes; codec: the grid codecs the row uses, trained once and shared. Budget: what the "
+    "row's trainer was given; a CPU-seconds budget (counted over the training steps only) is the grid's less the codec CPU s."
 )
 
 

@@ -8,14 +8,14 @@ import copy
 import importlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tokensep_core.bench.compute import COMPUTE, measured, read_compute
+from tokensep_core.bench.compute import COMPUTE, charge_codecs, measured, read_compute
 from tokensep_core.bench.grid import CODEC_REFERENCE, GridConfig, generative_rows, row_names
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
@@ -172,9 +172,16 @@ def substitute_codecs(data: Any, codecs: dict[str, Path | str]) -> Any:
     return CODEC_REFERENCE.sub(replace, data)
 
 
-def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict[str, Path | str]) -> RowOutcome:
+def build_row(
+    row: Row,
+    row_dir: Path,
+    registry: ComponentRegistry,
+    codecs: dict[str, Path | str],
+    codec_compute: Mapping[str, Mapping[str, float]],
+) -> RowOutcome:
     """Train the row's model into ``row_dir/run`` (resuming it) or load it -> its separator; the
-    training's wall and CPU seconds, summed over resumes, are kept in ``row_dir/run/compute.json``."""
+    training's wall and CPU seconds, summed over resumes, are kept in ``row_dir/run/compute.json``.
+    A CPU budget is charged with ``codec_compute``, the compute of the grid codecs the row uses."""
     source = f"row {row.name}"
     config = substitute_codecs(copy.deepcopy(row.config), codecs)
     if row.kind == "separator":
@@ -184,13 +191,13 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
     run_dir = row_dir / "run"
     if row.kind == "generative":
         sections = config["training"]
-        trainer = validate_model(TrainerConfig, sections.pop("trainer", {}), f"{source} [trainer]")
+        trainer = validate_model(TrainerConfig, charge_codecs(sections.pop("trainer", {}), codec_compute, source), f"{source} [trainer]")
         task, examples = build_separator_training(sections, source, registry)
         with measured(run_dir / COMPUTE):
             result = train(task, trainer, run_dir, examples)
         separator: Separator = GenerativeSeparator.from_pretrained(run_dir, registry=registry, device=trainer.device)
     elif row.kind == "teacher":
-        trainer = validate_model(TrainerConfig, config["trainer"], f"{source} [trainer]")
+        trainer = validate_model(TrainerConfig, charge_codecs(config["trainer"], codec_compute, source), f"{source} [trainer]")
         spec = ComponentSpec.model_validate(config["separator"])
         separator_config = registry.make_config("separator", spec.name, spec.params, source)
         torch.manual_seed(trainer.seed)  # the network's initial weights
@@ -212,6 +219,7 @@ def build_row(row: Row, row_dir: Path, registry: ComponentRegistry, codecs: dict
         "steps": result.step,
         "minutes": state.get("train_seconds", 0.0) / 60,
         "checkpoint": str(checkpoint),
+        "budget": trainer.model_dump(include={"steps", "max_minutes", "max_cpu_seconds"}, exclude_none=True),
         "metrics": result.metrics,
         **read_compute(run_dir / COMPUTE),
     }

@@ -141,6 +141,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
         runs, fresh = [], False
+        codec_compute = {name: read_compute(out / "codecs" / name / COMPUTE) for name in row.config.get("codecs", {})}
         if row.trained and (row_dir / RESULT).is_file():  # kept, never overwritten silently
             error = f"{row_dir / RESULT} is not a per-seed result (stored before rows trained once per seed); delete {row_dir} to run the row again"
             runs.append({**_new_result(row, None), "error": error})
@@ -149,13 +150,12 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None:
-                    result = _run_row(run, seed, run_dir, registry, test, metrics, codecs)
+                    result = _run_row(run, seed, run_dir, registry, test, metrics, codecs, codec_compute)
                     write_json(run_dir / RESULT, result)
                     fresh = True
                     label = row.name if seed is None else f"{row.name} seed {seed}"
                     tqdm.write(f"[bench] {label}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
                 runs.append(result)
-        codec_compute = {name: read_compute(out / "codecs" / name / COMPUTE) for name in row.config.get("codecs", {})}
         results.append(_row_result(row, runs, codec_compute))
         (ran if fresh else skipped).append(row.name)
     return GridRun(grid, results, ran, skipped)
@@ -217,11 +217,12 @@ def _run_row(
     test: StemDataset,
     metrics: list[BuiltMetric],
     codecs: dict[str, Path | str],
+    codec_compute: dict[str, dict[str, float]],
 ) -> dict[str, Any]:
     result = _new_result(row, seed)
     started = time.time()
     try:
-        outcome = build_row(row, run_dir, registry, codecs)
+        outcome = build_row(row, run_dir, registry, codecs, codec_compute)
         result["training"] = outcome.training
         result["seed_dependent"] = row.trained or outcome.separator.stochastic
         result["evaluation"] = evaluate_row(outcome.separator, row, test, metrics).to_dict()

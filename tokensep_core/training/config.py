@@ -24,6 +24,13 @@ class TrainerConfig(BaseModel):
         gt=0,
         description="time budget: stop with a checkpoint once this much training time (summed over resumes) has passed; steps still sets the schedule",
     )
+    max_cpu_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="compute budget on a CPU: stop with a checkpoint once the training steps have used this much CPU time of the "
+        "process (every thread counts, so it compares runs with different thread counts; summed over resumes); steps still sets "
+        "the schedule. Refused on a GPU, where CPU time is not the compute: use max_minutes there",
+    )
     batch_size: int = Field(8, ge=1, description="items per micro-batch on each rank")
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes per rank")

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset, IterableDataset
 from tqdm import tqdm
 
 from tokensep_core import __version__
-from tokensep_core.errors import CheckpointError, TokensepError
+from tokensep_core.errors import CheckpointError, ConfigError, TokensepError
 from tokensep_core.runtime.precision import autocast, effective_precision, grad_scaler
 from tokensep_core.training import checkpoint as ckpt
 from tokensep_core.training import distributed as dist_utils
@@ -103,6 +103,10 @@ class _Run:
 
     def __init__(self, trainer: Trainer, ctx: dist_utils.DistContext) -> None:
         self.trainer, self.ctx, self.config, self.task = trainer, ctx, trainer.config, trainer.task
+        if self.config.max_cpu_seconds is not None and ctx.device.type != "cpu":
+            raise ConfigError(
+                f"trainer.max_cpu_seconds: CPU time is not the training compute on {ctx.device}; give a wall-clock budget there (trainer.max_minutes)"
+            )
         self.precision = effective_precision(self.config.precision, ctx.device)
         self.modules = trainer.task.modules()
         for module in self.modules.values():
@@ -117,6 +121,7 @@ class _Run:
         self.stream = BatchStream(trainer.data, self.config, ctx)
         self.step = 0
         self.train_seconds = 0.0  # wall time spent in training steps, summed over resumes
+        self.train_cpu_seconds = 0.0  # this process's CPU time (every thread) in training steps, summed over resumes
         self.all_params = [p for m in self.modules.values() for p in m.parameters()]
 
     def _schedule(self, lr: float, min_lr: float) -> WarmupDecay:
@@ -159,6 +164,7 @@ class _Run:
                 "world_size": self.ctx.world_size,
                 "precision": self.precision,
                 "train_seconds": self.train_seconds,
+                "train_cpu_seconds": self.train_cpu_seconds,
             }
             optim = {
                 "optimizers": {g: o.state_dict() for g, o in self.optimizers.items()},
@@ -196,6 +202,7 @@ class _Run:
             raise CheckpointError(f"{path / 'optimizer.pt'}: does not match this task's optimizer groups ({err})") from None
         self.step = int(state["step"])
         self.train_seconds = float(state.get("train_seconds", 0.0))
+        self.train_cpu_seconds = float(state.get("train_cpu_seconds", 0.0))
         self._apply_current_schedule()
         self.stream.load_state(state["data"])
         rng.restore(ckpt.read_torch(path, "rng")["ranks"][self.ctx.rank])
@@ -217,8 +224,14 @@ class _Run:
 
     # -- the loop -------------------------------------------------------------------------------
 
-    def _out_of_time(self) -> bool:
-        return self.config.max_minutes is not None and self.train_seconds >= 60 * self.config.max_minutes
+    def _spent_budget(self) -> str | None:
+        """The time or CPU budget this process has used up, in words; None while both last."""
+        c = self.config
+        if c.max_minutes is not None and self.train_seconds >= 60 * c.max_minutes:
+            return f"time budget of {c.max_minutes:g} min"
+        if c.max_cpu_seconds is not None and self.train_cpu_seconds >= c.max_cpu_seconds:
+            return f"CPU budget of {c.max_cpu_seconds:g} CPU s"
+        return None
 
     def _train_step(self) -> dict[str, Tensor]:
         accum = self.config.grad_accumulation
@@ -300,20 +313,23 @@ class _Run:
 
         last_checkpoint = found[-1] if found else None
         last_metrics: dict[str, float] = {}
-        if self.step >= config.steps or self._out_of_time():
+        if self.step >= config.steps or self._spent_budget():
             return FitResult(self.step, last_checkpoint, last_metrics)
         log = MetricsLog(run_dir, self.step) if ctx.is_main else None
         bar = tqdm(total=config.steps, initial=self.step, desc="train", disable=not ctx.is_main, dynamic_ncols=True)
         try:
             while self.step < config.steps:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 dist_utils.broadcast_state(self.modules.values(), buffers_only=True)
                 metrics = self._train_step()
                 self.step += 1
                 self.train_seconds += time.perf_counter() - started
+                self.train_cpu_seconds += time.process_time() - cpu_started
                 bar.update(1)
-                out_of_time = config.max_minutes is not None and dist_utils.any_rank(self._out_of_time(), ctx)
-                last = self.step == config.steps or out_of_time
+                spent = self._spent_budget()
+                budgeted = config.max_minutes is not None or config.max_cpu_seconds is not None
+                out_of_budget = budgeted and dist_utils.any_rank(spent is not None, ctx)
+                last = self.step == config.steps or out_of_budget
                 row: dict[str, float] = {}
                 if self.step % config.log_every == 0 or last:
                     values = dist_utils.all_mean({k: float(v) for k, v in metrics.items()}, ctx)
@@ -330,10 +346,10 @@ class _Run:
                     last_metrics = {**last_metrics, **row}
                     if log:
                         log.write(self.step, row)
-                if (config.checkpoint_every and self.step % config.checkpoint_every == 0) or self.step == config.steps or out_of_time:
+                if (config.checkpoint_every and self.step % config.checkpoint_every == 0) or self.step == config.steps or out_of_budget:
                     last_checkpoint = self._save() or last_checkpoint
-                if out_of_time:
-                    self._say(f"time budget of {config.max_minutes:g} min used up at step {self.step}")
+                if out_of_budget:
+                    self._say(f"{spent or 'the budget of another rank'} used up at step {self.step}")
                     break
         finally:
             bar.close()
