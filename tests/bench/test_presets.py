@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tokensep_core.bench.grid import generative_rows, load_grid
+from tokensep_core.bench.grid import generative_rows, load_grid, row_names
+from tokensep_core.data.synth_plan import plan_songs
 from tokensep_core.plugins import load_registry
 from tokensep_core.separation.pipeline import PipelineConfig, build_pipeline
 
@@ -48,3 +49,34 @@ def test_generative_rows_build(name: str) -> None:
         }
     else:
         assert set(built) == {"base", "independent", "dac"}
+
+
+@pytest.mark.parametrize("name", ["cpu-small.yaml", "transient.yaml", "lm-family.yaml"])
+def test_rerun_grids_have_seeds_songs_controls_and_comparisons(name: str) -> None:
+    """The grids re-run for issue 17 (benchmarks/RERUN.md): three seeds, at least 16 test songs
+    all scored, the controls (silence where SDR-family metrics are listed), codebook restarts on
+    every grid codec, and every generative row compared with mixture copy."""
+    path = BENCHMARKS / name
+    grid = load_grid(path)
+    assert grid.seeds == [0, 1, 2]
+    synth = grid.data.synth
+    assert synth is not None and grid.songs is None
+    assert sum(song.split == "test" for song in plan_songs(synth.songs, synth.seed, synth.test_fraction)) >= 16
+    rows = set(row_names(grid, str(path)))
+    assert {"mixture_copy", "oracle"} <= rows and any(row.startswith("codec_oracle") for row in rows)
+    if {m.name for m in grid.metrics} & {"si_sdr", "usdr", "csdr"}:
+        assert "silence" in rows
+    for codec in grid.codecs.values():
+        assert codec["codec"]["params"]["codebook_restart"] == {"enabled": True}
+    compared = {(c.a, c.b) for c in grid.comparisons}
+    assert {(row, "mixture_copy") for row, _ in generative_rows(grid, str(path))} <= compared
+
+
+def test_cpu_small_gives_htdemucs_the_compute_of_the_tokensep_row() -> None:
+    """cpu-small compares tokensep with HTDemucs at equal CPU seconds (a token row's budget is
+    charged with its codec's training), with a step cap that sets the schedule."""
+    grid = load_grid(BENCHMARKS / "cpu-small.yaml")
+    assert grid.budget.cpu_seconds is not None and grid.budget.steps is not None
+    assert grid.base["trainer"]["decay"] == "none"
+    assert any(b.name == "htdemucs" and b.train for b in grid.baselines)
+    assert ("base", "htdemucs") in {(c.a, c.b) for c in grid.comparisons}

@@ -60,8 +60,9 @@ def test_train_two_steps_and_reload(name, tmp_path):
 
 
 def test_transient_grid_loads_at_equal_bitrate(repo_root):
-    """benchmarks/transient.yaml: valid grid and codec-training sections, four codec rows, four
-    resynthesis rows, and every codec at HCodec's tokens per second."""
+    """benchmarks/transient.yaml: valid grid and codec-training sections, four codec rows, the
+    controls, each codec trained with seeds 0, 1 and 2 (one resynthesis row each), and every codec
+    at HCodec's tokens per second."""
     from tokensep_codecs.training import CodecTrainingConfig
     from tokensep_core.bench.grid import load_grid, row_names
     from tokensep_core.config import validate_model
@@ -69,23 +70,31 @@ def test_transient_grid_loads_at_equal_bitrate(repo_root):
 
     path = repo_root / "benchmarks" / "transient.yaml"
     grid = load_grid(path)
-    assert {n for n in row_names(grid, str(path)) if not n.startswith("codec_oracle_")} == {
+    rows = row_names(grid, str(path))
+    assert {n for n in rows if not n.startswith("codec_oracle_")} == {
         "hcodec",
         "transient_loss",
         "dual_rate",
         "onset_tokens",
+        "silence",
         "mixture_copy",
+        "oracle",
     }
     assert {m.name for m in grid.metrics} == {"onset_f", "attack_error", "visqol", "si_sdr", "mel_distance"}
     registry = load_registry()
-    rates = {}
+    rates, seeds = {}, {}
     for name, section in grid.codecs.items():
         sections = {**section, "data": {"name": "synthetic"}}
-        validate_model(TrainerConfig, sections.pop("trainer"), name)
+        trainer = validate_model(TrainerConfig, sections.pop("trainer"), name)
         config = validate_model(CodecTrainingConfig, sections, name)
+        assert config.seed == config.augment.seed == trainer.seed, name
+        seeds.setdefault(config.codec.name, set()).add(config.seed)
         codec = registry.build("codec", config.codec, source=name)
         rates[name] = codec.frame_rate * codec.num_codebooks
-    assert rates == dict.fromkeys(["hcodec", *VARIANTS], 200.0)
+    assert seeds == dict.fromkeys(["hcodec", *VARIANTS], {0, 1, 2})
+    assert set(rates.values()) == {200.0}
+    oracles = {b.separator.params["checkpoint"] for b in grid.baselines if b.separator and b.separator.name == "codec_oracle"}
+    assert oracles == {f"{{codec:{name}}}" for name in grid.codecs}
 
 
 @pytest.mark.parametrize("name", ["hcodec_dual_rate", "hcodec_onset_tokens"])
