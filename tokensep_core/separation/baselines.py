@@ -25,18 +25,22 @@ class BaselineConfig(ComponentConfig):
     stems: tuple[str, ...] = Field(STEMS, min_length=1)
 
 
-class MixtureCopy(Separator):
-    """Lower bound: every stem estimate is the unchanged mixture.
-
-    This is the SiSEC/MUSDB "mixture" baseline (not the mixture divided by the number of
-    stems), so its SDR for a stem is the stem-to-rest ratio of the input itself.
-    """
+class _StemsBaseline(Separator):
+    """A baseline configured by its stem names alone."""
 
     Config = BaselineConfig
 
     def __init__(self, config: BaselineConfig) -> None:
         self.config = config
         self.stems = config.stems
+
+
+class MixtureCopy(_StemsBaseline):
+    """Lower bound: every stem estimate is the unchanged mixture.
+
+    This is the SiSEC/MUSDB "mixture" baseline (not the mixture divided by the number of
+    stems), so its SDR for a stem is the stem-to-rest ratio of the input itself.
+    """
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         """mixture ``[C, T]`` -> ``{stem: [C, T]}``, each a copy of the mixture."""
@@ -44,7 +48,7 @@ class MixtureCopy(Separator):
         return {stem: wav.clone() for stem in self.stems}
 
 
-class Silence(Separator):
+class Silence(_StemsBaseline):
     """Floor of the SDR family: every stem estimate is silence (zeros of the mixture's shape).
 
     The error is then the reference itself, so uSDR and SI-SDR are 0 dB on every stem of every
@@ -52,26 +56,14 @@ class Silence(Separator):
     nothing. Its output ignores the input, so its controls say it does not use the mixture.
     """
 
-    Config = BaselineConfig
-
-    def __init__(self, config: BaselineConfig) -> None:
-        self.config = config
-        self.stems = config.stems
-
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         """mixture ``[C, T]`` -> ``{stem: [C, T]}`` of zeros."""
         del sample_rate
         return {stem: torch.zeros_like(wav) for stem in self.stems}
 
 
-class Oracle(Separator):
+class Oracle(_StemsBaseline):
     """Upper bound: returns the song's true stems (needs a :class:`Song` with references)."""
-
-    Config = BaselineConfig
-
-    def __init__(self, config: BaselineConfig) -> None:
-        self.config = config
-        self.stems = config.stems
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         raise ConfigError("separator 'oracle' needs the reference stems: call separate_song with a Song that has them")
