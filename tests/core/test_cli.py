@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,12 +45,15 @@ def test_demo_scores_a_trained_model_against_mixture_copy_and_the_mismatched_con
     out = capsys.readouterr().out
     scores, controls = out.split("input dependence  ")[0], out.split("input dependence  ")[1]
     rows = [line.split() for line in scores.splitlines() if line.startswith(STEM_LINE)]
-    assert [" ".join(row[1:-2]) for row in rows[:3]] == ["tokensep", "tokensep (mismatched)", "mixture copy"], out
-    assert len(rows) == 12 and all(len(row) in (4, 5, 6) for row in rows)
+    labels = ["tokensep", "tokensep (mismatched)", "tokensep (no mixture)", "mixture copy"]
+    assert [" ".join(row[1:-2]) for row in rows[:4]] == labels, out
+    assert len(rows) == 16 and all(len(row) in (4, 5, 6) for row in rows)
     assert all(float(row[-1]) == float(row[-1]) for row in rows)  # numbers, not placeholders
     verdict_rows = [line.split(maxsplit=2) for line in controls.splitlines() if line.startswith(STEM_LINE)]
     assert [row[0] for row in verdict_rows] == list(STEM_LINE), out
-    assert all(row[2] == "uses the mixture" or row[2].startswith("does not use the mixture (") for row in verdict_rows)
+    for row in verdict_rows:  # one verdict against the mismatched control, one against the no-mixture ablation
+        texts = re.split(r"\s{2,}", row[2].strip())
+        assert len(texts) == 2 and all(t == "uses the mixture" or t.startswith("does not use the mixture (") for t in texts), row
     assert all(float(row[1]) >= 0 for row in verdict_rows)
 
 
@@ -57,7 +61,8 @@ def test_demo_with_one_song_says_the_controls_need_two(tiny_run, capsys: pytest.
     assert main(["demo", "-n", str(tiny_run[0]), "--songs", "1", "--seconds", "1"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith(STEM_LINE)]
-    assert len(rows) == 8 and all(len(row) in (4, 5) for row in rows), out
+    assert len(rows) == 12 and all(len(row) in (4, 5, 6) for row in rows), out
+    assert [" ".join(row[1:-2]) for row in rows[:3]] == ["tokensep", "tokensep (no mixture)", "mixture copy"], out
     assert "controls not computed: the mismatched-reference control needs at least 2 songs (got 1)." in out
 
 
