@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tokensep_core.evaluation.stats import estimate
+from tokensep_core.evaluation.stats import estimate, paired_difference
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
@@ -52,12 +52,11 @@ def interval(metric: str, values: np.ndarray) -> tuple[float, float, float]:
     return result.value, result.low, result.high
 
 
-def paired(a: dict[str, float], b: dict[str, float], metric: str, higher: bool) -> tuple[float, float, float, int, int]:
+def paired(a: dict[str, float], b: dict[str, float], higher: bool) -> tuple[float, float, float, int, int]:
     """Oriented per-song difference a − b (positive: a better), its interval, wins and songs."""
     songs = sorted(set(a) & set(b))
-    diff = np.array([(a[s] - b[s]) * (1 if higher else -1) for s in songs])
-    mean, low, high = interval(metric, diff)
-    return mean, low, high, int((diff > 0).sum()), len(songs)
+    result = paired_difference(np.array([[a[s] for s in songs]]), np.array([[b[s] for s in songs]]), higher)
+    return result.value, result.low, result.high, result.wins, result.pairs
 
 
 def margin(result: dict) -> float:
@@ -152,13 +151,13 @@ def comparisons(results: dict[str, dict]) -> list[str]:
             cells = []
             for metric, up in METRICS:
                 a, b = per_song(results[row], stem, metric), per_song(results[row], stem, metric, mismatched=True)
-                cells.append(_cell(paired(a, b, metric, up)) if a and b else "–")
+                cells.append(_cell(paired(a, b, up)) if a and b else "–")
             lines.append(f"| {stem} | {row} − its mismatched control | " + " | ".join(cells) + " |")
         for a_name, b_name in pairs:
             cells = []
             for metric, up in METRICS:
                 a, b = per_song(results[a_name], stem, metric), per_song(results[b_name], stem, metric)
-                cells.append(_cell(paired(a, b, metric, up)) if a and b else "–")
+                cells.append(_cell(paired(a, b, up)) if a and b else "–")
             lines.append(f"| {stem} | {a_name} − {b_name} | " + " | ".join(cells) + " |")
     return lines
 

@@ -20,7 +20,7 @@ import numpy as np
 from tokensep_core.bench.compute import add
 from tokensep_core.evaluation import Evaluation
 from tokensep_core.evaluation.controls import Scores, StemVerdict
-from tokensep_core.evaluation.stats import Difference, Estimate, paired_difference, pooled_estimate
+from tokensep_core.evaluation.stats import Difference, Estimate, nanmean, paired_difference, pooled_estimate
 from tokensep_core.metrics.aggregate import aggregate_tracks
 
 MEAN = "mean"
@@ -140,7 +140,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.mismatched = _estimates(mismatched, row.seeds, row.songs)
     row.verdicts = _verdicts(matched, mismatched, row.seeds, row.songs, evaluations[0].higher_is_better)
     row.input_dependence = {
-        stem: _nanmean([e.input_dependence.get(stem, math.nan) for e in evaluations])
+        stem: nanmean([e.input_dependence.get(stem, math.nan) for e in evaluations])
         for stem in dict.fromkeys(stem for e in evaluations for stem in e.input_dependence)
     }
     audio = sum(s.audio_seconds for e in evaluations for s in e.songs)
@@ -178,13 +178,13 @@ def _estimates(scores: dict[str, dict[str, Cells]], seeds: list[Seed], songs: li
     for metric, by_stem in scores.items():
         estimates = {stem: pooled_estimate(metric, matrix(cells, seeds, songs)) for stem, cells in by_stem.items()}
         per_seed = [
-            _nanmean([aggregate_tracks(metric, cells.get(seed, {}).values()) for cells in by_stem.values()])
+            nanmean([aggregate_tracks(metric, cells.get(seed, {}).values()) for cells in by_stem.values()])
             for seed in seeds
             if any(seed in cells for cells in by_stem.values())
         ]
         spread = [v for v in per_seed if not math.isnan(v)]
         estimates[MEAN] = Estimate(
-            _nanmean([e.value for e in estimates.values()]),
+            nanmean([e.value for e in estimates.values()]),
             math.nan,
             math.nan,
             0,
@@ -246,8 +246,3 @@ def compare(a: RowSummary, b: RowSummary, higher_is_better: dict[str, bool]) -> 
             scores_b = np.array([matrix(other, [sb], songs)[0] for _, sb in comparison.pairs])
             comparison.differences.setdefault(metric, {})[stem] = paired_difference(scores_a, scores_b, higher_is_better.get(metric, True))
     return comparison
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    finite = [v for v in values if not math.isnan(v)]
-    return sum(finite) / len(finite) if finite else math.nan

@@ -31,6 +31,7 @@ from tokensep_core.evaluation.controls import ControlResult, MismatchedControl, 
 from tokensep_core.evaluation.machine import describe_machine
 from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
+from tokensep_core.evaluation.stats import nanmean
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
 from tokensep_core.tokens.health import histogram_health
@@ -153,14 +154,9 @@ def _mean_over_seeds(results: Iterable[tuple[str, Scores]]) -> dict[str, Scores]
             for metric, value in values.items():
                 song.setdefault(stem, {}).setdefault(metric, []).append(value)
     return {
-        song: {stem: {metric: _nanmean(values) for metric, values in by_metric.items()} for stem, by_metric in stems.items()}
+        song: {stem: {metric: nanmean(values) for metric, values in by_metric.items()} for stem, by_metric in stems.items()}
         for song, stems in grouped.items()
     }
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    finite = [v for v in values if not np.isnan(v)]
-    return float(np.mean(finite)) if finite else float("nan")
 
 
 def select_songs(dataset: StemDataset, limit: int | None = None) -> Iterable[Song]:

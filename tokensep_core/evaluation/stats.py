@@ -89,6 +89,12 @@ def two_level_bootstrap(matrix: np.ndarray, statistic: Callable[..., np.ndarray]
     return float(low), float(high)
 
 
+def nanmean(values: Sequence[float]) -> float:
+    """The mean of ``values`` without their NaNs; NaN when none is left."""
+    finite = [v for v in values if not math.isnan(v)]
+    return sum(finite) / len(finite) if finite else math.nan
+
+
 def pooled_estimate(metric: str, matrix: Sequence[Sequence[float]] | np.ndarray, seed: int = 0) -> Estimate:
     """Scores [S seeds, N songs] -> the metric's aggregate over every cell, its two-level bootstrap
     interval (needs 2 songs) and the spread of the per-seed aggregates."""
