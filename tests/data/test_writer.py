@@ -122,3 +122,21 @@ def test_cli_out_not_writable(tmp_path, capsys):
         code = main(["data", "synth", str(out), "--songs", "1", "--seconds", "0.5", "--sample-rate", str(SR), "--no-progress"])
         err = capsys.readouterr().err
         assert code == 1 and err.startswith("tokensep: error:") and str(blocker) in err and len(err.strip().splitlines()) == 1
+
+
+def test_workers_write_the_same_songs(tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    _write(serial, songs=3)
+    summary = _write(parallel, songs=3, workers=2)
+    assert (summary.written, summary.skipped) == (3, 0)
+    for song in plan_songs(3, 3, 0.4):
+        for name in SONG_FILES:
+            a = read_audio(serial / song.split / song.name / f"{name}.wav")[0]
+            b = read_audio(parallel / song.split / song.name / f"{name}.wav")[0]
+            assert torch.equal(a, b), (song.name, name)
+
+
+def test_zero_workers_is_refused_before_writing(tmp_path):
+    with pytest.raises(TokensepError, match="workers >= 1"):
+        _write(tmp_path / "out", workers=0)
+    assert not (tmp_path / "out").exists()

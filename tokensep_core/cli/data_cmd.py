@@ -16,6 +16,9 @@ def add_synth_arguments(synth: argparse.ArgumentParser) -> None:
     synth.add_argument("--seed", type=int, default=0, help="dataset seed; the same seed gives the same songs (default 0)")
     synth.add_argument("--renderer", default="procedural", help="registered renderer: procedural (default), soundfont, ...")
     synth.add_argument("--test-fraction", type=float, default=0.2, help="share of songs in the test split (default 0.2)")
+    synth.add_argument(
+        "--workers", type=int, default=1, help="processes rendering songs in parallel (default 1); the songs do not depend on it"
+    )
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -31,6 +34,7 @@ def run_synth(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction,
         renderer_name=args.renderer,
         progress=not args.no_progress,
+        workers=args.workers,
     )
     print(
         f"{args.out}: {summary.written} songs written, {summary.skipped} already there "

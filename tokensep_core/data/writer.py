@@ -9,10 +9,12 @@ complete songs. ``OUT/synth.json`` records the settings; a re-run with other set
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from tqdm import tqdm
 from tokensep_core import STEMS
 from tokensep_core.audio.io import atomic_path, write_audio
 from tokensep_core.data.mixing import mix
-from tokensep_core.data.synth_plan import plan_songs, render_song
+from tokensep_core.data.synth_plan import PlannedSong, plan_songs, render_song
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Renderer
 
@@ -50,8 +52,13 @@ def write_synthetic_dataset(
     test_fraction: float = 0.2,
     renderer_name: str = "",
     progress: bool = True,
+    workers: int = 1,
 ) -> SynthSummary:
-    """Render ``songs`` songs of ``seconds`` at ``sample_rate`` into ``out`` (see module doc)."""
+    """Render ``songs`` songs of ``seconds`` at ``sample_rate`` into ``out`` (see module doc), in
+    ``workers`` processes (each song is rendered from its own seed, so the files do not depend on
+    ``workers``)."""
+    if workers < 1:
+        raise TokensepError(f"synth: need workers >= 1 (got {workers})")
     if songs < 1 or seconds <= 0 or sample_rate <= 0 or not 0.0 <= test_fraction <= 1.0:
         raise TokensepError(
             f"synth: need songs >= 1, seconds > 0, sample rate > 0, 0 <= test fraction <= 1 (got {songs}, {seconds}, {sample_rate}, {test_fraction})"
@@ -69,17 +76,38 @@ def write_synthetic_dataset(
         },
     )
     plan = plan_songs(songs, seed, test_fraction)
-    written = skipped = 0
-    for song in tqdm(plan, desc="synth", unit="song", disable=not progress):
-        folder = out / song.split / song.name
-        if is_complete(folder):
-            skipped += 1
-            continue
-        stems = render_song(renderer, song, seconds, sample_rate)
-        write_song_folder(folder, {"mixture": mix(stems), **stems}, sample_rate)
-        written += 1
+    todo = [song for song in plan if not is_complete(out / song.split / song.name)]
+    jobs = [(renderer, song, out / song.split / song.name, seconds, sample_rate) for song in todo]
+    for _ in tqdm(_run(jobs, workers), total=len(jobs), desc="synth", unit="song", disable=not progress):
+        pass
+    written, skipped = len(todo), len(plan) - len(todo)
     splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
     return SynthSummary(written, skipped, splits)
+
+
+def _render_and_write(renderer: Renderer, song: PlannedSong, folder: Path, seconds: float, sample_rate: int) -> None:
+    stems = render_song(renderer, song, seconds, sample_rate)
+    write_song_folder(folder, {"mixture": mix(stems), **stems}, sample_rate)
+
+
+def _limit_threads() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one song per process: intra-op threads would only compete
+
+
+def _run(jobs: list[tuple], workers: int) -> Iterator[None]:
+    """Render and write each job, in this process or in a pool of ``workers`` (spawned, so no
+    forked torch state); yields once per finished song."""
+    if workers == 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield _render_and_write(*job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_limit_threads) as pool:
+        futures = [pool.submit(_render_and_write, *job) for job in jobs]
+        for future in futures:
+            yield future.result()
 
 
 def is_complete(folder: Path) -> bool:
