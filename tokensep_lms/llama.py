@@ -165,7 +165,7 @@ class _RotaryTables:
     def __init__(self, rotary: nn.Module, positions: Tensor) -> None:
         freqs, _ = rotary(positions)  # [1, S, r], each angle repeated for the two features of its pair
         self.dims = freqs.shape[-1]
-        angles = freqs[..., ::2]
+        angles = freqs[..., ::2].float()
         self.turns = torch.polar(torch.ones_like(angles), angles)  # [1, S, r/2] complex
 
     def apply(self, t: Tensor) -> Tensor:
@@ -210,6 +210,16 @@ class LlamaLM(TokenLM):
             Decoder, width, heads, int(config.resolved("layers")), config.kv_heads, config.resolved("ff_mult"), dropout
         )
         self.heads = CodebookHeads(config.num_codebooks, config.codebook_size, width)
+
+    def _apply(self, fn, recurse: bool = True):  # noqa: ANN001, ANN202 (nn.Module's signature)
+        """``.to(bfloat16)`` and friends cast every floating buffer; the rotary frequencies stay
+        float32: x-transformers turns positions into its ``inv_freq``'s type, and in bfloat16
+        positions above 256 are rounded (3001 -> 3008) and ``torch.polar`` refuses them on CUDA."""
+        super()._apply(fn, recurse)
+        rotary = self.decoder.rotary_pos_emb
+        if rotary is not None and rotary.inv_freq.dtype != torch.float32:
+            rotary.inv_freq = rotary.inv_freq.float()
+        return self
 
     def forward(
         self,

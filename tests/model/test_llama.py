@@ -162,3 +162,20 @@ def test_an_unextended_cache_allocates_no_storage() -> None:
     assert cache.storage is None and cache.pending is not None
     _, longer = lm(tokens[..., :1], cache=cache)
     assert cache.storage is longer.storage and cache.storage.keys.shape[:2] == (2, 2)
+
+
+def test_rotary_frequencies_stay_float32_in_bfloat16() -> None:
+    """A bfloat16 LM keeps float32 rotary frequencies, so positions past 256 are not rounded:
+    its cached logits at position ~300 follow the float32 LM's."""
+    lm32 = tiny()
+    lm16 = tiny().to(torch.bfloat16)
+    assert lm16.decoder.rotary_pos_emb.inv_freq.dtype == torch.float32
+    assert lm16.embed.parameters().__next__().dtype == torch.bfloat16
+    tokens, prefix = _inputs(lm32, batch=1, steps=300, prefix_steps=2)
+    outs = []
+    for lm in (lm32, lm16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=lm is lm16):
+            _, cache = lm(tokens[..., :-1], prefix)
+            logits, _ = lm(tokens[..., -1:], cache=cache)  # cached step: rotary tables at position 300
+        outs.append(logits.float())
+    assert (outs[0] - outs[1]).abs().max() < 0.1 * outs[0].abs().max()
