@@ -75,13 +75,20 @@ def sweep() -> list[tuple[str, dict, dict]]:
 
 
 def training(run: Path) -> str:
+    """One line on a training run: steps, time, loss, last held-out conditioning gain. A run that
+    came back from another machine as an export (no checkpoints here) gives its steps from
+    metrics.csv and its device from train.log."""
     rows = list(csv.DictReader((run / "metrics.csv").open()))
-    state = json.loads(sorted((run / "checkpoints").glob("step_*/state.json"))[-1].read_text())
     loss = next(k for k in rows[-1] if k.endswith("/total"))
-    text = (
-        f"{state['step']} steps, {state.get('train_seconds', float('nan')) / 60:.1f} min of training time, "
-        f"{loss} {float(rows[0][loss]):.3f} (step {rows[0]['step']}) → {float(rows[-1][loss]):.3f} (step {rows[-1]['step']})"
-    )
+    states = sorted((run / "checkpoints").glob("step_*/state.json"))
+    if states:
+        state = json.loads(states[-1].read_text())
+        spent = f"{state['step']} steps, {state.get('train_seconds', float('nan')) / 60:.1f} min of training time"
+    else:
+        log = (run / "train.log").read_text() if (run / "train.log").exists() else ""
+        device = log.split("device ", 1)[1].split(",")[0] if "device " in log else "unknown"
+        spent = f"{rows[-1]['step']} steps on device {device} (training time not recorded in this folder)"
+    text = f"{spent}, {loss} {float(rows[0][loss]):.3f} (step {rows[0]['step']}) → {float(rows[-1][loss]):.3f} (step {rows[-1]['step']})"
     evals = [r for r in rows if r.get("eval/ce_true")]
     if evals:
         last = evals[-1]
