@@ -45,6 +45,12 @@ COMMANDS: tuple[Command, ...] = (
         *_functions("data_cmd", "add_synth_arguments", "run_synth"),
         parent="data",
     ),
+    Command(
+        "midi",
+        "render excerpts of MIDI compositions into songs with stems (MUSDB18-HQ layout), stems by General MIDI program",
+        *_functions("data_cmd", "add_midi_arguments", "run_midi"),
+        parent="data",
+    ),
     Command(train_cmd.GROUP, "train a model with the shared trainer (resumes an existing run directory)"),
     Command(
         "pseudolabel",

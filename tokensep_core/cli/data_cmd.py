@@ -1,9 +1,11 @@
-"""``tokensep data synth``: write a synthetic multitrack dataset."""
+"""``tokensep data synth`` and ``tokensep data midi``: write a multitrack dataset (synthetic songs,
+or excerpts of MIDI compositions rendered with soundfonts)."""
 
 from __future__ import annotations
 
 import argparse
 
+from tokensep_core.data.midi_dataset import write_midi_dataset
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
 
@@ -39,5 +41,45 @@ def run_synth(args: argparse.Namespace) -> int:
     print(
         f"{args.out}: {summary.written} songs written, {summary.skipped} already there "
         f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz, renderer {args.renderer})"
+    )
+    return 0
+
+
+def add_midi_arguments(midi: argparse.ArgumentParser) -> None:
+    midi.add_argument("out", metavar="OUT", help="output folder (OUT/{train,test}/SONG/{mixture,vocals,drums,bass,other}.wav)")
+    midi.add_argument("sources", metavar="SOURCE", nargs="+", help="MIDI files, or folders searched for *.mid / *.midi")
+    midi.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
+    midi.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
+    midi.add_argument("--excerpts", type=int, default=4, help="excerpts per MIDI file at most (default 4)")
+    midi.add_argument(
+        "--soundfont",
+        action="append",
+        default=None,
+        help="a .sf2/.sf3 soundfont (repeatable: each song draws one; default: the GM soundfont)",
+    )
+    midi.add_argument(
+        "--test-fraction", type=float, default=0.1, help="share of MIDI files whose excerpts form the test split (default 0.1)"
+    )
+    midi.add_argument("--seed", type=int, default=0, help="dataset seed: excerpts, soundfonts, mixing (default 0)")
+    midi.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
+    midi.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_midi(args: argparse.Namespace) -> int:
+    summary = write_midi_dataset(
+        args.out,
+        args.sources,
+        seconds=args.seconds,
+        sample_rate=args.sample_rate,
+        excerpts=args.excerpts,
+        soundfonts=args.soundfont,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print(
+        f"{args.out}: {summary.written} songs written, {summary.skipped} already there, from {summary.files} MIDI files "
+        f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz)"
     )
     return 0

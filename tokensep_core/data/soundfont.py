@@ -72,11 +72,16 @@ class SoundfontRenderer(Renderer):
             if not self.config.soundfont.is_file():
                 raise TokensepError(f"renderer 'soundfont': soundfont {self.config.soundfont} not found")
             return self.config.soundfont
+        return self.default_soundfont()
+
+    @staticmethod
+    def default_soundfont() -> Path:
+        """Debian's FluidR3_GM.sf2 where installed, else the TimGM6mb.sf2 shipped with pretty_midi."""
         bundled = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
         for candidate in (*SYSTEM_SOUNDFONTS, bundled):
             if candidate.is_file():
                 return candidate
-        raise TokensepError(f"renderer 'soundfont': no General MIDI soundfont found; {INSTALL_HINT}")
+        raise TokensepError(f"no General MIDI soundfont found; {INSTALL_HINT}")
 
     def render(self, seed: int, seconds: float, sample_rate: int) -> dict[str, Tensor]:
         """-> ``{stem: [2, round(seconds * sample_rate)]}`` float32 for vocals, drums, bass, other."""
@@ -93,44 +98,31 @@ class SoundfontRenderer(Renderer):
 
     def _synthesize(self, midi: pretty_midi.PrettyMIDI, base: Path, n: int, sample_rate: int) -> np.ndarray:
         """Render one stem's MIDI -> ``[2, n]`` (cut or zero-padded to ``n``)."""
-        out = np.zeros((2, n), np.float32)
-        if not any(inst.notes for inst in midi.instruments):
-            return out
-        mid, wav = base.with_suffix(".mid"), base.with_suffix(".wav")
-        midi.write(str(mid))
-        command = [
-            self.program,
-            "-ni",
-            "-q",
-            "-R",
-            "1" if self.config.reverb else "0",
-            "-C",
-            "0",
-            "-g",
-            "0.5",
-            "-r",
-            str(sample_rate),
-            "-O",
-            "float",
-            "-T",
-            "wav",
-            "-F",
-            str(wav),
-            str(self.soundfont),
-            str(mid),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0 or not wav.exists():
-            detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise TokensepError(f"renderer 'soundfont': fluidsynth failed on {self.soundfont.name} ({detail})")
-        rendered, rate = read_audio(wav)
-        if rate != sample_rate or rendered.shape[0] != 2:
-            raise TokensepError(
-                f"renderer 'soundfont': fluidsynth wrote {rendered.shape[0]} channels at {rate} Hz, expected 2 at {sample_rate} Hz"
-            )
-        length = min(n, rendered.shape[1])
-        out[:, :length] = rendered[:, :length].numpy()
+        return fluidsynth_render(midi, base, n, sample_rate, self.program, self.soundfont, self.config.reverb)
+
+
+def fluidsynth_render(
+    midi: pretty_midi.PrettyMIDI, base: Path, n: int, sample_rate: int, program: str, soundfont: Path, reverb: bool = True
+) -> np.ndarray:
+    """Render ``midi`` with the FluidSynth ``program`` and ``soundfont`` through the files
+    ``base.mid`` / ``base.wav`` -> stereo float32 ``[2, n]`` (cut or zero-padded to ``n``)."""
+    out = np.zeros((2, n), np.float32)
+    if not any(inst.notes for inst in midi.instruments):
         return out
+    mid, wav = base.with_suffix(".mid"), base.with_suffix(".wav")
+    midi.write(str(mid))
+    command = [program, "-ni", "-q", "-R", "1" if reverb else "0", "-C", "0", "-g", "0.5", "-r", str(sample_rate)]
+    command += ["-O", "float", "-T", "wav", "-F", str(wav), str(soundfont), str(mid)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0 or not wav.exists():
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise TokensepError(f"fluidsynth failed on {soundfont.name} ({detail})")
+    rendered, rate = read_audio(wav)
+    if rate != sample_rate or rendered.shape[0] != 2:
+        raise TokensepError(f"fluidsynth wrote {rendered.shape[0]} channels at {rate} Hz, expected 2 at {sample_rate} Hz")
+    length = min(n, rendered.shape[1])
+    out[:, :length] = rendered[:, :length].numpy()
+    return out
 
 
 def _stem_midis(score: Score, rng: np.random.Generator) -> dict[str, pretty_midi.PrettyMIDI]:

@@ -78,7 +78,7 @@ def write_synthetic_dataset(
     plan = plan_songs(songs, seed, test_fraction)
     todo = [song for song in plan if not is_complete(out / song.split / song.name)]
     jobs = [(renderer, song, out / song.split / song.name, seconds, sample_rate) for song in todo]
-    for _ in tqdm(_run(jobs, workers), total=len(jobs), desc="synth", unit="song", disable=not progress):
+    for _ in tqdm(run_jobs(_render_and_write, jobs, workers), total=len(jobs), desc="synth", unit="song", disable=not progress):
         pass
     written, skipped = len(todo), len(plan) - len(todo)
     splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
@@ -96,16 +96,16 @@ def _limit_threads() -> None:
     torch.set_num_threads(1)  # one song per process: intra-op threads would only compete
 
 
-def _run(jobs: list[tuple], workers: int) -> Iterator[None]:
-    """Render and write each job, in this process or in a pool of ``workers`` (spawned, so no
-    forked torch state); yields once per finished song."""
+def run_jobs(function: Callable[..., None], jobs: list[tuple], workers: int) -> Iterator[None]:
+    """``function(*job)`` for each job, in this process or in a pool of ``workers`` (spawned, so
+    no forked torch state; ``function`` must be importable); yields once per finished job."""
     if workers == 1 or len(jobs) <= 1:
         for job in jobs:
-            yield _render_and_write(*job)
+            yield function(*job)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_limit_threads) as pool:
-        futures = [pool.submit(_render_and_write, *job) for job in jobs]
+        futures = [pool.submit(function, *job) for job in jobs]
         for future in futures:
             yield future.result()
 

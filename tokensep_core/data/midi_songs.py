@@ -1,0 +1,161 @@
+"""Real compositions as multitrack songs: excerpts of MIDI files, their parts assigned to the four
+stems and rendered with FluidSynth and a soundfont (``tokensep data midi``).
+
+Which part feeds which stem (General MIDI programs):
+
+- **drums**: every part on the drum channel;
+- **bass**: parts with a bass program (32–39). When a file has none, its lowest pitched part
+  (median pitch below C3) with enough notes plays the bass;
+- **vocals**: the lead melody, the highest pitched mostly monophonic part, sung by the
+  :mod:`~tokensep_core.data.voice` singer (the compositions hold no recorded voice). A file
+  without such a part gives a song without vocals;
+- **other**: every remaining part, with its own program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from tokensep_core import STEMS
+from tokensep_core.data import dsp
+from tokensep_core.data.mixing import balance
+from tokensep_core.data.score import VOWELS, Note
+from tokensep_core.data.soundfont import fluidsynth_render
+from tokensep_core.data.voice import make_singer, render_vocals
+from tokensep_core.errors import TokensepError
+
+BASS_PROGRAMS = range(32, 40)
+LOW_PART_MEDIAN = 48  # C3: a part whose median pitch is below this can stand in for the bass
+MIN_PART_NOTES = 8
+MAX_LEAD_OVERLAP = 0.2  # a lead melody: at most this share of its notes start before the previous one ends
+MIN_ACTIVE_STEMS = 3  # an excerpt is kept only if this many stems have notes in it
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A MIDI file's instruments grouped by stem; ``vocals`` is the lead part (or None)."""
+
+    drums: list[pretty_midi.Instrument]
+    bass: list[pretty_midi.Instrument]
+    vocals: pretty_midi.Instrument | None
+    other: list[pretty_midi.Instrument]
+
+
+def _median_pitch(instrument: pretty_midi.Instrument) -> float:
+    return float(np.median([note.pitch for note in instrument.notes]))
+
+
+def _overlap(instrument: pretty_midi.Instrument) -> float:
+    """Share of notes that start before the previous note (in start order) has ended."""
+    notes = sorted(instrument.notes, key=lambda note: note.start)
+    if len(notes) < 2:
+        return 0.0
+    return float(np.mean([b.start < a.end - 1e-3 for a, b in zip(notes, notes[1:])]))
+
+
+def assign_parts(midi: pretty_midi.PrettyMIDI) -> Parts:
+    """Group ``midi``'s instruments by stem (see the module doc)."""
+    playing = [inst for inst in midi.instruments if len(inst.notes) >= MIN_PART_NOTES]
+    drums = [inst for inst in playing if inst.is_drum]
+    pitched = [inst for inst in playing if not inst.is_drum]
+    bass = [inst for inst in pitched if inst.program in BASS_PROGRAMS]
+    if not bass and pitched:
+        lowest = min(pitched, key=_median_pitch)
+        bass = [lowest] if _median_pitch(lowest) < LOW_PART_MEDIAN else []
+    rest = [inst for inst in pitched if all(inst is not b for b in bass)]
+    leads = [inst for inst in rest if _overlap(inst) <= MAX_LEAD_OVERLAP]
+    vocals = max(leads, key=_median_pitch) if leads else None
+    other = [inst for inst in rest if inst is not vocals]
+    return Parts(drums, bass, vocals, other)
+
+
+def excerpt_starts(midi: pretty_midi.PrettyMIDI, parts: Parts, seconds: float, count: int, rng: np.random.Generator) -> list[float]:
+    """Up to ``count`` non-overlapping excerpt starts (s) where at least
+    :data:`MIN_ACTIVE_STEMS` stems play, in time order."""
+    end = midi.get_end_time()
+    candidates = np.arange(0.0, max(end - seconds, 0.0) + 1e-9, seconds)
+    groups = [parts.drums, parts.bass, [parts.vocals] if parts.vocals else [], parts.other]
+    good = [
+        float(t)
+        for t in candidates
+        if sum(any(t <= n.start < t + seconds for inst in group for n in inst.notes) for group in groups) >= MIN_ACTIVE_STEMS
+    ]
+    chosen = rng.choice(len(good), size=min(count, len(good)), replace=False) if good else []
+    return sorted(good[i] for i in chosen)
+
+
+def _window(instrument: pretty_midi.Instrument, start: float, seconds: float) -> pretty_midi.Instrument:
+    """The notes of ``instrument`` that start in ``[start, start + seconds)``, shifted to 0."""
+    out = pretty_midi.Instrument(program=instrument.program, is_drum=instrument.is_drum, name=instrument.name)
+    for note in instrument.notes:
+        if start <= note.start < start + seconds:
+            end = min(note.end, start + seconds) - start
+            out.notes.append(pretty_midi.Note(note.velocity, note.pitch, note.start - start, max(end, note.start - start + 0.02)))
+    return out
+
+
+def lead_notes(instrument: pretty_midi.Instrument, rng: np.random.Generator) -> list[Note]:
+    """The lead part as a monophonic vocal line (the highest note wherever notes overlap), one
+    vowel per note."""
+    notes = sorted(instrument.notes, key=lambda note: (note.start, -note.pitch))
+    line: list[pretty_midi.Note] = []
+    for note in notes:
+        if line and note.start < line[-1].end - 1e-3:
+            if note.pitch <= line[-1].pitch:
+                continue
+            line[-1] = pretty_midi.Note(line[-1].velocity, line[-1].pitch, line[-1].start, note.start)
+        line.append(note)
+    return [
+        Note(n.start, max(n.end - n.start, 0.05), n.pitch, n.velocity / 127, int(rng.integers(len(VOWELS))))
+        for n in line
+        if n.end - n.start > 0.01
+    ]
+
+
+def render_excerpt(
+    parts: Parts, start: float, seconds: float, sample_rate: int, program: str, soundfont: Path, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """One excerpt of ``parts`` -> unbalanced stems ``{stem: [2, n]}`` float32."""
+    n = round(seconds * sample_rate)
+    audio: dict[str, np.ndarray] = {}
+    with tempfile.TemporaryDirectory(prefix="tokensep-midi-") as tmp:
+        for stem, group in (("drums", parts.drums), ("bass", parts.bass), ("other", parts.other)):
+            midi = pretty_midi.PrettyMIDI()
+            midi.instruments = [_window(inst, start, seconds) for inst in group]
+            audio[stem] = fluidsynth_render(midi, Path(tmp) / stem, n, sample_rate, program, soundfont)
+    vocals = np.zeros((2, n), np.float32)
+    if parts.vocals is not None:
+        notes = lead_notes(_window(parts.vocals, start, seconds), rng)
+        if notes:
+            high = float(np.mean([note.pitch for note in notes])) > 62
+            mono = render_vocals(notes, make_singer(rng, high), n, sample_rate, rng)
+            vocals = dsp.pan(mono, float(rng.uniform(-0.15, 0.15))).astype(np.float32)
+    audio["vocals"] = vocals
+    return {stem: audio[stem] for stem in STEMS}
+
+
+def mix_excerpt(stems: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    """Balance rendered stems with random per-stem gains and loudness (as the ``soundfont``
+    renderer) -> ``{stem: Tensor [2, n]}``."""
+    gains_db = {"vocals": rng.uniform(-2, 3), "drums": rng.uniform(-3, 2), "bass": rng.uniform(-4, 1), "other": rng.uniform(-5, 1)}
+    return balance(stems, gains_db, float(rng.uniform(-26.0, -14.0)))
+
+
+def is_test_file(path: Path, test_fraction: float) -> bool:
+    """A source file's split, from a hash of its name: every excerpt of a file lands in the same
+    split, whatever other files are added."""
+    digest = int(hashlib.sha256(path.name.encode()).hexdigest()[:8], 16)
+    return digest / 0xFFFFFFFF < test_fraction
+
+
+def read_midi(path: Path) -> pretty_midi.PrettyMIDI:
+    try:
+        return pretty_midi.PrettyMIDI(str(path))
+    except Exception as err:  # mido/pretty_midi raise many types for a malformed file
+        raise TokensepError(f"{path}: not a readable MIDI file ({err})") from None
