@@ -118,3 +118,20 @@ def test_cli_refuses_a_missing_soundfont_before_writing(tmp_path, capsys):
     _song().write(str(tmp_path / "a.mid"))
     assert main(["data", "midi", str(tmp_path / "out"), str(tmp_path / "a.mid"), "--soundfont", str(tmp_path / "none.sf2")]) != 0
     assert "soundfont" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_without_a_monophonic_part_the_highest_part_is_sung_as_its_top_line():
+    midi = pretty_midi.PrettyMIDI()
+    midi.instruments = [_part(33, [36] * 16), _part(0, [60] * 16, chord=True), _part(48, [72] * 16, chord=True)]
+    parts = midi_songs.assign_parts(midi)
+    assert parts.vocals is not None and parts.vocals.program == 48
+    assert [i.program for i in parts.other] == [0]
+
+
+def test_excerpts_where_more_stems_play_come_first():
+    midi = _song(notes=32)  # 8 s in which every stem plays, then 8 s of drums, bass and chords only
+    for inst in midi.instruments[:3]:
+        inst.notes += [pretty_midi.Note(n.velocity, n.pitch, n.start + 8.0, n.end + 8.0) for n in list(inst.notes)]
+    parts = midi_songs.assign_parts(midi)
+    assert midi_songs.excerpt_starts(midi, parts, 4.0, 2, np.random.default_rng(0)) == [0.0, 4.0]
+    assert len(midi_songs.excerpt_starts(midi, parts, 4.0, 4, np.random.default_rng(0))) == 4  # then 3-stem windows

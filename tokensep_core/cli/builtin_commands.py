@@ -51,6 +51,12 @@ COMMANDS: tuple[Command, ...] = (
         *_functions("data_cmd", "add_midi_arguments", "run_midi"),
         parent="data",
     ),
+    Command(
+        "corpus",
+        "build the real-music training corpus from Debian packages (MIDI compositions x soundfonts; docs/data.md)",
+        *_functions("data_cmd", "add_corpus_arguments", "run_corpus"),
+        parent="data",
+    ),
     Command(train_cmd.GROUP, "train a model with the shared trainer (resumes an existing run directory)"),
     Command(
         "pseudolabel",

@@ -1,10 +1,12 @@
-"""``tokensep data synth`` and ``tokensep data midi``: write a multitrack dataset (synthetic songs,
-or excerpts of MIDI compositions rendered with soundfonts)."""
+"""``tokensep data synth``, ``data midi`` and ``data corpus``: write a multitrack dataset (synthetic
+songs; excerpts of MIDI compositions rendered with soundfonts; those of the issue-19 corpus's
+Debian packages)."""
 
 from __future__ import annotations
 
 import argparse
 
+from tokensep_core.data.corpus import build_corpus
 from tokensep_core.data.midi_dataset import write_midi_dataset
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
@@ -73,6 +75,37 @@ def run_midi(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate,
         excerpts=args.excerpts,
         soundfonts=args.soundfont,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print(
+        f"{args.out}: {summary.written} songs written, {summary.skipped} already there, from {summary.files} MIDI files "
+        f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz)"
+    )
+    return 0
+
+
+def add_corpus_arguments(corpus: argparse.ArgumentParser) -> None:
+    corpus.add_argument("out", metavar="OUT", help="output folder (the data midi layout, plus OUT/licences/)")
+    corpus.add_argument("--cache", default=None, help="where packages are downloaded and unpacked (default: .OUT-sources beside OUT)")
+    corpus.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
+    corpus.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
+    corpus.add_argument("--excerpts", type=int, default=8, help="excerpts per MIDI file at most (default 8)")
+    corpus.add_argument("--test-fraction", type=float, default=0.1, help="share of MIDI files held out as test songs (default 0.1)")
+    corpus.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    corpus.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
+    corpus.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_corpus(args: argparse.Namespace) -> int:
+    summary = build_corpus(
+        args.out,
+        cache=args.cache,
+        seconds=args.seconds,
+        sample_rate=args.sample_rate,
+        excerpts=args.excerpts,
         test_fraction=args.test_fraction,
         seed=args.seed,
         workers=args.workers,

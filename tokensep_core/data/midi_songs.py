@@ -7,8 +7,8 @@ Which part feeds which stem (General MIDI programs):
 - **bass**: parts with a bass program (32–39). When a file has none, its lowest pitched part
   (median pitch below C3) with enough notes plays the bass;
 - **vocals**: the lead melody, the highest pitched mostly monophonic part, sung by the
-  :mod:`~tokensep_core.data.voice` singer (the compositions hold no recorded voice). A file
-  without such a part gives a song without vocals;
+  :mod:`~tokensep_core.data.voice` singer (the compositions hold no recorded voice). Without a
+  monophonic part, the top line of the highest part at or above C4; else no vocals;
 - **other**: every remaining part, with its own program.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ BASS_PROGRAMS = range(32, 40)
 LOW_PART_MEDIAN = 48  # C3: a part whose median pitch is below this can stand in for the bass
 MIN_PART_NOTES = 8
 MAX_LEAD_OVERLAP = 0.2  # a lead melody: at most this share of its notes start before the previous one ends
+MIN_LEAD_MEDIAN = 60  # C4: a polyphonic part sung as the lead (its top line) must sit this high
 MIN_ACTIVE_STEMS = 3  # an excerpt is kept only if this many stems have notes in it
 
 
@@ -70,24 +72,22 @@ def assign_parts(midi: pretty_midi.PrettyMIDI) -> Parts:
         bass = [lowest] if _median_pitch(lowest) < LOW_PART_MEDIAN else []
     rest = [inst for inst in pitched if all(inst is not b for b in bass)]
     leads = [inst for inst in rest if _overlap(inst) <= MAX_LEAD_OVERLAP]
+    if not leads:  # no monophonic part: the top line of the highest part in the vocal range
+        leads = [inst for inst in rest if _median_pitch(inst) >= MIN_LEAD_MEDIAN]
     vocals = max(leads, key=_median_pitch) if leads else None
     other = [inst for inst in rest if inst is not vocals]
     return Parts(drums, bass, vocals, other)
 
 
 def excerpt_starts(midi: pretty_midi.PrettyMIDI, parts: Parts, seconds: float, count: int, rng: np.random.Generator) -> list[float]:
-    """Up to ``count`` non-overlapping excerpt starts (s) where at least
-    :data:`MIN_ACTIVE_STEMS` stems play, in time order."""
+    """Up to ``count`` non-overlapping excerpt starts (s) where at least :data:`MIN_ACTIVE_STEMS`
+    stems play, windows where more stems play first, in time order."""
     end = midi.get_end_time()
     candidates = np.arange(0.0, max(end - seconds, 0.0) + 1e-9, seconds)
     groups = [parts.drums, parts.bass, [parts.vocals] if parts.vocals else [], parts.other]
-    good = [
-        float(t)
-        for t in candidates
-        if sum(any(t <= n.start < t + seconds for inst in group for n in inst.notes) for group in groups) >= MIN_ACTIVE_STEMS
-    ]
-    chosen = rng.choice(len(good), size=min(count, len(good)), replace=False) if good else []
-    return sorted(good[i] for i in chosen)
+    active = [sum(any(t <= n.start < t + seconds for inst in group for n in inst.notes) for group in groups) for t in candidates]
+    order = sorted(range(len(candidates)), key=lambda i: (-active[i], rng.random()))
+    return sorted(float(candidates[i]) for i in order[:count] if active[i] >= MIN_ACTIVE_STEMS)
 
 
 def _window(instrument: pretty_midi.Instrument, start: float, seconds: float) -> pretty_midi.Instrument:
@@ -156,6 +156,8 @@ def is_test_file(path: Path, test_fraction: float) -> bool:
 
 def read_midi(path: Path) -> pretty_midi.PrettyMIDI:
     try:
-        return pretty_midi.PrettyMIDI(str(path))
+        with warnings.catch_warnings():  # tempo events on non-zero tracks (common in game MIDI): pretty_midi still reads them
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pretty_midi.PrettyMIDI(str(path))
     except Exception as err:  # mido/pretty_midi raise many types for a malformed file
         raise TokensepError(f"{path}: not a readable MIDI file ({err})") from None
