@@ -140,3 +140,9 @@ def test_zero_workers_is_refused_before_writing(tmp_path):
     with pytest.raises(TokensepError, match="workers >= 1"):
         _write(tmp_path / "out", workers=0)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_song_that_fails_in_a_worker_stops_the_run_with_its_error(tmp_path):
+    (tmp_path / "train").write_text("a file where the train split's folder should go")
+    with pytest.raises(TokensepError, match="cannot write here"):
+        _write(tmp_path, songs=6, workers=2)

@@ -10,6 +10,7 @@ from its name (:func:`midi_songs.is_test_file`), so no composition is in both sp
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import shutil
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def plan_midi_songs(
         if path.stem in names:
             raise TokensepError(f"two MIDI files named {path.stem}: {names[path.stem]} and {path}; song names must be unique")
         names[path.stem] = path
-        file_seed = np.random.SeedSequence([seed, int.from_bytes(path.name.encode()[:16].ljust(16, b"\0"), "little")])
+        file_seed = np.random.SeedSequence([seed, int(hashlib.sha256(path.name.encode()).hexdigest()[:16], 16)])
         rng = np.random.default_rng(file_seed)
         midi = midi_songs.read_midi(path)
         parts = midi_songs.assign_parts(midi)

@@ -106,8 +106,12 @@ def run_jobs(function: Callable[..., None], jobs: list[tuple], workers: int) -> 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_limit_threads) as pool:
         futures = [pool.submit(function, *job) for job in jobs]
-        for future in futures:
-            yield future.result()
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:  # a failed job (or Ctrl-C) stops the rest instead of rendering them first
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def is_complete(folder: Path) -> bool:
