@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,9 +115,15 @@ def build_corpus(
     """Fetch the packages, extract the MIDI files, render the songs into ``out`` (see module doc)."""
     out = Path(out)
     cache = Path(cache) if cache is not None else out.parent / f".{out.name}-sources"
+
+    def fetched(package: Package) -> Path:
+        if progress:
+            print(f"[corpus] {package.name} ({package.licence}) -> {cache / 'root'}", file=sys.stderr)
+        return fetch_package(package, cache)
+
     sources: list[Path] = []
     for package in MIDI_PACKAGES:
-        root = fetch_package(package, cache)
+        root = fetched(package)
         copy_licence(package, root, out)
         for path in map(root.joinpath, package.paths):
             if path.suffix.lower() == ".wad":
@@ -127,7 +134,7 @@ def build_corpus(
             sources.append(cache / "midi" / package.name)
     soundfonts = []
     for package in SOUNDFONT_PACKAGES:
-        root = fetch_package(package, cache)
+        root = fetched(package)
         copy_licence(package, root, out)
         soundfonts += [root / path for path in package.paths]
     return write_midi_dataset(
