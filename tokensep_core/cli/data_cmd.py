@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from tokensep_core.data.corpus import build_corpus
-from tokensep_core.data.midi_dataset import write_midi_dataset
+from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
 
@@ -47,72 +47,58 @@ def run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_help: str) -> None:
+    """The rendering flags ``data midi`` and ``data corpus`` share."""
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
+    parser.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
+    parser.add_argument("--excerpts", type=int, default=excerpts, help=f"excerpts per MIDI file at most (default {excerpts})")
+    parser.add_argument("--test-fraction", type=float, default=0.1, help=f"{test_help} (default 0.1)")
+    parser.add_argument("--seed", type=int, default=0, help="dataset seed: excerpts, soundfonts, mixing (default 0)")
+    parser.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _excerpt_options(args: argparse.Namespace) -> dict:
+    return dict(
+        seconds=args.seconds,
+        sample_rate=args.sample_rate,
+        excerpts=args.excerpts,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+
+
+def _print_midi_summary(args: argparse.Namespace, summary: MidiSummary) -> int:
+    print(
+        f"{args.out}: {summary.written} songs written, {summary.skipped} already there, from {summary.files} MIDI files "
+        f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz)"
+    )
+    return 0
+
+
 def add_midi_arguments(midi: argparse.ArgumentParser) -> None:
     midi.add_argument("out", metavar="OUT", help="output folder (OUT/{train,test}/SONG/{mixture,vocals,drums,bass,other}.wav)")
     midi.add_argument("sources", metavar="SOURCE", nargs="+", help="MIDI files, or folders searched for *.mid / *.midi")
-    midi.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
-    midi.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
-    midi.add_argument("--excerpts", type=int, default=4, help="excerpts per MIDI file at most (default 4)")
     midi.add_argument(
         "--soundfont",
         action="append",
         default=None,
         help="a .sf2/.sf3 soundfont (repeatable: each song draws one; default: the GM soundfont)",
     )
-    midi.add_argument(
-        "--test-fraction", type=float, default=0.1, help="share of MIDI files whose excerpts form the test split (default 0.1)"
-    )
-    midi.add_argument("--seed", type=int, default=0, help="dataset seed: excerpts, soundfonts, mixing (default 0)")
-    midi.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
-    midi.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_excerpt_arguments(midi, 4, "share of MIDI files whose excerpts form the test split")
 
 
 def run_midi(args: argparse.Namespace) -> int:
-    summary = write_midi_dataset(
-        args.out,
-        args.sources,
-        seconds=args.seconds,
-        sample_rate=args.sample_rate,
-        excerpts=args.excerpts,
-        soundfonts=args.soundfont,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
-    print(
-        f"{args.out}: {summary.written} songs written, {summary.skipped} already there, from {summary.files} MIDI files "
-        f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz)"
-    )
-    return 0
+    return _print_midi_summary(args, write_midi_dataset(args.out, args.sources, soundfonts=args.soundfont, **_excerpt_options(args)))
 
 
 def add_corpus_arguments(corpus: argparse.ArgumentParser) -> None:
     corpus.add_argument("out", metavar="OUT", help="output folder (the data midi layout, plus OUT/licences/)")
     corpus.add_argument("--cache", default=None, help="where packages are downloaded and unpacked (default: .OUT-sources beside OUT)")
-    corpus.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
-    corpus.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
-    corpus.add_argument("--excerpts", type=int, default=8, help="excerpts per MIDI file at most (default 8)")
-    corpus.add_argument("--test-fraction", type=float, default=0.1, help="share of MIDI files held out as test songs (default 0.1)")
-    corpus.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
-    corpus.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
-    corpus.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_excerpt_arguments(corpus, 8, "share of MIDI files held out as test songs")
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    summary = build_corpus(
-        args.out,
-        cache=args.cache,
-        seconds=args.seconds,
-        sample_rate=args.sample_rate,
-        excerpts=args.excerpts,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
-    print(
-        f"{args.out}: {summary.written} songs written, {summary.skipped} already there, from {summary.files} MIDI files "
-        f"(train {summary.splits['train']}, test {summary.splits['test']}; {args.seconds:g} s at {args.sample_rate} Hz)"
-    )
-    return 0
+    return _print_midi_summary(args, build_corpus(args.out, cache=args.cache, **_excerpt_options(args)))

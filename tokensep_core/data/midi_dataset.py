@@ -22,7 +22,7 @@ from tqdm import tqdm
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data import midi_songs
 from tokensep_core.data.mixing import fit_headroom, mix
-from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer
+from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
 from tokensep_core.data.writer import is_complete, record_settings, run_jobs, write_song_folder
 from tokensep_core.errors import TokensepError
 
@@ -93,7 +93,7 @@ def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: 
     rng = np.random.default_rng(song.seed)
     parts = midi_songs.assign_parts(midi_songs.read_midi(song.source))
     stems = midi_songs.render_excerpt(parts, song.start, seconds, sample_rate, program, song.soundfont, rng)
-    balanced = fit_headroom(midi_songs.mix_excerpt(stems, rng))
+    balanced = fit_headroom(mix_levels(stems, rng))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate)
 
 

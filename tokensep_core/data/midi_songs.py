@@ -25,7 +25,6 @@ import pretty_midi
 
 from tokensep_core import STEMS
 from tokensep_core.data import dsp
-from tokensep_core.data.mixing import balance
 from tokensep_core.data.score import VOWELS, Note
 from tokensep_core.data.soundfont import fluidsynth_render
 from tokensep_core.data.voice import make_singer, render_vocals
@@ -138,13 +137,6 @@ def render_excerpt(
             vocals = dsp.pan(mono, float(rng.uniform(-0.15, 0.15))).astype(np.float32)
     audio["vocals"] = vocals
     return {stem: audio[stem] for stem in STEMS}
-
-
-def mix_excerpt(stems: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
-    """Balance rendered stems with random per-stem gains and loudness (as the ``soundfont``
-    renderer) -> ``{stem: Tensor [2, n]}``."""
-    gains_db = {"vocals": rng.uniform(-2, 3), "drums": rng.uniform(-3, 2), "bass": rng.uniform(-4, 1), "other": rng.uniform(-5, 1)}
-    return balance(stems, gains_db, float(rng.uniform(-26.0, -14.0)))
 
 
 def is_test_file(path: Path, test_fraction: float) -> bool:
