@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tokensep_core.evaluation import Evaluation
 from tokensep_core.evaluation.stats import estimate, paired_difference
 
 HERE = Path(__file__).resolve().parent
@@ -38,12 +39,11 @@ def load(name: str, folder: str = "eval") -> dict | None:
 
 
 def per_song(result: dict, stem: str, metric: str, mismatched: bool = False) -> dict[str, float]:
-    """``{song: score}``, each song's score the mean over its sampling seeds (as the evaluation's own summary)."""
-    by_song: dict[str, list[float]] = {}
-    for row in result["mismatched"] if mismatched else result["songs"]:
-        if metric in row["scores"].get(stem, {}):
-            by_song.setdefault(row["song"], []).append(row["scores"][stem][metric])
-    return {song: float(np.mean(values)) for song, values in by_song.items()}
+    """``{song: score}``, each song's score the mean over its sampling seeds; the mismatched
+    control keyed by the song whose references it was scored against, as the verdict pairs it."""
+    evaluation = Evaluation.from_dict(result)
+    scores = evaluation.mismatched_scores() if mismatched else evaluation.song_scores()
+    return {song: by_stem[stem][metric] for song, by_stem in scores.items() if metric in by_stem.get(stem, {})}
 
 
 def interval(metric: str, values: np.ndarray) -> tuple[float, float, float]:
@@ -207,7 +207,8 @@ def main() -> None:
         "",
         "Rows: " + "; ".join(f"`{name}`: {what}" for name, what in ROWS if name in results) + ".",
         "Each score is the mean over songs with a 95 % bootstrap interval; `mismatched`: the same outputs scored against the "
-        "next song's references; verdict: `tokensep eval separator`'s (the paired difference to the mismatched control above 0 on every metric).",
+        "next song's references; verdict: `tokensep eval separator`'s (against each song's references, its own outputs minus the previous "
+        "song's outputs, above 0 on every metric).",
         "",
         *results_table(results),
         "",

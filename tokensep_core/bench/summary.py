@@ -19,7 +19,7 @@ import numpy as np
 
 from tokensep_core.bench.compute import add
 from tokensep_core.evaluation import Evaluation
-from tokensep_core.evaluation.controls import Scores, StemVerdict
+from tokensep_core.evaluation.controls import Scores, StemVerdict, by_reference
 from tokensep_core.evaluation.stats import Difference, Estimate, nanmean, paired_difference, pooled_estimate
 from tokensep_core.metrics.aggregate import aggregate_tracks
 
@@ -132,7 +132,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     if seed_dependent is None:
         seed_dependent = len({song.seed for e in evaluations for song in e.songs}) > 1
     matched = _cells(((s.song, s.seed, s.scores) for e in evaluations for s in e.songs), seed_dependent)
-    mismatched = _cells(((c.song, c.seed, c.scores) for e in evaluations for c in e.mismatched), seed_dependent)
+    mismatched = _cells((cell for e in evaluations for cell in by_reference(e.mismatched)), seed_dependent)
     row.seeds = sorted({seed for by_stem in matched.values() for cells in by_stem.values() for seed in cells}, key=_seed_order)
     row.songs = list(dict.fromkeys(s.song for e in evaluations for s in e.songs))
     row.scores = matched

@@ -20,17 +20,22 @@ outputs differ between songs as much as the references do (the oracle: exactly 1
 1 alone does not show that the output follows the input (an input-independent random output also
 differs from song to song): the verdict decides that.
 
-**Verdict.** Per stem and metric: the paired per-song difference matched − mismatched (mismatched
-− matched for a lower-is-better metric, so positive is always good), aggregated over songs by the
-metric's rule with a 95 % bootstrap interval (:func:`tokensep_core.evaluation.stats.estimate`).
-The stem uses the mixture on that metric when the interval lies above 0. A stem that does not on
-every metric with an interval is reported as "does not use the mixture", naming the metrics.
+**Verdict.** Per stem and metric, paired **by reference song**: for each song j, the score of
+its own estimates against its references minus the score of the previous song's estimates against
+the same references (mismatched − matched for a lower-is-better metric, so positive is always
+good), aggregated over songs by the metric's rule with a 95 % bootstrap interval
+(:func:`tokensep_core.evaluation.stats.estimate`). Holding the reference fixed takes out how hard
+each reference is to score (ViSQOL on a quiet or sparse bass line is high whatever it is compared
+with), which otherwise dominates the spread; the mean is the same as pairing by estimate, and an
+output that ignores its input gives exactly 0 for every song. The stem uses the mixture on that
+metric when the interval lies above 0. A stem that does not on every metric with an interval is
+reported as "does not use the mixture", naming the metrics.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from torch import Tensor
@@ -121,6 +126,12 @@ class MismatchedControl:
         self.results.append(ControlResult(song.song, self._seed, other.song, scores))
 
 
+def by_reference(results: Iterable[ControlResult]) -> Iterator[tuple[str, int, Scores]]:
+    """``(reference song, seed, scores)`` of each mismatched result: the key under which the
+    verdict pairs it with that song's matched scores (module docstring)."""
+    return ((r.reference_song, r.seed, r.scores) for r in results)
+
+
 def _energy(wav: Tensor) -> float:
     return float(wav.double().square().sum())
 
@@ -182,7 +193,8 @@ class StemVerdict:
 def verdicts(
     matched: Mapping[str, Scores], mismatched: Mapping[str, Scores], higher_is_better: Mapping[str, bool]
 ) -> dict[str, StemVerdict]:
-    """Per-song ``{song: {stem: {metric: value}}}`` of the separator and of its control ->
+    """Per-song ``{song: {stem: {metric: value}}}`` of the separator and of its control, the
+    control keyed by the song whose references it was scored against (:func:`by_reference`) ->
     ``{stem: verdict}`` for every stem the separator scored, in order."""
     songs = len(matched)
     differences: dict[str, dict[str, list[float]]] = {}

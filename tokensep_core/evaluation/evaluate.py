@@ -27,7 +27,15 @@ from tqdm import tqdm
 
 from tokensep_core.audio.io import write_audio
 from tokensep_core.errors import ConfigError, TokensepError
-from tokensep_core.evaluation.controls import ControlResult, MismatchedControl, Scores, StemVerdict, input_dependence, verdicts
+from tokensep_core.evaluation.controls import (
+    ControlResult,
+    MismatchedControl,
+    Scores,
+    StemVerdict,
+    by_reference,
+    input_dependence,
+    verdicts,
+)
 from tokensep_core.evaluation.machine import describe_machine
 from tokensep_core.evaluation.plan import BuiltMetric
 from tokensep_core.evaluation.resources import Usage
@@ -76,8 +84,9 @@ class Evaluation:
         return _mean_over_seeds((r.song, r.scores) for r in self.songs)
 
     def mismatched_scores(self) -> dict[str, Scores]:
-        """:meth:`song_scores` of the mismatched-reference control (empty with fewer than 2 songs)."""
-        return _mean_over_seeds((r.song, r.scores) for r in self.mismatched)
+        """:meth:`song_scores` of the mismatched-reference control, keyed by the song whose
+        references were scored (controls.by_reference; empty with fewer than 2 songs)."""
+        return _mean_over_seeds((song, scores) for song, _, scores in by_reference(self.mismatched))
 
     def values(self, mismatched: bool = False) -> dict[str, dict[str, list[float]]]:
         """``{stem: {metric: [per-song values]}}``: the samples behind :meth:`summary`."""

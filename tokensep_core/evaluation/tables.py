@@ -126,8 +126,9 @@ def controls_markdown(evaluation: Evaluation) -> str:
         head + "Mismatched: each song's estimates scored against the next song's references (song i against "
         "song i+1 mod n, both trimmed to the shorter). Input dependence: how much the outputs differ between songs "
         "relative to how much the references do (~0: the output ignores the input; the oracle: 1). A stem uses the "
-        "mixture when, on every metric, the per-song difference to the mismatched score has a 95% bootstrap "
-        "interval above 0 (docs/metrics.md).\n\n" + markdown_table(header, rows)
+        "mixture when, on every metric, the difference between the two scores against each song's references (its own "
+        "estimates' minus the previous song's) has a 95% bootstrap interval over songs above 0 (docs/metrics.md).\n\n"
+        + markdown_table(header, rows)
     )
 
 
