@@ -116,7 +116,7 @@ def codec_health() -> list[str]:
 
 
 def results_table(results: dict[str, dict]) -> list[str]:
-    stems = list(results["tokensep"]["summary"])
+    stems = list(next(iter(results.values()))["summary"])
     head = "| stem | system | " + " | ".join(f"{m} {'↑' if up else '↓'} [95% CI]" for m, up in METRICS) + " | "
     head += " | ".join(f"{m} mismatched" for m, _ in METRICS) + " | verdict |"
     lines = [head, "|---|---|" + "---|" * (2 * len(METRICS) + 1)]
@@ -146,7 +146,7 @@ def comparisons(results: dict[str, dict]) -> list[str]:
     pairs = [(row, "mixture_copy") for row in ("tokensep", "tokensep_mask") if row in results]
     pairs += [("tokensep_mask", "unconditional_mask")] if {"tokensep_mask", "unconditional_mask"} <= set(results) else []
     pairs += [(row, "old_shipped") for row in ("tokensep", "tokensep_mask") if row in results and "old_shipped" in results]
-    stems = list(results["tokensep"]["summary"])
+    stems = list(next(iter(results.values()))["summary"])
     lines = [
         "| stem | comparison | " + " | ".join(f"{m}: mean difference [95% CI], wins" for m, _ in METRICS) + " |",
         "|---|---|" + "---|" * len(METRICS),
@@ -245,6 +245,19 @@ def main() -> None:
             + " | ".join(f"{result['summary'][s]['mel_distance']:.3f}" for s in stems)
             + f" | {margin(result):+.3f} |"
         )
+    replication = {name: r for name, _ in ROWS if (r := load(name, "replication")) is not None}
+    if replication:
+        songs = len({r["song"] for r in replication["tokensep_mask"]["songs"]})
+        lines += [
+            "",
+            f"## Replication on {songs} fresh test songs (`runs/replication`: `REPLICATE_SEED=N bash run.sh`)",
+            "",
+            "Songs from another seed, scored once, after the settings and the verdict's rule were fixed.",
+            "",
+            *results_table(replication),
+            "",
+            *comparisons(replication),
+        ]
     reading = HERE / "READING.md"
     if reading.exists():
         lines += ["", reading.read_text().rstrip()]

@@ -54,6 +54,15 @@ evaluate mixture_copy mixture_copy
 evaluate codec_oracle codec_oracle --params "$CODEC"
 # Optional: the model this one replaces, for a paired comparison (OLD_MODEL=path/to/model bash run.sh).
 [ -z "${OLD_MODEL:-}" ] || evaluate old_shipped "$OLD_MODEL" "${SEEDS[@]}"
+# Optional: a replication on fresh test songs, scored once after everything above is fixed
+# (REPLICATE_SEED=9191 bash run.sh; the seed must differ from every seed above).
+if [ -n "${REPLICATE_SEED:-}" ]; then
+  synth "test$REPLICATE_SEED" 16 "$REPLICATE_SEED" 1.0
+  replicate() { [ -f "runs/replication/$1/results.json" ] || $T eval separator "$2" "runs/test$REPLICATE_SEED" -o "runs/replication/$1" --metrics $METRICS --no-stems "${@:3}"; }
+  replicate tokensep_mask runs/separator --params "$MASK" "${SEEDS[@]}"
+  replicate mixture_copy mixture_copy
+  replicate unconditional_mask runs/separator --params "$UNCOND" "${SEEDS[@]}"
+fi
 $PYTHON report.py
 # Export by hand after reading RESULTS.md, only when the model beats the one it replaces:
 #   $T export runs/separator ../../pretrained/separator-small --dtype float16 --inference "$BEST"

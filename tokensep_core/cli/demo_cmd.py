@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
             "with the null condition (cfg_scale 0), i.e. without reading the mixture. Input dependence: how much the stems\n"
             "differ between songs relative to the references (~0: the output ignores the mixture; ~1: as much as the\n"
             "references). A stem uses the mixture when, against each song's references, its own stems beat the previous\n"
-            "song's on every metric (95% bootstrap interval over songs). Outputs made from the mixture itself (soft masks) pass the mismatched test more easily: for them the\n"
-            "no-mixture verdict is the one that shows the model's tokens matter.\n"
+            "song's on every metric (95% bootstrap interval over songs). Outputs made from the mixture itself (soft\n"
+            "masks) pass the mismatched test more easily: for them the no-mixture verdict is the one that shows the\n"
+            "model's tokens matter.\n"
         )
         dependence = input_dependence([control])
         higher = {name: metric.higher_is_better for name, metric in metrics.items()}
