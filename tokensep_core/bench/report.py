@@ -123,8 +123,9 @@ def controls_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
 CONTROLS_NOTE = (
     "ROW (mismatched): each song's estimates scored against the next song's references (song i against song i+1 mod n, "
     "both trimmed to the shorter). Input dependence: how much the outputs differ between songs relative to the references "
-    "(~0: the output ignores the input; the oracle: 1). Δ: per-song score minus mismatched score, oriented so that positive "
-    "is better, aggregated over songs and seeds [95% bootstrap interval]; a stem uses the mixture when every Δ interval lies above 0."
+    "(~0: the output ignores the input; the oracle: 1). Δ: against each song's references, its own estimates' score minus the "
+    "previous song's estimates' score, oriented so that positive is better, aggregated over songs and seeds [95% bootstrap "
+    "interval]; a stem uses the mixture when every Δ interval lies above 0."
 )
 
 
