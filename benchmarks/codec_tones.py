@@ -41,6 +41,11 @@ def main() -> int:
     parser.add_argument("--songs", type=Path, default=None, help="a folder of song folders with STEM.wav files")
     parser.add_argument("--n", type=int, default=6, help="songs read from --songs (default 6)")
     args = parser.parse_args()
+    folders: list[Path] = []
+    if args.songs is not None:
+        folders = sorted(p for p in args.songs.iterdir() if p.is_dir() and all((p / f"{s}.wav").is_file() for s in STEMS))[: args.n]
+        if len(folders) < 2:
+            raise SystemExit(f"--songs {args.songs}: needs at least 2 song folders with {', '.join(STEMS)}.wav (found {len(folders)})")
     codec = load_registry().build("codec", yaml.safe_load(args.config.read_text())["codec"])
     load_codec_checkpoint(codec, args.checkpoint)
     codec.eval()
@@ -54,8 +59,7 @@ def main() -> int:
         out = codec.decode(codec.encode(tone.reshape(1, 1, -1).expand(1, codec.channels, -1)))[0, 0, : tone.shape[-1]]
         peak = float(torch.fft.rfft(out).abs().argmax()) * rate / out.shape[-1]
         print(f"| {frequency:g} | {peak:.0f} | {tone.pow(2).mean().sqrt():.3f} | {out.pow(2).mean().sqrt():.3f} |")
-    if args.songs is not None:
-        folders = sorted(p for p in args.songs.iterdir() if p.is_dir())[: args.n]
+    if folders:
         print(f"\nCodec oracle input dependence over {len(folders)} songs of {args.songs} (first 3 s, first channel):\n")
         control = MismatchedControl(lambda *_: {})  # only its input-dependence spread is read
         for folder in folders:
