@@ -20,6 +20,7 @@ from tokensep_core.data import midi_songs
 from tokensep_core.data.midi_dataset import find_midi_files, write_midi_dataset
 from tokensep_core.data.writer import SONG_FILES
 from tokensep_core.errors import TokensepError
+from tokensep_core.plugins import load_registry
 
 needs_fluidsynth = pytest.mark.skipif(
     shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (scripts/setup.sh installs it)"
@@ -111,6 +112,34 @@ def test_midi_dataset_layout_splits_and_resume(tmp_path):
     assert (again.written, again.skipped) == (0, 4)
     with pytest.raises(TokensepError, match="seconds"):
         write_midi_dataset(out, [sources], seconds=3.0, sample_rate=SR, excerpts=2, test_fraction=0.5, seed=1, progress=False)
+
+
+def test_flac_songs_match_the_float_wav_songs_and_load_as_a_dataset(tmp_path):
+    """--format flac: the same songs as 24-bit FLAC (sum exact to 24-bit rounding), read back by
+    the musdb dataset, in under half the bytes; a resume in the other format is refused."""
+    sources = tmp_path / "midi"
+    sources.mkdir()
+    _song(notes=32).write(str(sources / "alpha.mid"))
+    options = dict(seconds=2.0, sample_rate=SR, excerpts=1, test_fraction=0.0, seed=1, progress=False)
+    write_midi_dataset(tmp_path / "wav", [sources], **options)
+    write_midi_dataset(tmp_path / "flac", [sources], **options, audio_format="flac")
+    folder = tmp_path / "flac" / "train" / "alpha_00"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{name}.flac" for name in SONG_FILES)
+    flac = {name: read_audio(folder / f"{name}.flac")[0] for name in SONG_FILES}
+    wav = {name: read_audio(tmp_path / "wav" / "train" / "alpha_00" / f"{name}.wav")[0] for name in SONG_FILES}
+    for name in SONG_FILES:
+        assert (flac[name] - wav[name]).abs().max() <= 2.0**-23, name
+    assert torch.allclose(sum(flac[s] for s in STEMS), flac["mixture"], atol=5 * 2.0**-23, rtol=0)
+    sizes = {kind: sum(p.stat().st_size for p in (tmp_path / kind).rglob(f"*.{kind}")) for kind in ("wav", "flac")}
+    assert sizes["flac"] < 0.5 * sizes["wav"], sizes
+    dataset = load_registry().build(
+        "dataset", {"name": "musdb", "params": {"root": str(tmp_path / "flac"), "split": "train", "sample_rate": SR}}
+    )
+    assert len(dataset) == 1 and torch.allclose(dataset[0].stems["bass"], flac["bass"])
+    again = write_midi_dataset(tmp_path / "flac", [sources], **options, audio_format="flac")
+    assert (again.written, again.skipped) == (0, 1)
+    with pytest.raises(TokensepError, match="format 'flac' -> 'wav'"):
+        write_midi_dataset(tmp_path / "flac", [sources], **options)
 
 
 @needs_fluidsynth

@@ -47,7 +47,7 @@ def run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_help: str) -> None:
+def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_help: str, audio_format: str) -> None:
     """The rendering flags ``data midi`` and ``data corpus`` share."""
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each excerpt (default 10)")
     parser.add_argument("--sample-rate", type=int, default=44100, help="sample rate in Hz (default 44100)")
@@ -55,6 +55,13 @@ def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_
     parser.add_argument("--test-fraction", type=float, default=0.1, help=f"{test_help} (default 0.1)")
     parser.add_argument("--seed", type=int, default=0, help="dataset seed: excerpts, soundfonts, mixing (default 0)")
     parser.add_argument("--workers", type=int, default=1, help="processes rendering songs in parallel (default 1)")
+    parser.add_argument(
+        "--format",
+        dest="audio_format",
+        choices=("wav", "flac"),
+        default=audio_format,
+        help=f"song files: 32-bit float .wav, or 24-bit .flac at about 40 %% of the size (default {audio_format})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -67,6 +74,7 @@ def _excerpt_options(args: argparse.Namespace) -> dict:
         seed=args.seed,
         workers=args.workers,
         progress=not args.no_progress,
+        audio_format=args.audio_format,
     )
 
 
@@ -87,7 +95,7 @@ def add_midi_arguments(midi: argparse.ArgumentParser) -> None:
         default=None,
         help="a .sf2/.sf3 soundfont (repeatable: each song draws one; default: the GM soundfont)",
     )
-    _add_excerpt_arguments(midi, 4, "share of MIDI files whose excerpts form the test split")
+    _add_excerpt_arguments(midi, 4, "share of MIDI files whose excerpts form the test split", "wav")
 
 
 def run_midi(args: argparse.Namespace) -> int:
@@ -97,7 +105,7 @@ def run_midi(args: argparse.Namespace) -> int:
 def add_corpus_arguments(corpus: argparse.ArgumentParser) -> None:
     corpus.add_argument("out", metavar="OUT", help="output folder (the data midi layout, plus OUT/licences/)")
     corpus.add_argument("--cache", default=None, help="where packages are downloaded and unpacked (default: .OUT-sources beside OUT)")
-    _add_excerpt_arguments(corpus, 8, "share of MIDI files held out as test songs")
+    _add_excerpt_arguments(corpus, 8, "share of MIDI files held out as test songs", "flac")
 
 
 def run_corpus(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.writer import AudioFormat
 from tokensep_core.errors import TokensepError
 
 
@@ -111,6 +112,7 @@ def build_corpus(
     seed: int = 0,
     workers: int = 1,
     progress: bool = True,
+    audio_format: AudioFormat = "flac",
 ) -> MidiSummary:
     """Fetch the packages, extract the MIDI files, render the songs into ``out`` (see module doc)."""
     out = Path(out)
@@ -148,4 +150,5 @@ def build_corpus(
         seed=seed,
         workers=workers,
         progress=progress,
+        audio_format=audio_format,
     )

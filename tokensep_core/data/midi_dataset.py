@@ -23,7 +23,7 @@ from tokensep_core.audio.io import atomic_path
 from tokensep_core.data import midi_songs
 from tokensep_core.data.mixing import fit_headroom, mix
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
-from tokensep_core.data.writer import is_complete, record_settings, run_jobs, write_song_folder
+from tokensep_core.data.writer import AudioFormat, is_complete, record_settings, run_jobs, write_song_folder
 from tokensep_core.errors import TokensepError
 
 SETTINGS_FILE = "midi.json"
@@ -88,13 +88,13 @@ def plan_midi_songs(
     return songs
 
 
-def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: str, folder: Path) -> None:
+def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: str, folder: Path, audio_format: AudioFormat) -> None:
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
     parts = midi_songs.assign_parts(midi_songs.read_midi(song.source))
     stems = midi_songs.render_excerpt(parts, song.start, seconds, sample_rate, program, song.soundfont, rng)
     balanced = fit_headroom(mix_levels(stems, rng))
-    write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate)
+    write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
 
 
 def write_midi_dataset(
@@ -108,6 +108,7 @@ def write_midi_dataset(
     seed: int = 0,
     workers: int = 1,
     progress: bool = True,
+    audio_format: AudioFormat = "wav",
 ) -> MidiSummary:
     """Render up to ``excerpts`` excerpts of ``seconds`` from every MIDI file under ``sources``
     into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes."""
@@ -137,15 +138,22 @@ def write_midi_dataset(
             "soundfonts": [str(f) for f in fonts],
             "test_fraction": test_fraction,
             "seed": seed,
+            "format": audio_format,
         },
+        defining=_with_default_format,
     )
-    todo = [song for song in plan if not is_complete(out / song.split / song.name)]
-    jobs = [(song, seconds, sample_rate, program, out / song.split / song.name) for song in todo]
+    todo = [song for song in plan if not is_complete(out / song.split / song.name, audio_format)]
+    jobs = [(song, seconds, sample_rate, program, out / song.split / song.name, audio_format) for song in todo]
     for _ in tqdm(run_jobs(render_midi_song, jobs, workers), total=len(jobs), desc="midi", unit="song", disable=not progress):
         pass
     _write_manifest(out / MANIFEST_FILE, plan)
     splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
     return MidiSummary(len(todo), len(plan) - len(todo), len(files), splits)
+
+
+def _with_default_format(settings: dict) -> dict:
+    """Settings recorded before the format option were float WAV."""
+    return {"format": "wav", **settings}
 
 
 def _write_manifest(path: Path, plan: list[MidiSong]) -> None:

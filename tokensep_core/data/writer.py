@@ -1,7 +1,9 @@
 """Writing a synthetic dataset in the MUSDB18-HQ layout, one song folder at a time, atomically.
 
 ``OUT/{train,test}/{song}/{mixture,vocals,drums,bass,other}.wav``, 32-bit float stereo, so the
-mixture file is exactly the sum of the stem files. Each song is written into a hidden temporary
+mixture file is exactly the sum of the stem files (``audio_format="flac"``: 24-bit FLAC instead,
+about 40 % of the size, the sum then exact to 24-bit rounding; the writers leave headroom
+(:func:`tokensep_core.data.mixing.fit_headroom`), so nothing clips). Each song is written into a hidden temporary
 folder and renamed into place, so an interrupted run never leaves half a song; a re-run skips
 complete songs. ``OUT/synth.json`` records the settings; a re-run with other settings is refused.
 """
@@ -17,13 +19,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from torch import Tensor
 from tqdm import tqdm
 
 from tokensep_core import STEMS
-from tokensep_core.audio.io import atomic_path, write_audio
+from tokensep_core.audio.io import Subtype, atomic_path, write_audio
 from tokensep_core.data.mixing import mix
 from tokensep_core.data.synth_plan import PlannedSong, plan_songs, render_song
 from tokensep_core.errors import TokensepError
@@ -31,6 +33,10 @@ from tokensep_core.interfaces import Renderer
 
 SONG_FILES: tuple[str, ...] = ("mixture", *STEMS)
 SETTINGS_FILE = "synth.json"
+
+AudioFormat = Literal["wav", "flac"]
+FILE_TYPES: dict[str, tuple[str, Subtype]] = {"wav": (".wav", "FLOAT"), "flac": (".flac", "PCM_24")}
+"""Song files per format: suffix and sample type."""
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,16 @@ def run_jobs(function: Callable[..., None], jobs: list[tuple], workers: int) -> 
             raise
 
 
-def is_complete(folder: Path) -> bool:
-    """True when ``folder`` holds every file of a song."""
-    return all((folder / f"{name}.wav").is_file() for name in SONG_FILES)
+def is_complete(folder: Path, audio_format: AudioFormat = "wav") -> bool:
+    """True when ``folder`` holds every file of a song in ``audio_format``."""
+    suffix = FILE_TYPES[audio_format][0]
+    return all((folder / f"{name}{suffix}").is_file() for name in SONG_FILES)
 
 
-def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -> None:
-    """Write ``{name: [C, T]}`` as float ``folder/{name}.wav`` via a temporary sibling folder
-    renamed into place, so a song folder is complete or absent."""
+def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int, audio_format: AudioFormat = "wav") -> None:
+    """Write ``{name: [C, T]}`` as ``folder/{name}.wav`` (float) or ``.flac`` (24-bit) via a
+    temporary sibling folder renamed into place, so a song folder is complete or absent."""
+    suffix, subtype = FILE_TYPES[audio_format]
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         for stale in folder.parent.glob(f".{folder.name}.*"):  # left by a killed run
@@ -132,7 +140,7 @@ def write_song_folder(folder: Path, wavs: dict[str, Tensor], sample_rate: int) -
         raise TokensepError(f"{folder.parent}: cannot write here ({err.strerror or err})") from None
     try:
         for name, wav in wavs.items():
-            write_audio(tmp / f"{name}.wav", wav, sample_rate, subtype="FLOAT", clip="none")
+            write_audio(tmp / f"{name}{suffix}", wav, sample_rate, subtype=subtype, clip="none")
         if folder.exists():  # an incomplete song folder, e.g. a stem deleted by hand
             shutil.rmtree(folder)
         os.rename(tmp, folder)
