@@ -120,24 +120,3 @@ def test_inside_the_generative_separator(name, tmp_path):
     mixture = 0.1 * torch.randn(1, 8000, generator=torch.Generator().manual_seed(0))
     drums = separator.separate(mixture, 16000, stems=["drums"])["drums"]
     assert drums.shape == (1, 8000) and bool(torch.isfinite(drums).all())
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_dual_rate_restarts_dead_high_rate_codes(enabled):
-    """The high-rate residual RVQ has the same dead-code restarts as HCodec's quantizers (a
-    1000-step grid codec without them emitted one id per high-rate codebook): codes whose usage
-    is recorded as dead move onto this batch's latents during a training forward, only when
-    restarts are on."""
-    registry = load_registry()
-    codec = registry.build("codec", "hcodec_dual_rate", {**VARIANTS["hcodec_dual_rate"], "codebook_restart": {"enabled": enabled}})
-    codec.train()
-    usage = codec.high_restart.usage
-    usage.zero_()
-    usage[:, 0] = 1.0  # every code but 0 looks dead
-    before = codec.high_quantizer.quantizers[0].codebook.weight.detach().clone()
-    codec(0.1 * torch.randn(1, 1, 4000, generator=torch.Generator().manual_seed(0)))
-    moved = (codec.high_quantizer.quantizers[0].codebook.weight != before).any(dim=1)
-    if enabled:
-        assert moved[1:].float().mean() > 0.9
-    else:
-        assert not moved.any()

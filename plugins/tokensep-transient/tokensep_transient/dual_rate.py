@@ -29,7 +29,6 @@ from einops import rearrange
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from tokensep_codecs.codebook_restart import CodebookRestart
 from tokensep_codecs.hcodec import HCodec, HCodecConfig
 from tokensep_codecs.hcodec.modules import ConvNeXtStack, ISTFTHead
 from tokensep_codecs.losses import AdversarialConfig
@@ -87,7 +86,6 @@ class DualRateHCodec(TrainableCodec):
             codebook_dim=config.codebook_dim,
             quantizer_dropout=config.high_quantizer_dropout,
         )
-        self.high_restart = CodebookRestart(self.high_quantizer, config.codebook_restart)
         self.high_backbone = ConvNeXtStack(config.high_latent_dim, config.high_decoder_dim, config.high_decoder_layers)
         self.high_head = ISTFTHead(config.high_decoder_dim, 4 * config.high_hop, config.high_hop, 1)
 
@@ -138,9 +136,7 @@ class DualRateHCodec(TrainableCodec):
         length = wav.shape[-1]
         base = low.recon.detach()
         residual = mono - F.pad(base, (0, mono.shape[-1] - length))
-        quantized, codes, latents, commitment, codebook = self.high_quantizer(self._high_latents(residual))
-        if self.training and self.config.codebook_restart.enabled:
-            self.high_restart.update(self.high_quantizer, codes, latents)
+        quantized, _, _, commitment, codebook = self.high_quantizer(self._high_latents(residual))
         high_wav = self._high_decode(quantized)[..., :length]
         losses = dict(low.losses)
         reconstruction = self.low.reconstruction
