@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from tokensep_core.bench import run_grid
+from tokensep_core.bench.runner import codec_sections
+from tokensep_core.config import ComponentSpec
 from tokensep_core.errors import ConfigError
 
 SYNTH = {"songs": 4, "seconds": 1.0, "sample_rate": 16000, "seed": 2, "test_fraction": 0.5}
@@ -75,3 +77,17 @@ def test_unknown_codec_references_are_refused(tmp_path) -> None:
     )
     with pytest.raises(ConfigError, match=r"\{codec:nope\} refers to no codec"):
         run_grid(path, tmp_path / "out")
+
+
+def test_a_codec_data_section_without_a_name_overrides_the_grid_data_params() -> None:
+    """Grid codecs train on the grid's training data; ``data: {params: {...}}`` changes only those
+    params (mono items for a cheaper codec), and a named ``data`` replaces it."""
+    grid_data = ComponentSpec(name="musdb", params={"root": "OUT/data", "split": "train", "sample_rate": 16000})
+    assert codec_sections({"codec": TINY}, grid_data)["data"] == grid_data.model_dump(mode="json")
+    mono = codec_sections({"codec": TINY, "data": {"params": {"channels": 1}}}, grid_data)["data"]
+    assert mono == {
+        **grid_data.model_dump(mode="json"),
+        "params": {"root": "OUT/data", "split": "train", "sample_rate": 16000, "channels": 1},
+    }
+    own = {"name": "synthetic", "params": {"songs": 2}}
+    assert codec_sections({"codec": TINY, "data": own}, grid_data)["data"] == own

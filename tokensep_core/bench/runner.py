@@ -81,8 +81,7 @@ def train_codecs(
         return dict.fromkeys(grid.codecs, "no 'tokensep train codec' command is installed")
     found: dict[str, Path | str] = {}
     for name, config in grid.codecs.items():
-        sections = copy.deepcopy(config)
-        sections.setdefault("data", train_spec.model_dump(mode="json"))
+        sections = codec_sections(config, train_spec)
         trainer_section = {**sections.pop("trainer", {}), **(grid.codec_budget.trainer_overrides() if grid.codec_budget else {})}
         run_dir = out / "codecs" / name / "run"
         try:
@@ -96,6 +95,20 @@ def train_codecs(
             write_text(out / "codecs" / name / "error.log", traceback.format_exc())
         tqdm.write(f"[bench] codec {name}: {found[name]}")
     return found
+
+
+def codec_sections(config: dict[str, Any], train_spec: ComponentSpec) -> dict[str, Any]:
+    """A grid codec's training sections: its ``data`` is the grid's training data, or, when the
+    codec gives ``data`` without a ``name``, that data with the given ``params`` merged in (e.g.
+    ``{params: {channels: 1}}`` trains on mono items of the same songs)."""
+    sections = copy.deepcopy(config)
+    grid_data = train_spec.model_dump(mode="json")
+    given = sections.get("data")
+    if given is None:
+        sections["data"] = grid_data
+    elif "name" not in given:
+        sections["data"] = {**grid_data, "params": {**(grid_data.get("params") or {}), **(given.get("params") or {})}}
+    return sections
 
 
 def one_line(err: BaseException) -> str:
