@@ -57,7 +57,9 @@ def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
     assert (step_dir / "codec.safetensors").is_file()
     assert results["coded"]["status"] == "ok" and results["copy"]["status"] == "ok"
     assert results["coded"]["config"]["codecs"]["tiny"]["budget"] == {"steps": 1}  # the row's config names its codec
-    assert results["coded"]["codec_compute"]["tiny"]["cpu_seconds"] > 0 and results["copy"]["codec_compute"] == {}  # its training compute
+    state = json.loads((step_dir / "state.json").read_text())
+    assert results["coded"]["codec_compute"]["tiny"] == {"wall_seconds": state["train_seconds"], "cpu_seconds": state["train_cpu_seconds"]}
+    assert state["train_cpu_seconds"] > 0 and results["copy"]["codec_compute"] == {}  # its training compute
     assert results["coded_bad"]["error"].startswith("codec 'bad' has no checkpoint: unknown codec 'no_such_codec'")
     used = results["base"]["codec_compute"]["tiny"]["cpu_seconds"]
     assert results["base"]["error"] == (

@@ -1,14 +1,17 @@
-"""Equal compute: a row's CPU budget is charged with the CPU seconds of the grid codecs it uses,
-and a row whose codecs used all of it fails with a one-line error before anything trains."""
+"""Equal compute: a row's compute is that of the training steps behind its checkpoint, a row's CPU
+budget is charged with the CPU seconds of the grid codecs it uses, and a row whose codecs used all
+of it fails with a one-line error before anything trains."""
 
 from pathlib import Path
 
 import pytest
+from torch import nn
 
-from tokensep_core.bench.compute import charge_codecs
+from tokensep_core.bench.compute import charge_codecs, training_compute
 from tokensep_core.bench.rows import Row, build_row
 from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_plugins
+from tokensep_core.training.checkpoint import write_checkpoint
 
 TRAINER = {"steps": 500, "max_cpu_seconds": 100.0, "lr": 0.01}
 
@@ -40,3 +43,18 @@ def test_build_row_charges_the_codecs_before_training(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"^row tok: training its codec \(c\) alone used 120\.0 CPU s"):
         build_row(row, tmp_path / "row", load_plugins().registry, codecs, {"c": {"wall_seconds": 1.0, "cpu_seconds": 120.0}})
     assert not (tmp_path / "row").exists()  # nothing was trained
+
+
+def _checkpoint(run_dir: Path, step: int, wall: float, cpu: float) -> None:
+    state = {"step": step, "train_seconds": wall, "train_cpu_seconds": cpu}
+    write_checkpoint(run_dir / "checkpoints", step, {"model": nn.Linear(2, 2)}, {"state": state}, {})
+
+
+def test_the_compute_is_that_behind_the_newest_checkpoint(tmp_path) -> None:
+    """A killed attempt's steps after its last checkpoint are not behind the model: the resumed run
+    starts from that checkpoint's counts, so the newest checkpoint's state is the whole story."""
+    assert training_compute(tmp_path / "run") == {"wall_seconds": 0.0, "cpu_seconds": 0.0}  # nothing trained yet
+    _checkpoint(tmp_path / "run", 400, 1163.7, 781.9)
+    _checkpoint(tmp_path / "run", 1000, 2900.5, 1950.25)
+    (tmp_path / "run" / "checkpoints" / "step_00001200").mkdir()  # a half-written one: no checksums
+    assert training_compute(tmp_path / "run") == {"wall_seconds": 2900.5, "cpu_seconds": 1950.25}

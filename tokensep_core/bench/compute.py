@@ -1,43 +1,28 @@
-"""The training compute a bench row used: wall seconds and CPU seconds of this process (every
-thread; data-loader worker processes not counted), summed over the attempts of a resumed training
-in a small JSON record beside its run directory; and the CPU budget a row has left once the grid
-codecs it uses are counted."""
+"""The training compute behind a bench row's model: the wall and CPU seconds of the training
+steps that led to its checkpoint, as the trainer keeps them in the checkpoint's state (summed over
+resumes; steps lost to a killed attempt are not behind the model and are not counted); and the CPU
+budget a row has left once the grid codecs it uses are counted."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokensep_core.config import read_config_file
-from tokensep_core.errors import ConfigError, TokensepError
-from tokensep_core.evaluation.tables import write_json
+from tokensep_core.errors import CheckpointError, ConfigError
+from tokensep_core.training.checkpoint import read_json, resolve_checkpoint
 
-COMPUTE = "compute.json"
 ZERO = {"wall_seconds": 0.0, "cpu_seconds": 0.0}
 
 
-def read_compute(record: Path) -> dict[str, float]:
-    """``{wall_seconds, cpu_seconds}`` stored in ``record``; zeros when there is none."""
+def training_compute(run_dir: Path) -> dict[str, float]:
+    """``{wall_seconds, cpu_seconds}`` of the training steps behind ``run_dir``'s newest complete
+    checkpoint (``train_seconds``/``train_cpu_seconds`` of its state); zeros when it has none."""
     try:
-        data = read_config_file(record)
-    except TokensepError:
+        state = read_json(resolve_checkpoint(run_dir), "state")
+    except CheckpointError:
         return dict(ZERO)
-    return {key: float(data.get(key) or 0.0) for key in ZERO}
-
-
-@contextmanager
-def measured(record: Path) -> Iterator[None]:
-    """Add the block's wall time and process CPU time (``time.process_time``) to ``record``,
-    also when the block raises (a killed process adds nothing)."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        yield
-    finally:
-        spent = {"wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
-        write_json(record, add(read_compute(record), spent))
+    return {"wall_seconds": float(state.get("train_seconds", 0.0)), "cpu_seconds": float(state.get("train_cpu_seconds", 0.0))}
 
 
 def add(*records: Mapping[str, float]) -> dict[str, float]:

@@ -218,9 +218,10 @@ def compute_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
 
 
 COMPUTE_NOTE = (
-    "Training compute: wall and CPU seconds of the bench process (every thread; data-loader workers not counted) while "
-    "training, summed over seeds and resumes; codec: the grid codecs the row uses, trained once and shared. Budget: what the "
-    "row's trainer was given; a CPU-seconds budget (counted over the training steps only) is the grid's less the codec CPU s."
+    "Training compute: wall and CPU seconds of the training steps behind each model (every thread of the bench process; "
+    "data-loader workers not counted), summed over seeds and resumes, as the trainer keeps them in the checkpoint; codec: the "
+    "grid codecs the row uses, trained once and shared. Budget: what the row's trainer was given; a CPU-seconds budget is "
+    "the grid's less the codec CPU s."
 )
 
 

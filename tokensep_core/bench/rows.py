@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from tokensep_core.bench.compute import COMPUTE, charge_codecs, measured, read_compute
+from tokensep_core.bench.compute import charge_codecs, training_compute
 from tokensep_core.bench.grid import CODEC_REFERENCE, GridConfig, generative_rows, row_names
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
@@ -180,7 +180,7 @@ def build_row(
     codec_compute: Mapping[str, Mapping[str, float]],
 ) -> RowOutcome:
     """Train the row's model into ``row_dir/run`` (resuming it) or load it -> its separator; the
-    training's wall and CPU seconds, summed over resumes, are kept in ``row_dir/run/compute.json``.
+    training's wall and CPU seconds behind its checkpoint are in the outcome (:func:`training_compute`).
     A CPU budget is charged with ``codec_compute``, the compute of the grid codecs the row uses."""
     source = f"row {row.name}"
     config = substitute_codecs(copy.deepcopy(row.config), codecs)
@@ -193,8 +193,7 @@ def build_row(
         sections = config["training"]
         trainer = validate_model(TrainerConfig, charge_codecs(sections.pop("trainer", {}), codec_compute, source), f"{source} [trainer]")
         task, examples = build_separator_training(sections, source, registry)
-        with measured(run_dir / COMPUTE):
-            result = train(task, trainer, run_dir, examples)
+        result = train(task, trainer, run_dir, examples)
         separator: Separator = GenerativeSeparator.from_pretrained(run_dir, registry=registry, device=trainer.device)
     elif row.kind == "teacher":
         trainer = validate_model(TrainerConfig, charge_codecs(config["trainer"], codec_compute, source), f"{source} [trainer]")
@@ -208,8 +207,7 @@ def build_row(
             raise ConfigError(f"{source}: separator sample_rate {rate} differs from the training data's {dataset.sample_rate}")
         augment = validate_model(AugmentConfig, config["augment"], f"{source} [augment]")
         examples = TrainingExamples(dataset, augment, getattr(separator_config, "stems", None))
-        with measured(run_dir / COMPUTE):
-            result = train(task, trainer, run_dir, examples)
+        result = train(task, trainer, run_dir, examples)
         separator = _trained_separator(spec, task, run_dir, registry, source)
     else:
         raise ConfigError(f"{source}: unknown row kind {row.kind!r}")
@@ -221,7 +219,7 @@ def build_row(
         "checkpoint": str(checkpoint),
         "budget": trainer.model_dump(include={"steps", "max_minutes", "max_cpu_seconds"}, exclude_none=True),
         "metrics": result.metrics,
-        **read_compute(run_dir / COMPUTE),
+        **training_compute(run_dir),
     }
     return RowOutcome(separator, training)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tokensep_core.bench.compute import COMPUTE, measured, read_compute
+from tokensep_core.bench.compute import training_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
 from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
@@ -74,7 +74,7 @@ def train_codecs(
 ) -> dict[str, Path | str]:
     """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
     with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``;
-    each codec's training compute is summed in ``OUT/codecs/NAME/compute.json``."""
+    each codec's training compute is read from its checkpoint (:func:`training_compute`)."""
     if not grid.codecs:
         return {}
     if command is None:
@@ -87,8 +87,7 @@ def train_codecs(
         try:
             trainer = validate_model(TrainerConfig, trainer_section, f"{source}: codecs.{name}.trainer")
             task, dataset = command.build(sections, f"{source}: codecs.{name}")
-            with measured(run_dir.parent / COMPUTE):
-                train(task, trainer, run_dir, dataset)
+            train(task, trainer, run_dir, dataset)
             found[name] = resolve_checkpoint(run_dir)
         except Exception as err:  # rows using this codec fail with this error; the others go on
             found[name] = one_line(err)
@@ -154,7 +153,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
         runs, fresh = [], False
-        codec_compute = {name: read_compute(out / "codecs" / name / COMPUTE) for name in row.config.get("codecs", {})}
+        codec_compute = {name: training_compute(out / "codecs" / name / "run") for name in row.config.get("codecs", {})}
         if row.trained and (row_dir / RESULT).is_file():  # kept, never overwritten silently
             error = f"{row_dir / RESULT} is not a per-seed result (stored before rows trained once per seed); delete {row_dir} to run the row again"
             runs.append({**_new_result(row, None), "error": error})
