@@ -43,14 +43,15 @@ SOUNDFONT_PACKAGES = (
 )
 
 
-def fetch_package(package: Package, cache: Path) -> Path:
-    """Unpack ``package`` into ``cache/root`` unless its paths are there already -> that root."""
+def fetch_package(package: Package, cache: Path, command: str = "data corpus") -> Path:
+    """Unpack ``package`` into ``cache/root`` unless its paths are there already -> that root
+    (``command`` starts the error messages)."""
     root = cache / "root"
     if all((root / path).exists() for path in package.paths):
         return root
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
-            raise TokensepError(f"data corpus: {tool} not found; the corpus is built from Debian packages (Debian/Ubuntu only)")
+            raise TokensepError(f"{command}: {tool} not found; the corpus is built from Debian packages (Debian/Ubuntu only)")
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     for stale in debs.glob(f"{package.name}_*.deb"):
@@ -59,11 +60,11 @@ def fetch_package(package: Package, cache: Path) -> Path:
     found = sorted(debs.glob(f"{package.name}_*.deb"))
     if done.returncode != 0 or not found:
         detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise TokensepError(f"data corpus: apt-get download {package.name} failed ({detail}); try apt-get update first")
+        raise TokensepError(f"{command}: apt-get download {package.name} failed ({detail}); try apt-get update first")
     unpacked = subprocess.run(["dpkg-deb", "-x", str(found[-1]), str(root)], capture_output=True, text=True)
     missing = [path for path in package.paths if not (root / path).exists()]
     if unpacked.returncode != 0 or missing:
-        raise TokensepError(f"data corpus: {found[-1].name} did not unpack {', '.join(missing) or 'cleanly'}")
+        raise TokensepError(f"{command}: {found[-1].name} did not unpack {', '.join(missing) or 'cleanly'}")
     return root
 
 
