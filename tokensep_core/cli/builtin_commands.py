@@ -57,6 +57,12 @@ COMMANDS: tuple[Command, ...] = (
         *_functions("data_cmd", "add_corpus_arguments", "run_corpus"),
         parent="data",
     ),
+    Command(
+        "music",
+        "cut real mixed music without stems (game soundtracks from Debian packages) into excerpts for codec training",
+        *_functions("music_cmd"),
+        parent="data",
+    ),
     Command(train_cmd.GROUP, "train a model with the shared trainer (resumes an existing run directory)"),
     Command(
         "pseudolabel",
