@@ -18,8 +18,8 @@ from tokensep_codecs.training import batch_wav, build_codec_training
 from tokensep_core.audio.io import read_audio
 from tokensep_core.cli.main import main
 from tokensep_core.data import music_sources
-from tokensep_core.data.music_corpus import build_music_corpus, package_table, track_splits
-from tokensep_core.data.music_sources import MusicFolder, MusicPackage, find_tracks, music_packages
+from tokensep_core.data.music_corpus import build_music_corpus, interleave, package_table, track_splits
+from tokensep_core.data.music_sources import MusicFolder, MusicPackage, Track, find_tracks, music_packages
 from tokensep_core.data.stems_folder import StemsFolderDataset
 from tokensep_core.errors import TokensepError
 
@@ -271,3 +271,32 @@ def test_the_codec_trainer_reads_the_excerpts(tmp_path, cache):
     item = examples[0]
     assert item["stems"].shape == (1, 2, RATE // 2) and item["stems"].abs().max() > 0
     assert batch_wav({"stems": item["stems"].unsqueeze(0), "mixture": item["mixture"].unsqueeze(0)}).shape == (1, 2, RATE // 2)
+
+
+def test_interleave_takes_packages_in_turn():
+    tracks = [Track(p, f"{p}/{i}", Path(f"{p}{i}"), str(i)) for p, n in (("a", 3), ("b", 1), ("c", 2)) for i in range(n)]
+    assert [t.source for t in interleave(tracks)] == ["a/0", "b/0", "c/0", "a/1", "c/1", "a/2"]
+
+
+def test_an_interrupted_build_lists_what_it_finished_and_resumes(tmp_path, cache, monkeypatch):
+    from tokensep_core.data import music_corpus
+
+    real = music_corpus.cut_track
+    calls = []
+
+    def interrupted(track, *args):
+        calls.append(track.source)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(track, *args)
+
+    monkeypatch.setattr(music_corpus, "cut_track", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _build(tmp_path, cache)
+    rows = _manifest(tmp_path / "out")
+    assert {r["file"] for r in rows} == set(calls[:2])  # the first track of each package, both finished
+    assert {r["package"] for r in rows} == {"demo-music", "other-music"}
+    assert {r["excerpt"] for r in rows} == {p.parent.name for p in (tmp_path / "out").glob("*/*/mixture.flac")}
+    monkeypatch.setattr(music_corpus, "cut_track", real)
+    summary = _build(tmp_path, cache)
+    assert (summary.written, summary.kept) == (10 - len(rows), len(rows)) and len(_manifest(tmp_path / "out")) == 10

@@ -16,7 +16,9 @@ The ``stems_folder`` dataset reads it with ``stems: [mixture]`` (docs/data.md). 
 are held out for ``test``: in each package the ``round(test_fraction * n)`` tracks first in a
 seeded hash order. A track that cannot be decoded is skipped with a warning and counted; so is a
 track sampled below ``min(sample_rate, 44100)`` (band-limited). Resumable: excerpt folders are
-written atomically and never rewritten; a finished track is not decoded again.
+written atomically and never rewritten; a finished track is not decoded again. Tracks are taken
+from the packages in turn, and the manifest is written even when a run is interrupted, so a
+partial build holds (and lists) some of every package.
 """
 
 from __future__ import annotations
@@ -118,6 +120,16 @@ def track_splits(tracks: list[Track], test_fraction: float, seed: int) -> dict[s
     return splits
 
 
+def interleave(tracks: list[Track]) -> list[Track]:
+    """Tracks taken in turn from each package (the first of every package, then the second, ...),
+    so an interrupted build holds some of every package."""
+    by_package: dict[str, list[Track]] = {}
+    for track in tracks:
+        by_package.setdefault(track.package, []).append(track)
+    rounds = max(map(len, by_package.values()), default=0)
+    return [own[i] for i in range(rounds) for own in by_package.values() if i < len(own)]
+
+
 def track_name(track: Track) -> str:
     """A file-system-safe name for a track, unique within a corpus: ``PACKAGE_relative-path``."""
     return f"{track.package}_{re.sub(r'[^A-Za-z0-9.+-]+', '-', track.name).strip('-')}"
@@ -211,23 +223,24 @@ def build_music_corpus(
         copy_licences(package, root, out)
     splits = track_splits(tracks, test_fraction, seed)
     results, written, kept = [], 0, 0
-    bar = tqdm(tracks, desc="music", unit="track", disable=not progress)
-    for track in bar:
-        result = _finished(out, track, splits[track.source], audio_format)
-        if result is not None:
-            kept += len(result.excerpts)
-        else:
-            result, count = cut_track(track, splits[track.source], out, seconds, sample_rate, audio_format)
-            written += count
-            kept += len(result.excerpts) - count
-            if result.skipped.startswith("undecodable"):
-                tqdm.write(f"tokensep: warning: data music: skipped {result.skipped.removeprefix('undecodable: ')}", file=sys.stderr)
-            else:  # an undecodable track has no record: the next run tries it again
-                _write_record(out, track, result)
-        results.append(result)
-        bar.set_postfix(excerpts=written + kept)
-    licences = {p.name: p.licence for p in chosen}
-    write_manifest(out / MANIFEST_FILE, results, licences)
+    bar = tqdm(interleave(tracks), total=len(tracks), desc="music", unit="track", disable=not progress)
+    try:
+        for track in bar:
+            result = _finished(out, track, splits[track.source], audio_format)
+            if result is not None:
+                kept += len(result.excerpts)
+            else:
+                result, count = cut_track(track, splits[track.source], out, seconds, sample_rate, audio_format)
+                written += count
+                kept += len(result.excerpts) - count
+                if result.skipped.startswith("undecodable"):
+                    tqdm.write(f"tokensep: warning: data music: skipped {result.skipped.removeprefix('undecodable: ')}", file=sys.stderr)
+                else:  # an undecodable track has no record: the next run tries it again
+                    _write_record(out, track, result)
+            results.append(result)
+            bar.set_postfix(excerpts=written + kept)
+    finally:  # also when interrupted: the manifest lists the tracks finished so far
+        write_manifest(out / MANIFEST_FILE, sorted(results, key=lambda r: (r.package, r.source)), {p.name: p.licence for p in chosen})
     return MusicSummary(written, kept, results)
 
 
