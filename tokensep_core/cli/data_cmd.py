@@ -95,11 +95,21 @@ def add_midi_arguments(midi: argparse.ArgumentParser) -> None:
         default=None,
         help="a .sf2/.sf3 soundfont (repeatable: each song draws one; default: the GM soundfont)",
     )
+    midi.add_argument(
+        "--drum-kit",
+        dest="drum_kits",
+        action="append",
+        default=None,
+        metavar="KIT",
+        help="a recorded drum kit: a .sf2/.sf3 drum soundfont or a Hydrogen kit folder (repeatable: each song's drums draw "
+        "one of them or the song soundfont's GM kit; default: the GM kit only)",
+    )
     _add_excerpt_arguments(midi, 4, "share of MIDI files whose excerpts form the test split", "wav")
 
 
 def run_midi(args: argparse.Namespace) -> int:
-    return _print_midi_summary(args, write_midi_dataset(args.out, args.sources, soundfonts=args.soundfont, **_excerpt_options(args)))
+    summary = write_midi_dataset(args.out, args.sources, soundfonts=args.soundfont, drum_kits=args.drum_kits, **_excerpt_options(args))
+    return _print_midi_summary(args, summary)
 
 
 def add_corpus_arguments(corpus: argparse.ArgumentParser) -> None:

@@ -3,7 +3,10 @@
 ``OUT/{train,test}/{file}_{k}/{mixture,vocals,drums,bass,other}.wav`` (32-bit float stereo, the
 mixture the exact sum of the stems, written atomically like ``data synth``), ``OUT/midi.json``
 (the settings: a re-run with other settings is refused) and ``OUT/manifest.csv`` (each song's
-source file, excerpt start and soundfont). A source file's excerpts all go to one split, chosen
+source file, excerpt start, soundfont and drum kit). With ``drum_kits`` (recorded kits, see
+:mod:`~tokensep_core.data.drum_kits`), each song draws its drum kit from them and its soundfont's
+GM kit, from a random stream of its own: the excerpts, soundfonts and mixing are those of the same
+run without kits. A source file's excerpts all go to one split, chosen
 from its name (:func:`midi_songs.is_test_file`), so no composition is in both splits.
 """
 
@@ -21,6 +24,7 @@ from tqdm import tqdm
 
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data import midi_songs
+from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
 from tokensep_core.data.mixing import fit_headroom, mix
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
 from tokensep_core.data.writer import AudioFormat, is_complete, record_settings, run_jobs, write_song_folder
@@ -29,6 +33,7 @@ from tokensep_core.errors import TokensepError
 SETTINGS_FILE = "midi.json"
 MANIFEST_FILE = "manifest.csv"
 MIDI_SUFFIXES = (".mid", ".midi")
+DRUM_KIT_STREAM = 1  # the drum kits' random stream, apart from the excerpts' and soundfonts'
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class MidiSong:
     start: float
     soundfont: Path
     seed: int
+    drum_kit: Path | None = None  # None: the soundfont's GM kit
 
 
 @dataclass(frozen=True)
@@ -67,24 +73,34 @@ def find_midi_files(sources: list[str | Path]) -> list[Path]:
 
 
 def plan_midi_songs(
-    files: list[Path], seconds: float, excerpts: int, soundfonts: list[Path], test_fraction: float, seed: int
+    files: list[Path],
+    seconds: float,
+    excerpts: int,
+    soundfonts: list[Path],
+    test_fraction: float,
+    seed: int,
+    drum_kits: list[Path] | None = None,
 ) -> list[MidiSong]:
-    """Excerpts of every file (see :func:`midi_songs.excerpt_starts`), each with a soundfont and
-    a seed drawn from the dataset seed and the file's name."""
+    """Excerpts of every file (see :func:`midi_songs.excerpt_starts`), each with a soundfont, a
+    drum kit (one of ``drum_kits`` or None, the soundfont's own) and a seed drawn from the dataset
+    seed and the file's name."""
+    kits: list[Path | None] = [None, *(drum_kits or [])]
     songs = []
     names: dict[str, Path] = {}
     for path in files:
         if path.stem in names:
             raise TokensepError(f"two MIDI files named {path.stem}: {names[path.stem]} and {path}; song names must be unique")
         names[path.stem] = path
-        file_seed = np.random.SeedSequence([seed, int(hashlib.sha256(path.name.encode()).hexdigest()[:16], 16)])
-        rng = np.random.default_rng(file_seed)
+        file_hash = int(hashlib.sha256(path.name.encode()).hexdigest()[:16], 16)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, file_hash]))
+        kit_rng = np.random.default_rng(np.random.SeedSequence([seed, file_hash, DRUM_KIT_STREAM]))
         midi = midi_songs.read_midi(path)
         parts = midi_songs.assign_parts(midi)
         split = "test" if midi_songs.is_test_file(path, test_fraction) else "train"
         for k, start in enumerate(midi_songs.excerpt_starts(midi, parts, seconds, excerpts, rng)):
             soundfont = soundfonts[int(rng.integers(len(soundfonts)))]
-            songs.append(MidiSong(f"{path.stem}_{k:02d}", split, path, start, soundfont, int(rng.integers(2**62))))
+            kit = kits[int(kit_rng.integers(len(kits)))] if len(kits) > 1 else None
+            songs.append(MidiSong(f"{path.stem}_{k:02d}", split, path, start, soundfont, int(rng.integers(2**62)), kit))
     return songs
 
 
@@ -92,7 +108,7 @@ def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: 
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
     parts = midi_songs.assign_parts(midi_songs.read_midi(song.source))
-    stems = midi_songs.render_excerpt(parts, song.start, seconds, sample_rate, program, song.soundfont, rng)
+    stems = midi_songs.render_excerpt(parts, song.start, seconds, sample_rate, program, song.soundfont, rng, song.drum_kit)
     balanced = fit_headroom(mix_levels(stems, rng))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
 
@@ -104,6 +120,7 @@ def write_midi_dataset(
     sample_rate: int = 44100,
     excerpts: int = 4,
     soundfonts: list[str | Path] | None = None,
+    drum_kits: list[str | Path] | None = None,
     test_fraction: float = 0.1,
     seed: int = 0,
     workers: int = 1,
@@ -124,9 +141,10 @@ def write_midi_dataset(
     for font in fonts:
         if not font.is_file():
             raise TokensepError(f"data midi: soundfont {font} not found")
+    kits = usable_drum_kits(drum_kits or [])
     files = find_midi_files(sources)
     out = Path(out)
-    plan = plan_midi_songs(files, seconds, excerpts, fonts, test_fraction, seed)
+    plan = plan_midi_songs(files, seconds, excerpts, fonts, test_fraction, seed, kits)
     record_settings(
         out,
         SETTINGS_FILE,
@@ -136,6 +154,7 @@ def write_midi_dataset(
             "sample_rate": sample_rate,
             "excerpts": excerpts,
             "soundfonts": [str(f) for f in fonts],
+            "drum_kits": [str(k) for k in kits],
             "test_fraction": test_fraction,
             "seed": seed,
             "format": audio_format,
@@ -152,15 +171,16 @@ def write_midi_dataset(
 
 
 def _with_default_format(settings: dict) -> dict:
-    """Settings recorded before the format option were float WAV."""
-    return {"format": "wav", **settings}
+    """Settings recorded before the format and drum-kit options were float WAV, without kits."""
+    return {"format": "wav", "drum_kits": [], **settings}
 
 
 def _write_manifest(path: Path, plan: list[MidiSong]) -> None:
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["song", "split", "source", "start_seconds", "soundfont"])
+    writer.writerow(["song", "split", "source", "start_seconds", "soundfont", "drum_kit"])
     for song in plan:
-        writer.writerow([song.name, song.split, str(song.source), f"{song.start:.3f}", song.soundfont.name])
+        kit = kit_label(song.drum_kit, song.soundfont)
+        writer.writerow([song.name, song.split, str(song.source), f"{song.start:.3f}", song.soundfont.name, kit])
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text.getvalue())

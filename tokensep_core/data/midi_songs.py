@@ -25,6 +25,7 @@ import pretty_midi
 
 from tokensep_core import STEMS
 from tokensep_core.data import dsp
+from tokensep_core.data.drum_kits import render_drum_stem
 from tokensep_core.data.score import VOWELS, Note
 from tokensep_core.data.soundfont import fluidsynth_render
 from tokensep_core.data.voice import make_singer, render_vocals
@@ -118,13 +119,23 @@ def lead_notes(instrument: pretty_midi.Instrument, rng: np.random.Generator) -> 
 
 
 def render_excerpt(
-    parts: Parts, start: float, seconds: float, sample_rate: int, program: str, soundfont: Path, rng: np.random.Generator
+    parts: Parts,
+    start: float,
+    seconds: float,
+    sample_rate: int,
+    program: str,
+    soundfont: Path,
+    rng: np.random.Generator,
+    drum_kit: Path | None = None,
 ) -> dict[str, np.ndarray]:
-    """One excerpt of ``parts`` -> unbalanced stems ``{stem: [2, n]}`` float32."""
+    """One excerpt of ``parts`` -> unbalanced stems ``{stem: [2, n]}`` float32; the drums played by
+    ``drum_kit`` (see :mod:`~tokensep_core.data.drum_kits`), or by ``soundfont``'s GM kit."""
     n = round(seconds * sample_rate)
     audio: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory(prefix="tokensep-midi-") as tmp:
-        for stem, group in (("drums", parts.drums), ("bass", parts.bass), ("other", parts.other)):
+        drums = [_window(inst, start, seconds) for inst in parts.drums]
+        audio["drums"] = render_drum_stem(drums, drum_kit, soundfont, Path(tmp) / "drums", n, sample_rate, program)
+        for stem, group in (("bass", parts.bass), ("other", parts.other)):
             midi = pretty_midi.PrettyMIDI()
             midi.instruments = [_window(inst, start, seconds) for inst in group]
             audio[stem] = fluidsynth_render(midi, Path(tmp) / stem, n, sample_rate, program, soundfont)
