@@ -2,7 +2,9 @@
 
 Today it holds one kind of source: real MIDI compositions (``openttd-openmsx``; the music lumps of
 ``freedoom``'s WADs) rendered by :mod:`~tokensep_core.data.midi_dataset` with several soundfonts
-(``fluid-soundfont-gm``, ``musescore-general-soundfont-lossless``, ``timgm6mb-soundfont``). Packages are fetched with ``apt-get download`` and unpacked with
+(``fluid-soundfont-gm``, ``musescore-general-soundfont-lossless``, ``timgm6mb-soundfont``), the
+drums also with recorded kits (``avldrums.lv2-soundfont``'s two SF2 kits, the Hydrogen kits of
+``hydrogen-drumkits`` and ``hydrogen-data``). Packages are fetched with ``apt-get download`` and unpacked with
 ``dpkg-deb -x`` into a cache folder: nothing is installed on the system. Each package's
 copyright file is copied to ``OUT/licences/``. Every step resumes.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
+from tokensep_core.data.hydrogen_kit import DRUMKIT_FILE
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
 from tokensep_core.data.writer import AudioFormat
 from tokensep_core.errors import TokensepError
@@ -40,6 +43,17 @@ SOUNDFONT_PACKAGES = (
     # the SF2 edition: FluidSynth took 14 s to load the Ogg-compressed SF3 edition for each stem it rendered, 1.3 s for this one
     Package("musescore-general-soundfont-lossless", ("usr/share/sounds/sf2/MuseScore_General_Full.sf2",), "MIT (parts PD / CC0)"),
     Package("timgm6mb-soundfont", ("usr/share/sounds/sf2/TimGM6mb.sf2",), "GPL-2"),
+)
+HYDROGEN_KITS = "usr/share/hydrogen/data/drumkits"
+DRUM_KIT_PACKAGES = (
+    Package(
+        "avldrums.lv2-soundfont",
+        ("usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2", "usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2"),
+        "CC-BY-SA-3.0",
+    ),
+    # every kit folder under HYDROGEN_KITS; per-kit licences in the copyright file (docs/data.md)
+    Package("hydrogen-drumkits", (HYDROGEN_KITS,), "GPL-2 / GPL-2+ / CC0 / CC-BY-3.0 / CC-BY-SA-3.0 per kit"),
+    Package("hydrogen-data", (f"{HYDROGEN_KITS}/GMRockKit", f"{HYDROGEN_KITS}/TR808EmulationKit"), "GPL-2+"),
 )
 
 
@@ -103,6 +117,13 @@ def extract_wad_midi(wad: Path, folder: Path) -> list[Path]:
     return written
 
 
+def drum_kit_paths(path: Path) -> list[Path]:
+    """The kits at a package path: a SoundFont, a Hydrogen kit folder, or a folder of kit folders."""
+    if path.is_dir() and not (path / DRUMKIT_FILE).is_file():
+        return sorted(kit for kit in path.iterdir() if (kit / DRUMKIT_FILE).is_file())
+    return [path]
+
+
 def build_corpus(
     out: str | Path,
     cache: str | Path | None = None,
@@ -140,6 +161,11 @@ def build_corpus(
         root = fetched(package)
         copy_licence(package, root, out)
         soundfonts += [root / path for path in package.paths]
+    drum_kits = []
+    for package in DRUM_KIT_PACKAGES:
+        root = fetched(package)
+        copy_licence(package, root, out)
+        drum_kits += [kit for path in package.paths for kit in drum_kit_paths(root / path)]
     return write_midi_dataset(
         out,
         sources,
@@ -147,6 +173,7 @@ def build_corpus(
         sample_rate=sample_rate,
         excerpts=excerpts,
         soundfonts=soundfonts,
+        drum_kits=drum_kits,
         test_fraction=test_fraction,
         seed=seed,
         workers=workers,
