@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
-from tokensep_core.data.hydrogen_kit import DRUMKIT_FILE
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
 from tokensep_core.data.writer import AudioFormat
 from tokensep_core.errors import TokensepError
@@ -45,14 +44,35 @@ SOUNDFONT_PACKAGES = (
     Package("timgm6mb-soundfont", ("usr/share/sounds/sf2/TimGM6mb.sf2",), "GPL-2"),
 )
 HYDROGEN_KITS = "usr/share/hydrogen/data/drumkits"
+HYDROGEN_DRUMKITS = (
+    "Audiophob",
+    "BJA_Pacific",
+    "ColomboAcousticDrumkit",
+    "ElectricEmpireKit",
+    "ForzeeStereo",
+    "Gimme A Hand 1.0",
+    "HardElectro1",
+    "Millo-Drums_v.1",
+    "Millo_MultiLayered2",
+    "Millo_MultiLayered3",
+    "The Black Pearl 1.0",
+    "VariBreaks",
+    "circAfrique v4",
+    "rumpf_kit_z01_h2",
+)
 DRUM_KIT_PACKAGES = (
     Package(
         "avldrums.lv2-soundfont",
         ("usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2", "usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2"),
         "CC-BY-SA-3.0",
     ),
-    # every kit folder under HYDROGEN_KITS; per-kit licences in the copyright file (docs/data.md)
-    Package("hydrogen-drumkits", (HYDROGEN_KITS,), "GPL-2 / GPL-2+ / CC0 / CC-BY-3.0 / CC-BY-SA-3.0 per kit"),
+    # its 14 kits by name (hydrogen-data unpacks into the same folder); per-kit licences in the copyright file (docs/data.md).
+    # Gimme A Hand 1.0 and circAfrique v4 have no kick or snare: data midi skips them with a warning
+    Package(
+        "hydrogen-drumkits",
+        tuple(f"{HYDROGEN_KITS}/{kit}" for kit in HYDROGEN_DRUMKITS),
+        "GPL-2 / GPL-2+ / CC0 / CC-BY-3.0 / CC-BY-SA-3.0 per kit",
+    ),
     Package("hydrogen-data", (f"{HYDROGEN_KITS}/GMRockKit", f"{HYDROGEN_KITS}/TR808EmulationKit"), "GPL-2+"),
 )
 
@@ -117,13 +137,6 @@ def extract_wad_midi(wad: Path, folder: Path) -> list[Path]:
     return written
 
 
-def drum_kit_paths(path: Path) -> list[Path]:
-    """The kits at a package path: a SoundFont, a Hydrogen kit folder, or a folder of kit folders."""
-    if path.is_dir() and not (path / DRUMKIT_FILE).is_file():
-        return sorted(kit for kit in path.iterdir() if (kit / DRUMKIT_FILE).is_file())
-    return [path]
-
-
 def build_corpus(
     out: str | Path,
     cache: str | Path | None = None,
@@ -165,7 +178,7 @@ def build_corpus(
     for package in DRUM_KIT_PACKAGES:
         root = fetched(package)
         copy_licence(package, root, out)
-        drum_kits += [kit for path in package.paths for kit in drum_kit_paths(root / path)]
+        drum_kits += [root / path for path in package.paths]
     return write_midi_dataset(
         out,
         sources,
