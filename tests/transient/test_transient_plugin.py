@@ -14,7 +14,10 @@ VARIANTS = {
     "hcodec_transient_loss": {"preset": "tiny"},
     "hcodec_dual_rate": {
         "preset": "tiny",
-        "high_encoder_strides": [4, 10],
+        "high_hop": 40,
+        "high_stft_frames": 2,
+        "high_encoder_dim": 16,
+        "high_encoder_layers": 1,
         "high_latent_dim": 16,
         "high_decoder_dim": 16,
         "high_decoder_layers": 1,
@@ -120,3 +123,30 @@ def test_inside_the_generative_separator(name, tmp_path):
     mixture = 0.1 * torch.randn(1, 8000, generator=torch.Generator().manual_seed(0))
     drums = separator.separate(mixture, 16000, stems=["drums"])["drums"]
     assert drums.shape == (1, 8000) and bool(torch.isfinite(drums).all())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_dual_rate_restarts_dead_high_rate_codes(enabled):
+    """The high-rate residual RVQ has the same dead-code restarts as HCodec's quantizers (a
+    1000-step grid codec without them emitted one id per high-rate codebook): during a training
+    forward, exactly the codes whose usage is dead after this batch's counts move onto this
+    batch's latents, only when restarts are on."""
+    registry = load_registry()
+    codec = registry.build("codec", "hcodec_dual_rate", {**VARIANTS["hcodec_dual_rate"], "codebook_restart": {"enabled": enabled}})
+    codec.train()
+    usage = codec.high_restart.usage
+    usage.zero_()
+    usage[:, 0] = 1.0  # every code but 0 looks dead
+    before = codec.high_quantizer.quantizers[0].codebook.weight.detach().clone()
+    chosen: list[torch.Tensor] = []
+    codec.high_quantizer.register_forward_hook(lambda module, args, out: chosen.append(out[1]))
+    codec(0.1 * torch.randn(1, 1, 4000, generator=torch.Generator().manual_seed(0)))
+    moved = (codec.high_quantizer.quantizers[0].codebook.weight != before).any(dim=1)
+    if enabled:
+        rule = codec.config.codebook_restart
+        counts = torch.bincount(chosen[0][:, 0].flatten(), minlength=codec.codebook_size).float()
+        dead = (1 - rule.decay) * counts < rule.threshold * counts.sum() / codec.codebook_size  # usage after this step
+        assert 0 < int(dead.sum()) < codec.codebook_size - 1  # some codes stay, some restart
+        assert torch.equal(moved[1:], dead[1:])
+    else:
+        assert not moved.any()

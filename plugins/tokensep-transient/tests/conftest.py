@@ -8,7 +8,10 @@ TINY = {
     "hcodec_transient_loss": {"preset": "tiny"},
     "hcodec_dual_rate": {
         "preset": "tiny",
-        "high_encoder_strides": [4, 10],
+        "high_hop": 40,
+        "high_stft_frames": 2,
+        "high_encoder_dim": 16,
+        "high_encoder_layers": 1,
         "high_latent_dim": 16,
         "high_decoder_dim": 16,
         "high_decoder_layers": 1,
