@@ -75,3 +75,10 @@ def test_every_corpus_package_names_its_paths_and_licence():
         assert all(not Path(p).is_absolute() for p in package.paths)
     kits = [path for package in corpus.DRUM_KIT_PACKAGES for path in package.paths]
     assert len(kits) == len(set(kits)) == 18  # packages sharing a folder name their own kits, so none is passed twice
+
+
+def test_voice_packages_name_a_folder_and_a_licence():
+    names = [package.name for package in corpus.VOICE_PACKAGES]
+    assert {"ktuberling-data", "fillets-ng-data-cs", "fillets-ng-data-nl"} <= set(names) and len(names) == len(set(names))
+    for package in corpus.VOICE_PACKAGES:  # each unpacked into a root of its own: fillets cs and nl share a folder name
+        assert len(package.paths) == 1 and not Path(package.paths[0]).is_absolute() and package.licence

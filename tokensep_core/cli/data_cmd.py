@@ -104,11 +104,22 @@ def add_midi_arguments(midi: argparse.ArgumentParser) -> None:
         help="a recorded drum kit: a .sf2/.sf3 drum soundfont or a Hydrogen kit folder (repeatable: each song's drums draw "
         "one of them or the song soundfont's GM kit; default: the GM kit only)",
     )
+    midi.add_argument(
+        "--voice",
+        dest="voices",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="a folder of recorded speech clips (repeatable: each song's lead is sung by one of them, its speech set to the "
+        "notes, or by the synthetic singer; default: the synthetic singer only)",
+    )
     _add_excerpt_arguments(midi, 4, "share of MIDI files whose excerpts form the test split", "wav")
 
 
 def run_midi(args: argparse.Namespace) -> int:
-    summary = write_midi_dataset(args.out, args.sources, soundfonts=args.soundfont, drum_kits=args.drum_kits, **_excerpt_options(args))
+    summary = write_midi_dataset(
+        args.out, args.sources, soundfonts=args.soundfont, drum_kits=args.drum_kits, voices=args.voices, **_excerpt_options(args)
+    )
     return _print_midi_summary(args, summary)
 
 

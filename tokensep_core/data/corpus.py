@@ -4,7 +4,9 @@ Today it holds one kind of source: real MIDI compositions (``openttd-openmsx``; 
 ``freedoom``'s WADs) rendered by :mod:`~tokensep_core.data.midi_dataset` with several soundfonts
 (``fluid-soundfont-gm``, ``musescore-general-soundfont-lossless``, ``timgm6mb-soundfont``), the
 drums also with recorded kits (``avldrums.lv2-soundfont``'s two SF2 kits, the Hydrogen kits of
-``hydrogen-drumkits`` and ``hydrogen-data``). Packages are fetched with ``apt-get download`` and unpacked with
+``hydrogen-drumkits`` and ``hydrogen-data``), the lead sung by recorded speech set to the notes
+(:data:`VOICE_PACKAGES`; each unpacked into a root of its own, ``cache/voices/PACKAGE``, so a
+voice folder holds one package's clips) or by the synthetic singer. Packages are fetched with ``apt-get download`` and unpacked with
 ``dpkg-deb -x`` into a cache folder: nothing is installed on the system. Each package's
 copyright file is copied to ``OUT/licences/``. Every step resumes.
 """
@@ -74,6 +76,14 @@ DRUM_KIT_PACKAGES = (
         "GPL-2 / GPL-2+ / CC0 / CC-BY-3.0 / CC-BY-SA-3.0 per kit",
     ),
     Package("hydrogen-data", (f"{HYDROGEN_KITS}/GMRockKit", f"{HYDROGEN_KITS}/TR808EmulationKit"), "GPL-2+"),
+)
+
+
+VOICE_PACKAGES = (
+    Package("ktuberling-data", ("usr/share/ktuberling/sounds",), "GPL-2+"),  # single words, 26 languages, mostly 44.1 kHz
+    Package("fillets-ng-data-cs", ("usr/share/games/fillets-ng/sound",), "GPL-2"),  # Czech dialogue, 22.05 kHz
+    Package("fillets-ng-data-nl", ("usr/share/games/fillets-ng/sound",), "GPL-2"),  # Dutch dialogue, 22.05 kHz
+    Package("asterisk-core-sounds-en-g722", ("usr/share/asterisk/sounds/en_US_f_Allison",), "CC-BY-SA-3.0"),  # G.722, 16 kHz
 )
 
 
@@ -179,6 +189,15 @@ def build_corpus(
         root = fetched(package)
         copy_licence(package, root, out)
         drum_kits += [root / path for path in package.paths]
+    voices, labels = [], {}
+    for package in VOICE_PACKAGES:
+        root = fetch_package(package, cache / "voices" / package.name)
+        if progress:
+            print(f"[corpus] {package.name} ({package.licence}) -> {root}", file=sys.stderr)
+        copy_licence(package, root, out)
+        for path in map(root.joinpath, package.paths):
+            voices.append(path)
+            labels[str(path.resolve())] = package.name
     return write_midi_dataset(
         out,
         sources,
@@ -187,6 +206,8 @@ def build_corpus(
         excerpts=excerpts,
         soundfonts=soundfonts,
         drum_kits=drum_kits,
+        voices=voices,
+        voice_labels=labels,
         test_fraction=test_fraction,
         seed=seed,
         workers=workers,

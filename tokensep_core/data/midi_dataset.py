@@ -3,10 +3,14 @@
 ``OUT/{train,test}/{file}_{k}/{mixture,vocals,drums,bass,other}.wav`` (32-bit float stereo, the
 mixture the exact sum of the stems, written atomically like ``data synth``), ``OUT/midi.json``
 (the settings: a re-run with other settings is refused) and ``OUT/manifest.csv`` (each song's
-source file, excerpt start, soundfont and drum kit). With ``drum_kits`` (recorded kits, see
+source file, excerpt start, soundfont, drum kit and voice). With ``drum_kits`` (recorded kits, see
 :mod:`~tokensep_core.data.drum_kits`), each song draws its drum kit from them and its soundfont's
 GM kit, from a random stream of its own: the excerpts, soundfonts and mixing are those of the same
-run without kits. A source file's excerpts all go to one split, chosen
+run without kits. With ``voices`` (folders of recorded speech, see
+:mod:`~tokensep_core.data.sung_speech`), each song draws, from another stream of its own, the
+synthetic singer or one voice and that voice's clips (one per lead note, at most
+:data:`CLIPS_PER_SONG`); the plan is otherwise that of the same run without voices, and the songs
+the synthetic singer sings are the same. A source file's excerpts all go to one split, chosen
 from its name (:func:`midi_songs.is_test_file`), so no composition is in both splits.
 """
 
@@ -27,6 +31,7 @@ from tokensep_core.data import midi_songs
 from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
 from tokensep_core.data.mixing import fit_headroom, mix
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
+from tokensep_core.data.voice_sources import clip_rate, read_voice_folder, usable_voices, voice_label
 from tokensep_core.data.writer import AudioFormat, is_complete, record_settings, run_jobs, write_song_folder
 from tokensep_core.errors import TokensepError
 
@@ -34,6 +39,8 @@ SETTINGS_FILE = "midi.json"
 MANIFEST_FILE = "manifest.csv"
 MIDI_SUFFIXES = (".mid", ".midi")
 DRUM_KIT_STREAM = 1  # the drum kits' random stream, apart from the excerpts' and soundfonts'
+VOICE_STREAM = 2  # the voices' (plan: voice and clips; render: singing style)
+CLIPS_PER_SONG = 8
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class MidiSong:
     soundfont: Path
     seed: int
     drum_kit: Path | None = None  # None: the soundfont's GM kit
+    voice: Path | None = None  # None: the synthetic singer
+    voice_clips: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,11 +89,14 @@ def plan_midi_songs(
     test_fraction: float,
     seed: int,
     drum_kits: list[Path] | None = None,
+    voices: list[Path] | None = None,
 ) -> list[MidiSong]:
     """Excerpts of every file (see :func:`midi_songs.excerpt_starts`), each with a soundfont, a
-    drum kit (one of ``drum_kits`` or None, the soundfont's own) and a seed drawn from the dataset
-    seed and the file's name."""
+    drum kit (one of ``drum_kits`` or None, the soundfont's own), a voice (one of ``voices`` and
+    its clips, or None, the synthetic singer) and a seed drawn from the dataset seed and the
+    file's name."""
     kits: list[Path | None] = [None, *(drum_kits or [])]
+    singers: list[Path | None] = [None, *(voices or [])]
     songs = []
     names: dict[str, Path] = {}
     for path in files:
@@ -94,21 +106,39 @@ def plan_midi_songs(
         file_hash = int(hashlib.sha256(path.name.encode()).hexdigest()[:16], 16)
         rng = np.random.default_rng(np.random.SeedSequence([seed, file_hash]))
         kit_rng = np.random.default_rng(np.random.SeedSequence([seed, file_hash, DRUM_KIT_STREAM]))
+        voice_rng = np.random.default_rng(np.random.SeedSequence([seed, file_hash, VOICE_STREAM]))
         midi = midi_songs.read_midi(path)
         parts = midi_songs.assign_parts(midi)
         split = "test" if midi_songs.is_test_file(path, test_fraction) else "train"
         for k, start in enumerate(midi_songs.excerpt_starts(midi, parts, seconds, excerpts, rng)):
             soundfont = soundfonts[int(rng.integers(len(soundfonts)))]
             kit = kits[int(kit_rng.integers(len(kits)))] if len(kits) > 1 else None
-            songs.append(MidiSong(f"{path.stem}_{k:02d}", split, path, start, soundfont, int(rng.integers(2**62)), kit))
+            voice, clips = _draw_voice(singers, midi_songs.lead_note_count(parts, start, seconds), voice_rng)
+            songs.append(MidiSong(f"{path.stem}_{k:02d}", split, path, start, soundfont, int(rng.integers(2**62)), kit, voice, clips))
     return songs
+
+
+def _draw_voice(singers: list[Path | None], notes: int, rng: np.random.Generator) -> tuple[Path | None, tuple[Path, ...]]:
+    """A song's voice (uniform over ``singers``) and, for a recorded one, its clips: one per note,
+    at most :data:`CLIPS_PER_SONG`, without repeats."""
+    if len(singers) < 2:
+        return None, ()
+    voice = singers[int(rng.integers(len(singers)))]
+    if voice is None or notes == 0:
+        return voice, ()
+    clips = read_voice_folder(voice).clips
+    picks = rng.choice(len(clips), size=min(notes, CLIPS_PER_SONG, len(clips)), replace=False)
+    return voice, tuple(clips[int(i)] for i in picks)
 
 
 def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: str, folder: Path, audio_format: AudioFormat) -> None:
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
     parts = midi_songs.assign_parts(midi_songs.read_midi(song.source))
-    stems = midi_songs.render_excerpt(parts, song.start, seconds, sample_rate, program, song.soundfont, rng, song.drum_kit)
+    voice_rng = np.random.default_rng(np.random.SeedSequence([song.seed, VOICE_STREAM]))
+    stems = midi_songs.render_excerpt(
+        parts, song.start, seconds, sample_rate, program, song.soundfont, rng, song.drum_kit, song.voice_clips, voice_rng
+    )
     balanced = fit_headroom(mix_levels(stems, rng))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
 
@@ -121,6 +151,8 @@ def write_midi_dataset(
     excerpts: int = 4,
     soundfonts: list[str | Path] | None = None,
     drum_kits: list[str | Path] | None = None,
+    voices: list[str | Path] | None = None,
+    voice_labels: dict[str, str] | None = None,
     test_fraction: float = 0.1,
     seed: int = 0,
     workers: int = 1,
@@ -128,7 +160,8 @@ def write_midi_dataset(
     audio_format: AudioFormat = "wav",
 ) -> MidiSummary:
     """Render up to ``excerpts`` excerpts of ``seconds`` from every MIDI file under ``sources``
-    into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes."""
+    into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes.
+    ``voice_labels`` name voice folders in the manifest (default: the folder's name)."""
     if seconds <= 0 or sample_rate <= 0 or excerpts < 1 or workers < 1 or not 0.0 <= test_fraction <= 1.0:
         raise TokensepError(
             f"data midi: need seconds > 0, sample rate > 0, excerpts >= 1, workers >= 1, 0 <= test fraction <= 1 "
@@ -142,9 +175,10 @@ def write_midi_dataset(
         if not font.is_file():
             raise TokensepError(f"data midi: soundfont {font} not found")
     kits = usable_drum_kits(drum_kits or [])
+    singers = usable_voices(voices or [])
     files = find_midi_files(sources)
     out = Path(out)
-    plan = plan_midi_songs(files, seconds, excerpts, fonts, test_fraction, seed, kits)
+    plan = plan_midi_songs(files, seconds, excerpts, fonts, test_fraction, seed, kits, singers)
     record_settings(
         out,
         SETTINGS_FILE,
@@ -155,6 +189,7 @@ def write_midi_dataset(
             "excerpts": excerpts,
             "soundfonts": [str(f) for f in fonts],
             "drum_kits": [str(k) for k in kits],
+            "voices": [str(v) for v in singers],
             "test_fraction": test_fraction,
             "seed": seed,
             "format": audio_format,
@@ -165,22 +200,29 @@ def write_midi_dataset(
     jobs = [(song, seconds, sample_rate, program, out / song.split / song.name, audio_format) for song in todo]
     for _ in tqdm(run_jobs(render_midi_song, jobs, workers), total=len(jobs), desc="midi", unit="song", disable=not progress):
         pass
-    _write_manifest(out / MANIFEST_FILE, plan)
+    _write_manifest(out / MANIFEST_FILE, plan, voice_labels or {})
     splits = {split: sum(s.split == split for s in plan) for split in ("train", "test")}
     return MidiSummary(len(todo), len(plan) - len(todo), len(files), splits)
 
 
 def _with_default_format(settings: dict) -> dict:
-    """Settings recorded before the format and drum-kit options were float WAV, without kits."""
-    return {"format": "wav", "drum_kits": [], **settings}
+    """Settings recorded before the format, drum-kit and voice options were float WAV, without
+    kits or voices."""
+    return {"format": "wav", "drum_kits": [], "voices": [], **settings}
 
 
-def _write_manifest(path: Path, plan: list[MidiSong]) -> None:
+def _write_manifest(path: Path, plan: list[MidiSong], voice_labels: dict[str, str]) -> None:
+    """One row per song; ``voice_rate_hz`` is the lowest sample rate among its clips (the
+    vocal's bandwidth is at most half of it), ``voice_clips`` their paths inside the voice folder
+    (``;``-separated, in the order they sing)."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["song", "split", "source", "start_seconds", "soundfont", "drum_kit"])
+    writer.writerow(["song", "split", "source", "start_seconds", "soundfont", "drum_kit", "voice", "voice_rate_hz", "voice_clips"])
     for song in plan:
         kit = kit_label(song.drum_kit, song.soundfont)
-        writer.writerow([song.name, song.split, str(song.source), f"{song.start:.3f}", song.soundfont.name, kit])
+        rate = str(min(clip_rate(c) for c in song.voice_clips)) if song.voice_clips else ""
+        clips = ";".join(str(c.relative_to(song.voice)) for c in song.voice_clips) if song.voice else ""
+        row = [song.name, song.split, str(song.source), f"{song.start:.3f}", song.soundfont.name, kit]
+        writer.writerow([*row, voice_label(song.voice, voice_labels), rate, clips])
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text.getvalue())

@@ -7,7 +7,8 @@ Which part feeds which stem (General MIDI programs):
 - **bass**: parts with a bass program (32–39). When a file has none, its lowest pitched part
   (median pitch below C3) with enough notes plays the bass;
 - **vocals**: the lead melody, the highest pitched mostly monophonic part, sung by the
-  :mod:`~tokensep_core.data.voice` singer (the compositions hold no recorded voice). Without a
+  :mod:`~tokensep_core.data.voice` singer (the compositions hold no recorded voice), or by
+  recorded speech set to the notes (:mod:`~tokensep_core.data.sung_speech`). Without a
   monophonic part, the top line of the highest part at or above C4; else no vocals;
 - **other**: every remaining part, with its own program.
 """
@@ -28,6 +29,7 @@ from tokensep_core.data import dsp
 from tokensep_core.data.drum_kits import render_drum_stem
 from tokensep_core.data.score import VOWELS, Note
 from tokensep_core.data.soundfont import fluidsynth_render
+from tokensep_core.data.sung_speech import sing
 from tokensep_core.data.voice import make_singer, render_vocals
 from tokensep_core.errors import TokensepError
 
@@ -118,6 +120,13 @@ def lead_notes(instrument: pretty_midi.Instrument, rng: np.random.Generator) -> 
     ]
 
 
+def lead_note_count(parts: Parts, start: float, seconds: float) -> int:
+    """How many notes the vocal line has in the excerpt at ``start``."""
+    if parts.vocals is None:
+        return 0
+    return len(lead_notes(_window(parts.vocals, start, seconds), np.random.default_rng(0)))
+
+
 def render_excerpt(
     parts: Parts,
     start: float,
@@ -127,9 +136,13 @@ def render_excerpt(
     soundfont: Path,
     rng: np.random.Generator,
     drum_kit: Path | None = None,
+    voice_clips: tuple[Path, ...] = (),
+    voice_rng: np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
     """One excerpt of ``parts`` -> unbalanced stems ``{stem: [2, n]}`` float32; the drums played by
-    ``drum_kit`` (see :mod:`~tokensep_core.data.drum_kits`), or by ``soundfont``'s GM kit."""
+    ``drum_kit`` (see :mod:`~tokensep_core.data.drum_kits`), or by ``soundfont``'s GM kit; the
+    lead sung by the speech in ``voice_clips`` (its traits drawn from ``voice_rng``), or by the
+    synthetic singer when there are none."""
     n = round(seconds * sample_rate)
     audio: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory(prefix="tokensep-midi-") as tmp:
@@ -142,7 +155,10 @@ def render_excerpt(
     vocals = np.zeros((2, n), np.float32)
     if parts.vocals is not None:
         notes = lead_notes(_window(parts.vocals, start, seconds), rng)
-        if notes:
+        if notes and voice_clips:
+            mono = sing(notes, list(voice_clips), n, sample_rate, voice_rng if voice_rng is not None else rng)
+            vocals = dsp.pan(mono, float(rng.uniform(-0.15, 0.15))).astype(np.float32)
+        elif notes:
             high = float(np.mean([note.pitch for note in notes])) > 62
             mono = render_vocals(notes, make_singer(rng, high), n, sample_rate, rng)
             vocals = dsp.pan(mono, float(rng.uniform(-0.15, 0.15))).astype(np.float32)
