@@ -25,9 +25,10 @@ MIN_DIP_DB = 2.0
 
 @dataclass(frozen=True)
 class Unit:
-    """A voiced stretch of a clip: start and end (s) and its median pitch (Hz)."""
+    """A voiced stretch of a clip: start, voicing onset and end (s) and its median pitch (Hz)."""
 
     start: float
+    voiced: float  # the lead-in (an onset consonant) is ``start`` to ``voiced``
     end: float
     f0: float
 
@@ -88,6 +89,6 @@ def voiced_units(audio: np.ndarray, rate: int) -> list[Unit]:
                 continue
             pitched = f0[s:e][f0[s:e] > 0]
             start = max(s * HOP - LEAD_IN, previous_end) if s == a else s * HOP
-            units.append(Unit(start, e * HOP, float(np.median(pitched)) if len(pitched) else 0.0))
+            units.append(Unit(start, s * HOP, e * HOP, float(np.median(pitched)) if len(pitched) else 0.0))
             previous_end = e * HOP
     return [unit for unit in units if unit.f0 > 0]

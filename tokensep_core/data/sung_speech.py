@@ -8,7 +8,8 @@ over the song's glide time, then the note's pitch with a vibrato that fades in a
 :data:`VIBRATO_DELAY`. The whole line is moved by whole octaves towards the speaker's register
 (:func:`octave_shift`), so a flute-high lead does not turn a speaking voice into a chipmunk.
 Units are taken round-robin over the clips, so with at least as many notes as clips every clip
-sings. Each unit is levelled to the same RMS, scaled by the note's velocity, faded in and out and
+sings. A unit's lead-in (the consonant before its voicing) keeps its length, up to
+:data:`MAX_LEAD_SHARE` of the note; only the voiced part stretches. Each unit is levelled to the same RMS, scaled by the note's velocity, faded in and out and
 placed from the note's onset to its end: silence between notes.
 """
 
@@ -36,6 +37,7 @@ FADE_IN, FADE_OUT = 0.005, 0.03  # s
 REGISTER_ABOVE_SPEECH = 5.0  # semitones: the line is centred this far above the speaker's speaking pitch
 MAX_OCTAVES = 3
 POINT_STEP = 0.005  # s of output between pitch-tier points
+MAX_LEAD_SHARE = 0.25  # of a note: the longest lead-in kept unstretched
 
 
 @dataclass(frozen=True)
@@ -96,22 +98,29 @@ def pitch_contour(times: np.ndarray, pitch: float, previous: float | None, style
     return start + (pitch - start) * ramp + depth * np.sin(2 * np.pi * style.vibrato_rate * times)
 
 
-def psola(segment: np.ndarray, rate: int, duration: float, contour: np.ndarray, step: float, seed: int) -> np.ndarray:
-    """``segment`` ``[T]`` stretched to ``duration`` s and set to ``contour`` (MIDI pitch, one
-    value per ``step`` s of output) by Praat's overlap-add resynthesis -> ``[~duration * rate]``.
-    Praat draws random numbers when it stretches; ``seed`` seeds them, so the result is repeatable."""
+def psola(segment: np.ndarray, rate: int, lead: float, duration: float, contour: np.ndarray, step: float, seed: int) -> np.ndarray:
+    """``segment`` ``[T]`` stretched to ``duration`` s, its first ``lead`` s kept as they are, and
+    set to ``contour`` (MIDI pitch, one value per ``step`` s of output) by Praat's overlap-add
+    resynthesis -> ``[~duration * rate]``. Praat draws random numbers when it stretches; ``seed``
+    seeds them, so the result is repeatable."""
     run(f"random_initializeWithSeedUnsafelyButPredictably ({seed})")
     sound = parselmouth.Sound(segment, sampling_frequency=rate)
     length = sound.duration
-    ratio = duration / length
+    lead = min(lead, MAX_LEAD_SHARE * duration, 0.5 * length)
+    ratio = (duration - lead) / (length - lead)  # of the voiced part
     manipulation = call(sound, "To Manipulation", 0.01, PITCH_FLOOR, PITCH_CEILING)
     durations = call("Create DurationTier", "stretch", 0.0, length)
-    call(durations, "Add point", 0.0, ratio)
+    if lead > 0.002:
+        call(durations, "Add point", 0.0, 1.0)
+        call(durations, "Add point", lead - 0.001, 1.0)
+    call(durations, "Add point", lead, ratio)
     call([manipulation, durations], "Replace duration tier")
     pitches = call("Create PitchTier", "melody", 0.0, length)
     hz = 440.0 * 2.0 ** ((contour - 69.0) / 12.0)
     for k, value in enumerate(hz):
-        call(pitches, "Add point", min(k * step / ratio, length), float(value))
+        out_time = k * step
+        source_time = out_time if out_time < lead else lead + (out_time - lead) / ratio
+        call(pitches, "Add point", min(source_time, length), float(value))
     call([manipulation, pitches], "Replace pitch tier")
     return call(manipulation, "Get resynthesis (overlap-add)").values[0]
 
@@ -143,7 +152,7 @@ def sing(notes: list[Note], clips: list[Path], n: int, sample_rate: int, rng: np
         times = np.arange(int(note.duration / POINT_STEP) + 2) * POINT_STEP
         contour = pitch_contour(times, note.pitch + shift, previous.pitch + shift if legato else None, style, note.duration)
         try:
-            sung = psola(segment, clip.rate, note.duration, contour, POINT_STEP, int(rng.integers(2**31)))
+            sung = psola(segment, clip.rate, unit.voiced - unit.start, note.duration, contour, POINT_STEP, int(rng.integers(2**31)))
         except parselmouth.PraatError as err:
             raise TokensepError(
                 f"voice: PSOLA failed on a unit of {clips[order[k % len(order)][0]]} ({str(err).strip().splitlines()[0]})"
