@@ -244,3 +244,21 @@ def test_midi_dataset_with_voices_records_them_and_keeps_the_other_songs(tmp_pat
     message = capsys.readouterr().err
     assert code != 0 and "nobody: no such folder" in message and len(message.strip().splitlines()) == 1
     assert not (tmp_path / "new").exists()
+
+
+@needs_fluidsynth
+def test_a_clip_that_does_not_decode_stops_the_run_naming_it(tmp_path, capsys):
+    files = _midi_files(tmp_path / "midi", 3)
+    voice = tmp_path / "junk"
+    voice.mkdir()
+    (voice / "prompt.g722").write_bytes(b"")  # left to ffmpeg by the folder scan; raw G.722 has no header, so only empty fails
+    out = tmp_path / "out"
+    code = main(
+        ["data", "midi", str(out), *map(str, files), "--voice", str(voice), "--seconds", "2", "--sample-rate", "16000", "--no-progress"]
+    )
+    message = capsys.readouterr().err
+    assert code != 0 and "prompt.g722" in message and len(message.strip().splitlines()) == 1, message
+    rows = midi_dataset.plan_midi_songs(files, 2.0, 4, [tmp_path / "a.sf2"], 0.1, 0, None, [voice.resolve()])
+    failing = [song for song in rows if song.voice is not None]
+    assert failing and not any((out / song.split / song.name).exists() for song in failing)  # no half-written song
+    assert not list(out.rglob(".*.*"))  # no temporary song folder left
