@@ -48,7 +48,7 @@ def test_generative_rows_build(name: str) -> None:
             "masked": ("MaskedLM", None),
         }
     else:
-        assert set(built) == {"base", "independent", "dac"}
+        assert set(built) == {"base", "independent"}
 
 
 @pytest.mark.parametrize("name", ["cpu-small.yaml", "transient.yaml", "lm-family.yaml"])
