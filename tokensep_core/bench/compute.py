@@ -22,6 +22,11 @@ def training_compute(run_dir: Path) -> dict[str, float]:
         state = read_json(resolve_checkpoint(run_dir), "state")
     except CheckpointError:
         return dict(ZERO)
+    return state_compute(state)
+
+
+def state_compute(state: Mapping[str, Any]) -> dict[str, float]:
+    """``{wall_seconds, cpu_seconds}`` of a checkpoint's trainer ``state``."""
     return {"wall_seconds": float(state.get("train_seconds", 0.0)), "cpu_seconds": float(state.get("train_cpu_seconds", 0.0))}
 
 

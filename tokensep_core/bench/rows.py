@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from tokensep_core.bench.compute import charge_codecs, training_compute
+from tokensep_core.bench.compute import charge_codecs, state_compute
 from tokensep_core.bench.grid import CODEC_REFERENCE, GridConfig, generative_rows, row_names
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
@@ -180,7 +180,7 @@ def build_row(
     codec_compute: Mapping[str, Mapping[str, float]],
 ) -> RowOutcome:
     """Train the row's model into ``row_dir/run`` (resuming it) or load it -> its separator; the
-    training's wall and CPU seconds behind its checkpoint are in the outcome (:func:`training_compute`).
+    training's wall and CPU seconds behind its checkpoint are in the outcome (:func:`state_compute`).
     A CPU budget is charged with ``codec_compute``, the compute of the grid codecs the row uses."""
     source = f"row {row.name}"
     config = substitute_codecs(copy.deepcopy(row.config), codecs)
@@ -219,7 +219,7 @@ def build_row(
         "checkpoint": str(checkpoint),
         "budget": trainer.model_dump(include={"steps", "max_minutes", "max_cpu_seconds"}, exclude_none=True),
         "metrics": result.metrics,
-        **training_compute(run_dir),
+        **state_compute(state),
     }
     return RowOutcome(separator, training)
 

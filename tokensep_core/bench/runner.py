@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tokensep_core.bench.compute import training_compute
+from tokensep_core.bench.compute import ZERO, training_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
 from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
@@ -146,6 +146,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     train_spec, test_spec, rate = prepare_data(grid, out, registry)
     rows = resolve_rows(grid, train_spec, test_spec, rate, source, plugins.trainable_baselines)
     codecs = train_codecs(grid, out, train_spec, source, plugins.training_tasks.get("codec"))
+    compute_of_codec = {name: training_compute(out / "codecs" / name / "run") for name in codecs}
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
     metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
     test = registry.build("dataset", test_spec, source=f"{source}: data.test")
@@ -153,7 +154,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
         runs, fresh = [], False
-        codec_compute = {name: training_compute(out / "codecs" / name / "run") for name in row.config.get("codecs", {})}
+        codec_compute = {name: compute_of_codec.get(name, dict(ZERO)) for name in row.config.get("codecs", {})}
         if row.trained and (row_dir / RESULT).is_file():  # kept, never overwritten silently
             error = f"{row_dir / RESULT} is not a per-seed result (stored before rows trained once per seed); delete {row_dir} to run the row again"
             runs.append({**_new_result(row, None), "error": error})
