@@ -100,6 +100,9 @@ def test_set_path_refuses_to_descend_into_a_value() -> None:
         ({"comparisons": [{"a": "copy", "b": "copy"}]}, "comparison 'copy' against itself"),
         ({"comparisons": [{"a": "copy"}]}, "comparisons.0.b"),
         ({"typo": 1}, "field 'typo': unknown field"),
+        ({"data": {"test": {"name": "musdb"}}}, "data: generative rows train; give a 'train' dataset spec"),
+        ({"axes": {}, "base": {}, "data": {"test": {"name": "musdb"}}}, "data: baseline 'demucs' train"),
+        ({"budget": None}, "budget: generative rows train; give steps, minutes and/or cpu_seconds"),
     ],
 )
 def test_grid_mistakes_are_one_line_errors(tmp_path, change, message) -> None:
@@ -133,3 +136,21 @@ def test_a_cpu_budget_reaches_every_trained_row_and_the_codecs(tmp_path) -> None
     assert rows[0].config["codecs"]["c"]["budget"] == {"max_cpu_seconds": 20.0}
     teacher = rows[5].config
     assert teacher["trainer"]["max_cpu_seconds"] == 90.0 and "codecs" not in teacher  # uses no grid codec: the whole budget
+
+
+def test_an_evaluation_only_grid_needs_neither_training_data_nor_a_budget(tmp_path) -> None:
+    """Only checkpoints and controls (e.g. benchmarks/real/falcon69.yaml): no 'train', no 'budget'."""
+    from tokensep_core.bench.provenance import grid_provenance
+    from tokensep_core.bench.report import provenance_lines
+
+    evaluation_only = {
+        "baselines": [{"name": "pretrained", "checkpoint": "runs/x"}, {"name": "copy", "separator": {"name": "mixture_copy"}}],
+        "data": {"test": {"name": "musdb", "params": {"root": "d", "split": "test"}}},
+        "seeds": [0, 1],
+        "comparisons": [{"a": "pretrained", "b": "copy"}],
+    }
+    grid = load_grid(_write(tmp_path, evaluation_only))
+    rows = resolve_rows(grid, None, TEST, None, "grid.yaml", TRAINABLE)
+    assert [(r.name, r.kind) for r in rows] == [("pretrained", "checkpoint"), ("copy", "separator")]
+    assert all(not r.trained and r.config["test"] == TEST.model_dump(mode="json") for r in rows)
+    assert "Budget: none (no row trains)" in provenance_lines(grid_provenance(grid, "tokensep bench grid.yaml"))

@@ -11,11 +11,11 @@ from tokensep_core.plugins import load_registry
 from tokensep_core.separation.pipeline import PipelineConfig, build_pipeline
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-GRIDS = sorted(BENCHMARKS.glob("*.yaml"))
+GRIDS = sorted([*BENCHMARKS.glob("*.yaml"), *BENCHMARKS.glob("real/*.yaml")])
 
 
 def test_the_grids_are_found() -> None:
-    assert {p.name for p in GRIDS} >= {"smoke.yaml", "cpu-small.yaml", "transient.yaml", "lm-family.yaml"}
+    assert {p.name for p in GRIDS} >= {"smoke.yaml", "cpu-small.yaml", "transient.yaml", "lm-family.yaml", "falcon69.yaml"}
 
 
 @pytest.mark.parametrize("path", GRIDS, ids=lambda p: p.stem)

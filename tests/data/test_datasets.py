@@ -50,6 +50,32 @@ def test_musdb_reads_the_real_track(tmp_path, real_track, registry):
     assert torch.allclose(converted.mixture, mono.read_mixture(0, 0, converted.mixture.shape[1]))
 
 
+def test_excerpts_are_slices_of_the_song(real_track, registry):
+    """excerpt_seconds: Falcon 69 (5.99 s) gives two 2.5-s songs, each exactly its slice of the files,
+    also when resampled; the 0.99-s tail is dropped."""
+    params = {"root": str(real_track.parent), "excerpt_seconds": 2.5}
+    dataset = registry.build("dataset", {"name": "stems_folder", "params": params})
+    whole, _ = read_audio(real_track / "vocals.wav")
+    mixture, _ = read_audio(real_track / "mixture.wav")
+    part = int(2.5 * 44100)
+    assert [dataset.name(i) for i in range(len(dataset))] == [f"{real_track.name}@0s", f"{real_track.name}@2.5s"]
+    second = dataset[1]
+    assert torch.equal(second.stems["vocals"], whole[:, part : 2 * part])
+    assert torch.equal(second.mixture, mixture[:, part : 2 * part])
+    assert torch.equal(dataset.read_stem(1, "vocals", 100, 50), whole[:, part + 100 : part + 150])
+    musdb = registry.build("dataset", {"name": "musdb", "params": {**params, "split": "all", "sample_rate": 22050, "channels": 1}})
+    plain = registry.build(
+        "dataset", {"name": "musdb", "params": {"root": str(real_track.parent), "split": "all", "sample_rate": 22050, "channels": 1}}
+    )
+    assert len(musdb) == 2 and musdb.num_samples(1) == int(2.5 * 22050)
+    # resampled excerpt = the resampled whole song's slice, away from the excerpt's edges
+    inner = slice(1000, int(2.5 * 22050) - 1000)
+    resampled_whole = plain[0].stems["drums"][:, int(2.5 * 22050) :]
+    assert torch.allclose(musdb[1].stems["drums"][:, inner], resampled_whole[:, inner], atol=1e-3)
+    with pytest.raises(ConfigError, match="shorter than one excerpt"):
+        registry.build("dataset", {"name": "stems_folder", "params": {**params, "excerpt_seconds": 10.0}})
+
+
 def test_musdb_all_reads_the_shared_real_folder_as_it_is(real_track, synth_folder, registry):
     dataset = registry.build("dataset", {"name": "musdb", "params": {"root": str(real_track.parent), "split": "all"}})
     assert [dataset[i].name for i in range(len(dataset))] == [real_track.name]

@@ -78,7 +78,7 @@ class SynthData(_Strict):
 
 
 class DataConfig(_Strict):
-    """Training and test songs: two dataset specs, or a ``synth`` block."""
+    """Training and test songs: two dataset specs (only ``test`` when nothing trains), or a ``synth`` block."""
 
     train: ComponentSpec | None = None
     test: ComponentSpec | None = None
@@ -86,8 +86,8 @@ class DataConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
-        if self.synth is None and (self.train is None or self.test is None):
-            raise ValueError("give 'train' and 'test' dataset specs, or a 'synth' block")
+        if self.synth is None and self.test is None:
+            raise ValueError("give 'train' and 'test' dataset specs ('test' alone when no row trains), or a 'synth' block")
         if self.synth is not None and (self.train is not None or self.test is not None):
             raise ValueError("'synth' replaces 'train' and 'test': give one or the other")
         return self
@@ -140,7 +140,7 @@ class GridConfig(_Strict):
     axes: dict[str, list[Override]] = Field(default_factory=dict)
     baselines: list[Baseline] = Field(default_factory=list)
     data: DataConfig
-    budget: Budget
+    budget: Budget | None = Field(None, description="needed when a row or codec trains")
     metrics: list[MetricSpec] | None = Field(None, description="None: the default plan (docs/metrics.md)")
     nisqa_weights: Path | None = None
     seeds: list[int] = Field(
@@ -180,6 +180,19 @@ class GridConfig(_Strict):
         if len(set(seeds)) != len(seeds):
             raise ValueError("seeds repeats a seed")
         return seeds
+
+    @model_validator(mode="after")
+    def _training_has_data_and_budget(self) -> GridConfig:
+        trains = [
+            *(["generative rows"] if self.axes or "model" in self.base else []),
+            *(f"baseline {b.name!r}" for b in self.baselines if b.train),
+        ]
+        trains += ["codecs"] if self.codecs else []
+        if trains and self.data.synth is None and self.data.train is None:
+            raise ValueError(f"data: {trains[0]} train; give a 'train' dataset spec")
+        if trains and self.budget is None:
+            raise ValueError(f"budget: {trains[0]} train; give steps, minutes and/or cpu_seconds")
+        return self
 
 
 def load_grid(path: str | Path) -> GridConfig:

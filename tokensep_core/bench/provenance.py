@@ -40,6 +40,6 @@ def grid_provenance(grid: GridConfig, command: str) -> dict[str, Any]:
         "code_version": code_version(),
         "machine": describe_machine(resolve_device("auto")),
         "seeds": grid.seeds,
-        "budget": grid.budget.model_dump(exclude_none=True),
+        "budget": grid.budget.model_dump(exclude_none=True) if grid.budget is not None else {},
         "codec_budget": grid.codec_budget.model_dump(exclude_none=True) if grid.codec_budget else None,
     }

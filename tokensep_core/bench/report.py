@@ -182,7 +182,7 @@ CELLS_NOTE = (
 
 def provenance_lines(provenance: Provenance) -> list[str]:
     """The provenance block as ``label: text`` lines (no training compute: :func:`compute_table`)."""
-    budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items())
+    budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items()) or "none (no row trains)"
     codec_budget = provenance.get("codec_budget")
     if codec_budget:
         budget += "; codecs: " + ", ".join(f"{k} {v}" for k, v in codec_budget.items())

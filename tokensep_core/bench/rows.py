@@ -62,7 +62,7 @@ class RowOutcome:
 
 def resolve_rows(
     grid: GridConfig,
-    train_spec: ComponentSpec,
+    train_spec: ComponentSpec | None,
     test_spec: ComponentSpec,
     data_rate: int | None,
     source: str,
@@ -71,7 +71,7 @@ def resolve_rows(
     """Every row with the budget, data, seeds and metrics it runs with, generative rows first;
     a trained baseline's task is its own ``task`` or the one ``trainable`` has for its separator."""
     row_names(grid, source)  # validates names
-    budget = grid.budget.trainer_overrides()
+    budget = grid.budget.trainer_overrides() if grid.budget is not None else {}
     common = {
         "test": test_spec.model_dump(mode="json"),
         "seeds": grid.seeds,
@@ -80,6 +80,7 @@ def resolve_rows(
     }
     rows = []
     for name, config in generative_rows(grid, source):
+        assert train_spec is not None  # GridConfig validates that trained rows have training data
         config["data"] = train_spec.model_dump(mode="json")
         config["trainer"] = {**config.get("trainer", {}), **budget}
         rows.append(Row(name, _json({"kind": "generative", "training": config, **common})))
@@ -92,6 +93,7 @@ def resolve_rows(
         if not baseline.train:
             rows.append(Row(baseline.name, _json({"kind": "separator", "separator": spec.model_dump(mode="json"), **common})))
             continue
+        assert train_spec is not None
         params = dict(spec.params)
         if data_rate is not None:
             params.setdefault("sample_rate", data_rate)

@@ -42,12 +42,13 @@ class GridRun:
     skipped: list[str]
 
 
-def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tuple[ComponentSpec, ComponentSpec, int | None]:
-    """-> (train spec, test spec, sample rate if known); a ``synth`` block is written first."""
+def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tuple[ComponentSpec | None, ComponentSpec, int | None]:
+    """-> (train spec, None when nothing trains; test spec; training sample rate if known); a
+    ``synth`` block is written first."""
     data = grid.data
     if data.synth is None:
-        assert data.train is not None and data.test is not None  # DataConfig validates this
-        rate = data.train.params.get("sample_rate")
+        assert data.test is not None  # DataConfig validates this
+        rate = data.train.params.get("sample_rate") if data.train is not None else None
         return data.train, data.test, int(rate) if rate is not None else None
     synth = data.synth
     root = out / "data"
@@ -70,7 +71,7 @@ def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tu
 
 
 def train_codecs(
-    grid: GridConfig, out: Path, train_spec: ComponentSpec, source: str, command: TrainingTaskSpec | None
+    grid: GridConfig, out: Path, train_spec: ComponentSpec | None, source: str, command: TrainingTaskSpec | None
 ) -> dict[str, Path | str]:
     """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
     with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``;
@@ -79,6 +80,7 @@ def train_codecs(
         return {}
     if command is None:
         return dict.fromkeys(grid.codecs, "no 'tokensep train codec' command is installed")
+    assert train_spec is not None  # GridConfig validates that codecs have training data
     found: dict[str, Path | str] = {}
     for name, config in grid.codecs.items():
         sections = codec_sections(config, train_spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,13 +19,25 @@ from tokensep_core.errors import AudioError, ConfigError
 
 @dataclass(frozen=True)
 class SongFiles:
-    """One song folder: its stem files, its mixture file (if any), length and rate of the files."""
+    """One song folder: its stem files, its mixture file (if any), length and rate of the files;
+    or one excerpt of them (``offset`` frames in, ``frames`` long)."""
 
     name: str
     stems: dict[str, Path]
     mixture: Path | None
     frames: int
     sample_rate: int
+    offset: int = 0
+
+
+def excerpts(song: SongFiles, seconds: float) -> list[SongFiles]:
+    """``song`` cut into consecutive whole excerpts of ``seconds`` (a shorter tail is dropped),
+    named ``NAME@START s``; -> [] when the song is shorter than one excerpt."""
+    frames = round(seconds * song.sample_rate)
+    return [
+        replace(song, name=f"{song.name}@{k * seconds:g}s", offset=song.offset + k * frames, frames=frames)
+        for k in range(song.frames // frames)
+    ]
 
 
 def song_folders(root: Path) -> list[Path]:
@@ -53,9 +65,18 @@ def scan_song(folder: Path, stems: Sequence[str] | None, mixture: str = "mixture
 
 
 class FolderDataset(SegmentDataset):
-    """Songs from :class:`SongFiles`, read in parts and converted to ``sample_rate``/``channels``."""
+    """Songs from :class:`SongFiles`, read in parts and converted to ``sample_rate``/``channels``;
+    with ``excerpt_seconds``, every song's consecutive excerpts of that length are the songs
+    (so one long song gives several, e.g. for a mismatched-reference control)."""
 
-    def __init__(self, songs: list[SongFiles], stems: tuple[str, ...], sample_rate: int, channels: int) -> None:
+    def __init__(
+        self, songs: list[SongFiles], stems: tuple[str, ...], sample_rate: int, channels: int, excerpt_seconds: float | None = None
+    ) -> None:
+        if excerpt_seconds is not None:
+            cut = [part for song in songs for part in excerpts(song, excerpt_seconds)]
+            if not cut:
+                raise ConfigError(f"excerpt_seconds {excerpt_seconds:g}: every song is shorter than one excerpt")
+            songs = cut
         self.songs, self.stems, self.sample_rate, self.channels = songs, stems, sample_rate, channels
 
     def __len__(self) -> int:
@@ -83,5 +104,5 @@ class FolderDataset(SegmentDataset):
         count = min(math.ceil(length * ratio) + margin, song.frames - first)
         if count <= 0:
             return torch.zeros(self.channels, length)
-        wav, _ = read_audio(path, first, count)
+        wav, _ = read_audio(path, song.offset + first, count)
         return fit_length(convert(wav, song.sample_rate, self.sample_rate, self.channels), length)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
 from tokensep_core.data.folder import FolderDataset, scan_song, song_folders
@@ -40,6 +42,9 @@ class MusdbDataset(FolderDataset):
         split: Literal["train", "valid", "test", "all"] = "train"
         sample_rate: int = 44100
         channels: int = 2
+        excerpt_seconds: float | None = Field(
+            None, gt=0, description="cut every song into consecutive excerpts of this length (a shorter tail is dropped)"
+        )
 
     def __init__(self, config: Config) -> None:
         if config.split == "all":
@@ -47,7 +52,7 @@ class MusdbDataset(FolderDataset):
             folders = [f for split in splits for f in song_folders(split)] if splits else song_folders(config.root)
             if not folders:
                 raise ConfigError(f"dataset 'musdb': no song folders in {config.root}")
-            super().__init__([scan_song(f, STEMS) for f in folders], STEMS, config.sample_rate, config.channels)
+            super().__init__([scan_song(f, STEMS) for f in folders], STEMS, config.sample_rate, config.channels, config.excerpt_seconds)
             return
         folder = config.root / ("test" if config.split == "test" else "train")
         if not folder.is_dir():
@@ -61,4 +66,4 @@ class MusdbDataset(FolderDataset):
             folders = [f for f in folders if f.name not in VALIDATION_TRACKS]
         if not folders:
             raise ConfigError(f"dataset 'musdb': no {config.split} songs in {folder}")
-        super().__init__([scan_song(f, STEMS) for f in folders], STEMS, config.sample_rate, config.channels)
+        super().__init__([scan_song(f, STEMS) for f in folders], STEMS, config.sample_rate, config.channels, config.excerpt_seconds)

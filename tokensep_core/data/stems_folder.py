@@ -23,10 +23,19 @@ class StemsFolderDataset(FolderDataset):
         """Name of the mixture file, used when present."""
         sample_rate: int = 44100
         channels: int = 2
+        excerpt_seconds: float | None = Field(
+            None, gt=0, description="cut every song into consecutive excerpts of this length (a shorter tail is dropped)"
+        )
 
     def __init__(self, config: Config) -> None:
         folders = song_folders(config.root)
         if not folders:
             raise ConfigError(f"dataset 'stems_folder': no song folders with audio files in {config.root}")
         stems = config.stems or tuple(scan_song(folders[0], None, config.mixture).stems)
-        super().__init__([scan_song(f, stems, config.mixture) for f in folders], tuple(stems), config.sample_rate, config.channels)
+        super().__init__(
+            [scan_song(f, stems, config.mixture) for f in folders],
+            tuple(stems),
+            config.sample_rate,
+            config.channels,
+            config.excerpt_seconds,
+        )
