@@ -1,5 +1,6 @@
 """Registers the components that live in tokensep_core itself (patterns, track orders, metrics, …),
-its training task (``tokensep train separator``) and the models shipped in ``pretrained/``.
+its training tasks (``tokensep train separator``, ``tokensep train mixture_decoder``) and the models
+shipped in ``pretrained/``.
 
 The components are imported inside the hook, so the command table (``tokensep --help``) loads this
 module without torch."""
@@ -27,6 +28,7 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     from tokensep_core.data.synthetic import SyntheticDataset
     from tokensep_core.metrics import METRICS
     from tokensep_core.separation.baselines import CodecOracle, MixtureCopy, Oracle, Silence
+    from tokensep_core.separation.mask_decoder import SpectralMaskDecoder
     from tokensep_core.separation.separator import GenerativeSeparatorConfig, load_generative
     from tokensep_core.tokens.patterns import DelayPattern, FlattenPattern, ParallelPattern
     from tokensep_core.tokens.track_orders import IndependentOrder, InterleavedOrder, SequentialOrder
@@ -47,6 +49,7 @@ def tokensep_register_components(registry: ProviderRegistry) -> None:
     registry.add("dataset", "musdb", MusdbDataset)
     registry.add("dataset", "stems_folder", StemsFolderDataset)
     registry.add("dataset", "synthetic", SyntheticDataset)
+    registry.add("mixture_decoder", "spectral_mask", SpectralMaskDecoder)
     for name, metric in METRICS.items():
         registry.add("metric", name, metric)
 
@@ -58,6 +61,13 @@ def tokensep_register_training_tasks(tasks: ProviderTable[TrainingTaskSpec]) -> 
             "separator",
             "train the generative separator (encoder + token LM) on a stems dataset",
             lazy("tokensep_core.separation.training", "build_separator_training"),
+        )
+    )
+    tasks.add(
+        TrainingTaskSpec(
+            "mixture_decoder",
+            "train a mixture decoder: split the full-band mixture guided by codec-coded true stems",
+            lazy("tokensep_core.separation.decoder_training", "build_mixture_decoder_training"),
         )
     )
 

@@ -350,6 +350,25 @@ class Separator(ABC):
         return None
 
 
+class MixtureDecoder(nn.Module, ABC):
+    """Splits a full-band mixture into stems, guided by generated stems (e.g. a generative
+    separator's codec-rate stems, converted to the mixture's rate): the learned version of
+    tokensep_core.separation.mixture_fit's soft masks.
+
+    Attributes: ``stems`` (the guides' stems, in order; N = ``len(stems)``) and ``uses_guides``
+    (False: an ablation whose outputs never depend on the guides).
+    """
+
+    stems: tuple[str, ...]
+    uses_guides: bool
+
+    @abstractmethod
+    def forward(self, mixture: Tensor, guides: Tensor, sample_rate: int, band_hz: float | None = None) -> Tensor:
+        """mixture ``[B, C, T]``, guides ``[B, N, C, T]`` at ``sample_rate``, carrying content up
+        to ``band_hz`` (None: the whole band) -> stems ``[B, N, C, T]`` whose sum over N is the
+        mixture (up to STFT round-off)."""
+
+
 class Metric(ABC):
     """(reference, estimate, sample_rate) -> a score; ``higher_is_better`` tells its direction."""
 
@@ -407,6 +426,7 @@ KINDS: dict[str, type] = {
     "metric": Metric,
     "dataset": StemDataset,
     "renderer": Renderer,
+    "mixture_decoder": MixtureDecoder,
 }
 """Every component kind the registry knows, with the interface its components must implement
 (an LM family's own interface subclasses :class:`LanguageModel`)."""

@@ -133,9 +133,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mixture-consistency",
         nargs="?",
         const="shift",
-        choices=("off", "shift", "mask"),
-        help="make the stems sum to the mixture: shift (the default when given without a value: add the residual equally) "
-        "or mask (split the mixture's spectrogram by the generated stems' soft masks); default: the model's stored setting",
+        choices=("off", "shift", "mask", "decoder"),
+        help="make the stems sum to the mixture: shift (the default when given without a value: add the residual equally), "
+        "mask (split the mixture's spectrogram by the generated stems' soft masks) or decoder (a trained mixture decoder "
+        "refines that split: --mixture-decoder); default: the model's stored setting",
+    )
+    parser.add_argument(
+        "--mixture-decoder",
+        metavar="DIR",
+        help="with --mixture-consistency decoder: a `tokensep train mixture_decoder` run or step directory "
+        "(default: the model's stored setting)",
     )
     output = parser.add_argument_group("output format")
     fmt = output.add_mutually_exclusive_group()
@@ -226,6 +233,8 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
     }
     if args.mixture_consistency is not None:
         updates["mixture_consistency"] = args.mixture_consistency
+    if args.mixture_decoder is not None:
+        updates["mixture_decoder"] = args.mixture_decoder
     if args.bf16:
         updates["dtype"] = "bfloat16"
     if args.passes is not None:
@@ -249,6 +258,7 @@ GENERATIVE_FLAGS: dict[str, str] = {
     "cfg_scale": "--cfg-scale",
     "passes": "--passes",
     "mixture_consistency": "--mixture-consistency",
+    "mixture_decoder": "--mixture-decoder",
 }
 """``args`` attribute -> flag, for the flags only the generative separator reads."""
 

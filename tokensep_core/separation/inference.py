@@ -5,15 +5,16 @@ defaults without loading a model."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from tokensep_core.errors import ConfigError
 from tokensep_core.lm.sampling_config import DRAW_SETTINGS, SamplingConfig
 from tokensep_core.runtime.precision_names import Precision
 
-MixtureConsistency = Literal["off", "shift", "mask"]
+MixtureConsistency = Literal["off", "shift", "mask", "decoder"]
 """How stems are made to sum to the mixture (tokensep_core.separation.mixture_fit)."""
 
 
@@ -35,7 +36,10 @@ class InferenceConfig(BaseModel):
     )
     mixture_consistency: MixtureConsistency = Field(
         "off",
-        description="make the stems sum to the mixture: off, shift (add the residual equally) or mask (split the mixture's STFT by the generated stems' soft masks); see separation.mixture_fit",
+        description="make the stems sum to the mixture: off, shift (add the residual equally), mask (split the mixture's STFT by the generated stems' soft masks) or decoder (a trained mixture decoder refines that split: mixture_decoder); see separation.mixture_fit",
+    )
+    mixture_decoder: Path | None = Field(
+        None, description="with mixture_consistency decoder: a `tokensep train mixture_decoder` run or step directory"
     )
     passes: list[PositiveInt] | None = Field(
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"
@@ -51,21 +55,39 @@ class InferenceConfig(BaseModel):
         """Checkpoints written before the methods existed store true (shift) or false (off)."""
         return {True: "shift", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
+    @model_validator(mode="after")
+    def _decoder_with_its_method(self) -> InferenceConfig:
+        """A decoder path is used by the decoder method only; neither goes without the other."""
+        if self.mixture_consistency == "decoder" and self.mixture_decoder is None:
+            raise ValueError(
+                "mixture_consistency 'decoder' needs mixture_decoder: a `tokensep train mixture_decoder` run or step directory"
+            )
+        if self.mixture_decoder is not None and self.mixture_consistency != "decoder":
+            raise ValueError(
+                f"mixture_decoder {str(self.mixture_decoder)!r} is used only with mixture_consistency 'decoder', "
+                f"not {self.mixture_consistency!r}"
+            )
+        return self
+
 
 def merge_inference(current: Mapping[str, Any], overrides: Mapping[str, Any], source: str = "inference") -> InferenceConfig:
     """``current`` inference settings with ``overrides`` applied (``sampling`` key by key), validated.
     Overriding a setting only a draw reads (``sampling.temperature``, ``top_k``, ``top_p``,
     ``min_p``, or ``seed``) while the result decodes greedily is refused: it would change
-    nothing, so the overrides must say ``"sampling": {"greedy": false}`` to sample."""
+    nothing, so the overrides must say ``"sampling": {"greedy": false}`` to sample. Choosing another
+    ``mixture_consistency`` than ``decoder`` without naming ``mixture_decoder`` drops a stored decoder."""
     if not isinstance(overrides.get("sampling", {}), Mapping):
         raise ConfigError(f"{source}: invalid inference setting: sampling must be a mapping")
     sampling = {**current.get("sampling", {}), **overrides.get("sampling", {})}
+    if overrides.get("mixture_consistency", "decoder") != "decoder" and "mixture_decoder" not in overrides:
+        current = {**current, "mixture_decoder": None}
     try:
         merged = InferenceConfig.model_validate({**current, **overrides, "sampling": sampling})
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "inference"
-        raise ConfigError(f"{source}: invalid inference setting {where}: {first['msg']}") from None
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}: invalid inference setting {where}: {message}" if where else f"{source}: {message}") from None
     unused = [f"sampling.{name}" for name in DRAW_SETTINGS if name in overrides.get("sampling", {})] + ["seed"] * ("seed" in overrides)
     unused += ["shifts"] * (overrides.get("shifts", 1) != 1)
     if merged.sampling.greedy and unused:

@@ -39,7 +39,7 @@ from tokensep_core.audio.io import (
 from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig
 from tokensep_core.errors import AudioError, CheckpointError, ConfigError
-from tokensep_core.interfaces import Separator, Song
+from tokensep_core.interfaces import MixtureDecoder, Separator, Song
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
 from tokensep_core.runtime.precision import inference_precision
@@ -111,7 +111,10 @@ class GenerativeSeparator(Separator):
         self.trained_seconds: float | None = None
         """Length of the training crops, when the checkpoint stores it (``task.augment.seconds``)."""
         self._generated_counts: dict[str, Tensor] = {}
+        self.mixture_decoder: MixtureDecoder | None = None
+        """The trained decoder ``mixture_consistency: decoder`` runs (loaded from ``inference.mixture_decoder``)."""
         self._check_inference(self.inference, "inference")
+        self.mixture_decoder = self._load_decoder(self.inference, "inference")
         for module in pipeline.modules().values():
             module.to(self.device).eval()
 
@@ -168,6 +171,7 @@ class GenerativeSeparator(Separator):
         """Change some inference settings (``sampling`` merges key by key), validated as a whole."""
         inference = merge_inference(self.inference.model_dump(), overrides, source)
         self._check_inference(inference, source)
+        self.mixture_decoder = self._load_decoder(inference, source)
         self.inference = inference
 
     def _check_inference(self, inference: InferenceConfig, source: str) -> None:
@@ -176,6 +180,23 @@ class GenerativeSeparator(Separator):
         for name in InferenceConfig.FAMILY_SETTINGS:
             if getattr(inference, name) is not None and name not in lm.family.inference_settings:
                 raise ConfigError(f"{source}: {name} does not apply to this separator's LM ({type(lm).__name__}, {lm.family.name} family)")
+
+    def _load_decoder(self, inference: InferenceConfig, source: str) -> MixtureDecoder | None:
+        """The mixture decoder ``inference`` names, on this separator's device; the one already
+        loaded when the path is the same (None: no decoder). Its stems must be this separator's."""
+        from tokensep_core.separation.decoder_checkpoint import load_mixture_decoder
+
+        path = inference.mixture_decoder
+        if path is None:
+            return None
+        if self.mixture_decoder is not None and self.inference.mixture_decoder == path:
+            return self.mixture_decoder
+        decoder = load_mixture_decoder(path)
+        if tuple(decoder.stems) != tuple(self.stems):
+            raise ConfigError(
+                f"{source}: mixture decoder {path} splits stems {', '.join(decoder.stems)}; this separator generates {', '.join(self.stems)}"
+            )
+        return decoder.to(self.device)
 
     @property
     def sample_rate(self) -> int:
@@ -298,11 +319,20 @@ class GenerativeSeparator(Separator):
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
             # per segment; cross-fading stems that each sum to the mixture keeps the sum
+            if method == "decoder":
+                return self._decode_mixture(batch, out, sample_rate, codec.sample_rate / 2)[:, keep]
             return fit_to_mixture(batch, out, method, sample_rate, band_hz=codec.sample_rate / 2)[:, keep]
 
         segment = max(1, round(self.inference.segment_seconds * sample_rate))
         for block in overlap_add_stream(run, read, length, segment, self.inference.overlap, self.inference.batch_size, progress):
             yield dict(zip(stems, block))
+
+    @torch.inference_mode()
+    def _decode_mixture(self, mixture: Tensor, stems: Tensor, sample_rate: int, band_hz: float) -> Tensor:
+        """mixture ``[B, C, L]``, generated stems ``[B, S, C, L]`` -> the mixture decoder's stems
+        ``[B, S, C, L]``, one segment at a time (its feature maps grow with bins x frames x width)."""
+        assert self.mixture_decoder is not None  # set whenever mixture_consistency is decoder
+        return torch.cat([self.mixture_decoder(mixture[i : i + 1], stems[i : i + 1], sample_rate, band_hz) for i in range(len(mixture))])
 
     @torch.inference_mode()
     def code_counts(self, song: Song) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

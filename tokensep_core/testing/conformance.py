@@ -25,6 +25,7 @@ from tokensep_core.interfaces import (
     LanguageModel,
     MaskedTokenLM,
     Metric,
+    MixtureDecoder,
     Renderer,
     Separator,
     Song,
@@ -405,6 +406,47 @@ def check_renderer(renderer: Renderer, seconds: float = 0.5, sample_rate: int = 
     _require(any(not torch.equal(first[stem], other[stem]) for stem in STEMS), f"renderer {name}: seeds 0 and 1 render the same song")
 
 
+def check_mixture_decoder(decoder: MixtureDecoder, sample_rate: int = 16000, seconds: float = 0.25, atol: float = 1e-4) -> None:
+    """stems ``[B, N, C, T]`` of the mixture's shape, finite, summing to the mixture within ``atol``
+    (with and without ``band_hz``, and for a segment shorter than any usual window); deterministic
+    in eval mode; each item as alone; outputs that depend on the guides exactly when ``uses_guides``."""
+    name = type(decoder).__name__
+    for attr in ("stems", "uses_guides"):
+        _require(hasattr(decoder, attr), f"mixture decoder {name} lacks attribute {attr!r}")
+    stems = decoder.stems
+    _require(
+        isinstance(stems, tuple) and len(stems) > 0 and all(isinstance(s, str) for s in stems),
+        f"mixture decoder {name}: stems must be a non-empty tuple of names, got {stems!r}",
+    )
+    decoder.eval()
+    with torch.inference_mode():
+        for channels, length, band_hz in (
+            (2, round(seconds * sample_rate), None),
+            (1, round(seconds * sample_rate), 4000.0),
+            (2, 300, None),
+        ):
+            mixture = _noise((2, channels, length), 0)
+            guides = _noise((2, len(stems), channels, length), 1)
+            out = decoder(mixture, guides, sample_rate, band_hz)
+            where = f"mixture decoder {name} (mixture [2, {channels}, {length}], band_hz {band_hz})"
+            _require(
+                isinstance(out, Tensor) and out.shape == guides.shape and out.is_floating_point(),
+                f"{where}: expected stems {list(guides.shape)}, got {_describe(out)}",
+            )
+            _require(bool(torch.isfinite(out).all()), f"{where}: stems have NaN or Inf")
+            error = (out.sum(dim=1) - mixture).abs().max().item()
+            _require(error <= atol, f"{where}: the stems sum to the mixture only within {error:.2e} (tolerance {atol:g})")
+            _require(torch.equal(decoder(mixture, guides, sample_rate, band_hz), out), f"{where}: not deterministic in eval mode")
+            alone = decoder(mixture[1:], guides[1:], sample_rate, band_hz)
+            _require(torch.allclose(alone, out[1:], atol=1e-5), f"{where}: an item alone differs from the same item in a batch")
+            other = decoder(mixture, _noise(tuple(guides.shape), 2), sample_rate, band_hz)
+            same = torch.allclose(other, out, atol=1e-6)
+            if decoder.uses_guides:
+                _require(not same, f"{where}: uses_guides is True but other guides give the same stems")
+            else:
+                _require(same, f"{where}: uses_guides is False but other guides give other stems")
+
+
 CHECKS: dict[str, Callable[..., None]] = {
     "codec": check_codec,
     "encoder": check_encoder,
@@ -415,6 +457,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "separator": check_separator,
     "dataset": check_dataset,
     "renderer": check_renderer,
+    "mixture_decoder": check_mixture_decoder,
 }
 """The check of every kind in :data:`tokensep_core.interfaces.KINDS`."""
 

@@ -1,0 +1,188 @@
+"""``tokensep train mixture_decoder`` on a tiny synthetic stems folder with a debug codec run, and
+the generative separator running the trained decoder (``mixture_consistency: decoder``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import yaml
+from torch.utils.data import default_collate
+
+from tokensep_core.cli.main import main
+from tokensep_core.config import validate_model
+from tokensep_core.data.writer import write_synthetic_dataset
+from tokensep_core.errors import CheckpointError, ConfigError
+from tokensep_core.plugins import load_registry
+from tokensep_core.separation.decoder_checkpoint import load_mixture_decoder
+from tokensep_core.separation.decoder_guides import stored_codec_spec
+from tokensep_core.separation.decoder_training import MixtureDecoderTrainingConfig, build_mixture_decoder_training
+from tokensep_core.separation.separator import GenerativeSeparator
+from tokensep_core.training import TrainerConfig, train
+from tokensep_core.training.checkpoint import write_checkpoint
+
+RATE = 22050
+"""The data's rate: above the debug codec's 16 kHz, so the decoder also splits what the guides lack."""
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 synthetic stereo songs of 1.5 s at 22.05 kHz: 2 in train/, 1 in test/."""
+    root = tmp_path_factory.mktemp("decoder_songs")
+    write_synthetic_dataset(root, 3, 1.5, RATE, 5, load_registry().build("renderer", "procedural"), test_fraction=0.34, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def codec_run(songs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A debug codec trained for 2 steps (its run directory)."""
+    from tokensep_codecs.training import build_codec_training
+
+    run_dir = tmp_path_factory.mktemp("debug_codec")
+    sections = {
+        "codec": {"name": "debug"},
+        "data": {"name": "stems_folder", "params": {"root": str(songs / "train"), "sample_rate": 16000, "channels": 1}},
+        "augment": {"seconds": 0.5, "examples_per_epoch": 4},
+    }
+    task, examples = build_codec_training(sections, "debug codec")
+    train(task, TrainerConfig(steps=2, batch_size=2, checkpoint_every=0, device="cpu"), run_dir, examples)
+    return run_dir
+
+
+def _sections(songs: Path, codec_run: Path) -> dict:
+    folder = {"name": "stems_folder", "params": {"root": str(songs / "train"), "sample_rate": RATE, "channels": 2}}
+    test = {"name": "stems_folder", "params": {**folder["params"], "root": str(songs / "test")}}
+    return {
+        "decoder": {"name": "spectral_mask", "params": {"width": 8, "depth": 2}},
+        "data": folder,
+        "augment": {"seconds": 0.5, "examples_per_epoch": 16},
+        "guide": {"checkpoint": str(codec_run), "code_noise": 0.1},  # codec: read from the run's config
+        "validation": {"data": test, "items": 2, "batch_size": 2},
+    }
+
+
+@pytest.fixture(scope="module")
+def decoder_run(songs: Path, codec_run: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(run directory, fit result) of 8 training steps."""
+    run_dir = tmp_path_factory.mktemp("decoder_run")
+    task, examples = build_mixture_decoder_training(_sections(songs, codec_run), "decoder.yaml")
+    config = TrainerConfig(steps=8, batch_size=2, lr=1e-2, checkpoint_every=0, log_every=1, eval_every=8, device="cpu")
+    return run_dir, train(task, config, run_dir, examples)
+
+
+def test_training_lowers_the_loss_and_logs_the_decoder_beside_the_soft_masks(songs: Path, codec_run: Path, decoder_run) -> None:
+    run_dir, result = decoder_run
+    assert {"eval/mel_decoder", "eval/mel_wiener", "eval/mel_gain"} <= set(result.metrics)
+    assert result.metrics["eval/mel_decoder"] != result.metrics["eval/mel_wiener"], "training changed the split"
+    task, examples = build_mixture_decoder_training(_sections(songs, codec_run), "decoder.yaml")  # untrained, same seed
+    batch = default_collate([examples[i] for i in range(4)])
+    task.guides.code_noise = 0.0  # the same guides for both losses
+
+    def loss() -> float:
+        with torch.no_grad():
+            return float(sum(task.losses("decoder", batch, {}).values()))
+
+    before = loss()
+    task.decoder.load_state_dict(load_mixture_decoder(run_dir).state_dict())
+    assert loss() < 0.97 * before
+
+
+def test_the_checkpoint_records_the_decoder_and_the_guide_codec(decoder_run, tiny_run) -> None:
+    import json
+
+    run_dir, result = decoder_run
+    task = json.loads((result.checkpoint / "config.json").read_text())["task"]
+    assert task["decoder"]["name"] == "spectral_mask" and task["decoder"]["params"]["width"] == 8
+    assert task["guide"]["codec"]["name"] == "debug"
+    assert stored_codec_spec(tiny_run[0], "x").name == "debug", "a separator checkpoint names its codec too"
+    decoder = load_mixture_decoder(run_dir)
+    assert decoder.uses_guides and not decoder.training and not any(p.requires_grad for p in decoder.parameters())
+
+
+def test_the_separator_runs_the_trained_decoder_end_to_end(tiny_run, decoder_run) -> None:
+    separator = GenerativeSeparator.from_pretrained(tiny_run[0], device="cpu")
+    mixture = 0.1 * torch.randn(2, 9000, generator=torch.Generator().manual_seed(4))
+    separator.update_inference({"mixture_consistency": "mask"})
+    masked = separator.separate(mixture, RATE)
+    separator.update_inference({"mixture_consistency": "decoder", "mixture_decoder": str(decoder_run[0])})
+    decoded = separator.separate(mixture, RATE)
+    assert set(decoded) == set(separator.stems) and all(s.shape == mixture.shape for s in decoded.values())
+    assert torch.allclose(sum(decoded.values()), mixture, atol=1e-4)
+    assert any(not torch.allclose(decoded[s], masked[s], atol=1e-4) for s in decoded), "the trained decoder, not the soft masks"
+    # one stem alone is the same stem as in the full split: the decoder reads every generated stem
+    assert torch.allclose(separator.separate(mixture, RATE, stems=["bass"])["bass"], decoded["bass"], atol=1e-6)
+    loaded = separator.mixture_decoder
+    separator.update_inference({"segment_seconds": 0.25})
+    assert separator.mixture_decoder is loaded, "loaded once, kept while the path stays"
+    separator.update_inference({"mixture_consistency": "shift"})
+    assert separator.mixture_decoder is None and separator.inference.mixture_decoder is None
+
+
+def test_separate_cli_takes_the_decoder(tiny_run, decoder_run, tmp_path: Path) -> None:
+    run_dir = tiny_run[0]
+    source = tmp_path / "song.wav"
+    mixture = 0.1 * np.random.default_rng(0).standard_normal((7000, 2))
+    sf.write(str(source), mixture, RATE, subtype="FLOAT")
+    args = ["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--float32"]
+    assert main([*args, "--mixture-consistency", "decoder", "--mixture-decoder", str(decoder_run[0])]) == 0
+    folder = tmp_path / "o" / run_dir.name / "song"
+    total = sum(sf.read(str(folder / f"{stem}.wav"))[0] for stem in ("vocals", "drums", "bass", "other"))
+    assert np.allclose(total, mixture, atol=1e-4)
+
+
+def test_bad_decoder_settings_are_one_line_errors(tiny_run, decoder_run, tmp_path: Path, capsys) -> None:
+    run_dir, decoder = tiny_run[0], decoder_run[0]
+    source = tmp_path / "song.wav"
+    sf.write(str(source), [[0.1, -0.1]] * 4000, RATE)
+    other_stems = tmp_path / "other_stems"
+    spec = {"name": "spectral_mask", "params": {"stems": ["piano", "drums"], "width": 8, "depth": 2}}
+    write_checkpoint(
+        other_stems, 1, {"decoder": load_registry().build("mixture_decoder", spec)}, {"config": {"task": {"decoder": spec}}}, {}
+    )
+    cases = (
+        (["--mixture-consistency", "decoder"], "mixture_consistency 'decoder' needs mixture_decoder"),
+        (["--mixture-decoder", str(decoder)], "is used only with mixture_consistency 'decoder', not 'off'"),
+        (["--mixture-consistency", "mask", "--mixture-decoder", str(decoder)], "not 'mask'"),
+        (["--mixture-consistency", "decoder", "--mixture-decoder", str(tmp_path / "missing")], "missing: no such mixture decoder"),
+        (["--mixture-consistency", "decoder", "--mixture-decoder", str(run_dir)], "not a mixture-decoder checkpoint"),
+        (
+            ["--mixture-consistency", "decoder", "--mixture-decoder", str(other_stems)],
+            "splits stems piano, drums; this separator generates",
+        ),
+    )
+    for flags, message in cases:
+        assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), *flags]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("tokensep: error: ") and message in err[0], (flags, err)
+    assert not (tmp_path / "o").exists()
+    separator = GenerativeSeparator.from_pretrained(run_dir, device="cpu")
+    with pytest.raises(CheckpointError, match="not a mixture-decoder checkpoint"):
+        separator.update_inference({"mixture_consistency": "decoder", "mixture_decoder": str(run_dir)})
+    with pytest.raises(ConfigError, match="needs mixture_decoder"):
+        separator.update_inference({"mixture_consistency": "decoder"})
+    assert separator.inference.mixture_consistency == "off" and separator.mixture_decoder is None, "a refused change changes nothing"
+
+
+def test_the_example_config_validates(repo_root: Path) -> None:
+    from tokensep_core.training.config import TrainerConfig as Trainer
+
+    sections = yaml.safe_load((repo_root / "docs" / "examples" / "mixture_decoder.yaml").read_text())
+    validate_model(Trainer, sections.pop("trainer"), "example")
+    config = validate_model(MixtureDecoderTrainingConfig, sections, "example")
+    registry = load_registry()
+    decoder = registry.build("mixture_decoder", config.decoder)
+    for spec in (config.data, config.validation.data):
+        registry.make_config("dataset", spec.name, spec.params, "example")
+    assert config.guide.codec is None and stored_codec_spec(repo_root / config.guide.checkpoint, "example").name == "hcodec"
+    assert decoder.uses_guides and config.guide.code_noise > 0

@@ -1,0 +1,37 @@
+"""Loading a trained mixture decoder: a ``tokensep train mixture_decoder`` run or step directory
+(``decoder.safetensors`` + config.json's ``task.decoder`` spec)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokensep_core.errors import CheckpointError
+from tokensep_core.interfaces import MixtureDecoder
+from tokensep_core.registry import ComponentRegistry
+
+DECODER_MODULE = "decoder"
+"""The module name of the decoder's weights in a checkpoint."""
+
+
+def load_mixture_decoder(path: str | Path, registry: ComponentRegistry | None = None) -> MixtureDecoder:
+    """The decoder of a mixture-decoder checkpoint, frozen, in eval mode, on the CPU; one-line
+    :class:`CheckpointError` when ``path`` is missing or holds no mixture decoder."""
+    from tokensep_core.plugins import load_registry
+    from tokensep_core.provenance import check_components
+    from tokensep_core.training.checkpoint import load_weights, read_json, resolve_checkpoint, verify_checkpoint
+
+    if not Path(path).exists():
+        raise CheckpointError(f"{path}: no such mixture decoder (expected a `tokensep train mixture_decoder` run or step directory)")
+    checkpoint = resolve_checkpoint(path)
+    sums = verify_checkpoint(checkpoint)
+    stored = read_json(checkpoint, "config")
+    task = stored.get("task") if isinstance(stored, dict) else None
+    spec = task.get("decoder") if isinstance(task, dict) else None
+    if not isinstance(spec, dict) or f"{DECODER_MODULE}.safetensors" not in sums:
+        raise CheckpointError(f"{checkpoint}: not a mixture-decoder checkpoint (config.json has no task.decoder)")
+    registry = registry or load_registry()
+    source = str(checkpoint / "config.json")
+    check_components(registry, stored, source)
+    decoder = registry.build("mixture_decoder", spec, source=source)
+    load_weights(checkpoint, {DECODER_MODULE: decoder}, verify=False)
+    return decoder.requires_grad_(False).eval()
