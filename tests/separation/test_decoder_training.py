@@ -174,10 +174,11 @@ def test_bad_decoder_settings_are_one_line_errors(tiny_run, decoder_run, tmp_pat
     assert separator.inference.mixture_consistency == "off" and separator.mixture_decoder is None, "a refused change changes nothing"
 
 
-def test_the_example_config_validates(repo_root: Path) -> None:
+@pytest.mark.parametrize("config_path", ["docs/examples/mixture_decoder.yaml", "benchmarks/real/decoder.yaml"])
+def test_the_example_config_validates(repo_root: Path, config_path: str) -> None:
     from tokensep_core.training.config import TrainerConfig as Trainer
 
-    sections = yaml.safe_load((repo_root / "docs" / "examples" / "mixture_decoder.yaml").read_text())
+    sections = yaml.safe_load((repo_root / config_path).read_text())
     validate_model(Trainer, sections.pop("trainer"), "example")
     config = validate_model(MixtureDecoderTrainingConfig, sections, "example")
     registry = load_registry()
@@ -186,3 +187,11 @@ def test_the_example_config_validates(repo_root: Path) -> None:
         registry.make_config("dataset", spec.name, spec.params, "example")
     assert config.guide.codec is None and stored_codec_spec(repo_root / config.guide.checkpoint, "example").name == "hcodec"
     assert decoder.uses_guides and config.guide.code_noise > 0
+
+
+def test_the_real_music_ablation_differs_from_its_decoder_only_in_use_guides(repo_root: Path) -> None:
+    """benchmarks/real/decoder_noguide.yaml is decoder.yaml blind to the guides: nothing else changes."""
+    guided = yaml.safe_load((repo_root / "benchmarks" / "real" / "decoder.yaml").read_text())
+    blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "decoder_noguide.yaml").read_text())
+    assert guided["decoder"]["params"].pop("use_guides") is True and blind["decoder"]["params"].pop("use_guides") is False
+    assert guided == blind
