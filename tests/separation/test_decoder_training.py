@@ -174,7 +174,7 @@ def test_bad_decoder_settings_are_one_line_errors(tiny_run, decoder_run, tmp_pat
     assert separator.inference.mixture_consistency == "off" and separator.mixture_decoder is None, "a refused change changes nothing"
 
 
-@pytest.mark.parametrize("config_path", ["docs/examples/mixture_decoder.yaml", "benchmarks/real/decoder.yaml"])
+@pytest.mark.parametrize("config_path", ["docs/examples/mixture_decoder.yaml", "benchmarks/real/train/decoder.yaml"])
 def test_the_example_config_validates(repo_root: Path, config_path: str) -> None:
     from tokensep_core.training.config import TrainerConfig as Trainer
 
@@ -190,8 +190,8 @@ def test_the_example_config_validates(repo_root: Path, config_path: str) -> None
 
 
 def test_the_real_music_ablation_differs_from_its_decoder_only_in_use_guides(repo_root: Path) -> None:
-    """benchmarks/real/decoder_noguide.yaml is decoder.yaml blind to the guides: nothing else changes."""
-    guided = yaml.safe_load((repo_root / "benchmarks" / "real" / "decoder.yaml").read_text())
-    blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "decoder_noguide.yaml").read_text())
+    """benchmarks/real/train/decoder_noguide.yaml is decoder.yaml blind to the guides: nothing else changes."""
+    guided = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / "decoder.yaml").read_text())
+    blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / "decoder_noguide.yaml").read_text())
     assert guided["decoder"]["params"].pop("use_guides") is True and blind["decoder"]["params"].pop("use_guides") is False
     assert guided == blind
