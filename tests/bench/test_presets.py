@@ -55,10 +55,17 @@ def test_generative_rows_build(name: str) -> None:
 def test_rerun_grids_have_seeds_songs_controls_and_comparisons(name: str) -> None:
     """The grids re-run for issue 17 (benchmarks/RERUN.md): three seeds, at least 16 test songs
     all scored, the controls (silence where SDR-family metrics are listed), codebook restarts on
-    every grid codec, and every generative row compared with mixture copy."""
+    every grid codec, and every generative row compared with mixture copy. transient's separator
+    rows train with one seed (the issue allows fewer where the budget forces it; its header says
+    so), its codecs with three."""
     path = BENCHMARKS / name
     grid = load_grid(path)
-    assert grid.seeds == [0, 1, 2]
+    if name == "transient.yaml":
+        assert grid.seeds == [0]
+        variants = {n for n in grid.codecs if not n.endswith(("_s1", "_s2"))}
+        assert {f"{n}_{s}" for n in variants for s in ("s1", "s2")} <= set(grid.codecs)
+    else:
+        assert grid.seeds == [0, 1, 2]
     synth = grid.data.synth
     assert synth is not None and grid.songs is None
     assert sum(song.split == "test" for song in plan_songs(synth.songs, synth.seed, synth.test_fraction)) >= 16
