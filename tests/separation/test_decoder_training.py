@@ -28,12 +28,7 @@ RATE = 22050
 """The data's rate: above the debug codec's 16 kHz, so the decoder also splits what the guides lack."""
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

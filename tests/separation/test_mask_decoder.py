@@ -17,12 +17,7 @@ from tokensep_core.testing import check_registered
 RATE = 22050
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _signals(seed: int, stems: int = 4, channels: int = 2, length: int = 11025) -> tuple[torch.Tensor, torch.Tensor]:

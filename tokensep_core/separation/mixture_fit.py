@@ -10,7 +10,7 @@
   then depend on the mixture even when the generated stems do not: score it beside the same
   stage fed by unconditional stems (``sampling.cfg_scale: 0``).
 - ``decoder``: a trained :class:`~tokensep_core.interfaces.MixtureDecoder` refines that split
-  (tokensep_core.separation.mask_decoder); the separator calls it instead of :func:`fit_to_mixture`.
+  (tokensep_core.separation.mask_decoder), passed to :func:`fit_to_mixture` by the separator.
 
 :class:`MaskSTFT` and :func:`soft_masks` are the STFT and masks that ``mask`` and the decoder share.
 """
@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from tokensep_core.errors import ConfigError
+from tokensep_core.interfaces import MixtureDecoder
 from tokensep_core.separation.inference import MixtureConsistency
 
 MASK_POWER = 2.0
@@ -77,15 +78,25 @@ def soft_masks(spectra: Tensor, band_bins: int) -> Tensor:
     return masks
 
 
-def fit_to_mixture(mixture: Tensor, stems: Tensor, method: MixtureConsistency, sample_rate: int, band_hz: float | None = None) -> Tensor:
+def fit_to_mixture(
+    mixture: Tensor,
+    stems: Tensor,
+    method: MixtureConsistency,
+    sample_rate: int,
+    band_hz: float | None = None,
+    decoder: MixtureDecoder | None = None,
+) -> Tensor:
     """mixture ``[B, C, L]``, stems ``[B, S, C, L]`` at ``sample_rate`` -> stems ``[B, S, C, L]``
-    that sum to the mixture (``off``: unchanged). ``decoder`` needs the separator's trained decoder."""
+    that sum to the mixture (``off``: unchanged). ``decoder`` (the separator's trained one) runs
+    one item at a time: its feature maps grow with bins x frames x width."""
     if method == "off":
         return stems
     if method == "shift":
         return stems + ((mixture - stems.sum(dim=1)) / stems.shape[1]).unsqueeze(1)
     if method == "decoder":
-        raise ConfigError("mixture_consistency 'decoder' runs the separator's trained mixture decoder (inference.mixture_decoder)")
+        if decoder is None:
+            raise ConfigError("mixture_consistency 'decoder' runs the separator's trained mixture decoder (inference.mixture_decoder)")
+        return torch.cat([decoder(mixture[i : i + 1], stems[i : i + 1], sample_rate, band_hz) for i in range(len(mixture))])
     return mask_mixture(mixture, stems, sample_rate, band_hz)
 
 

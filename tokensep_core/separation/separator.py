@@ -319,20 +319,11 @@ class GenerativeSeparator(Separator):
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
             # per segment; cross-fading stems that each sum to the mixture keeps the sum
-            if method == "decoder":
-                return self._decode_mixture(batch, out, sample_rate, codec.sample_rate / 2)[:, keep]
-            return fit_to_mixture(batch, out, method, sample_rate, band_hz=codec.sample_rate / 2)[:, keep]
+            return fit_to_mixture(batch, out, method, sample_rate, codec.sample_rate / 2, self.mixture_decoder)[:, keep]
 
         segment = max(1, round(self.inference.segment_seconds * sample_rate))
         for block in overlap_add_stream(run, read, length, segment, self.inference.overlap, self.inference.batch_size, progress):
             yield dict(zip(stems, block))
-
-    @torch.inference_mode()
-    def _decode_mixture(self, mixture: Tensor, stems: Tensor, sample_rate: int, band_hz: float) -> Tensor:
-        """mixture ``[B, C, L]``, generated stems ``[B, S, C, L]`` -> the mixture decoder's stems
-        ``[B, S, C, L]``, one segment at a time (its feature maps grow with bins x frames x width)."""
-        assert self.mixture_decoder is not None  # set whenever mixture_consistency is decoder
-        return torch.cat([self.mixture_decoder(mixture[i : i + 1], stems[i : i + 1], sample_rate, band_hz) for i in range(len(mixture))])
 
     @torch.inference_mode()
     def code_counts(self, song: Song) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

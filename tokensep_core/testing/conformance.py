@@ -51,6 +51,15 @@ def _noise(shape: tuple[int, ...], seed: int) -> Tensor:
     return 0.1 * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
+def _stem_names(stems: object, where: str) -> tuple[str, ...]:
+    """``stems`` checked to be a non-empty tuple of names."""
+    _require(
+        isinstance(stems, tuple) and len(stems) > 0 and all(isinstance(s, str) for s in stems),
+        f"{where}: stems must be a non-empty tuple of names, got {stems!r}",
+    )
+    return stems  # type: ignore[return-value]
+
+
 def _describe(value: Any) -> str:
     """``float32 [2, 800]`` for a tensor, else the type's name (for messages)."""
     return f"{str(value.dtype).removeprefix('torch.')} {list(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
@@ -332,11 +341,7 @@ def check_dataset(dataset: StemDataset, songs: int = 2, mixture_is_sum: bool = T
     name = type(dataset).__name__
     for attr in ("stems", "sample_rate"):
         _require(hasattr(dataset, attr), f"dataset {name} lacks attribute {attr!r}")
-    stems = dataset.stems
-    _require(
-        isinstance(stems, tuple) and len(stems) > 0 and all(isinstance(s, str) for s in stems),
-        f"dataset {name}: stems must be a non-empty tuple of names, got {stems!r}",
-    )
+    _stem_names(dataset.stems, f"dataset {name}")
     size = len(dataset)
     _require(size > 0, f"dataset {name}: len is {size}, expected at least one song")
     indexed = [dataset[i] for i in range(min(songs, size))]
@@ -413,11 +418,7 @@ def check_mixture_decoder(decoder: MixtureDecoder, sample_rate: int = 16000, sec
     name = type(decoder).__name__
     for attr in ("stems", "uses_guides"):
         _require(hasattr(decoder, attr), f"mixture decoder {name} lacks attribute {attr!r}")
-    stems = decoder.stems
-    _require(
-        isinstance(stems, tuple) and len(stems) > 0 and all(isinstance(s, str) for s in stems),
-        f"mixture decoder {name}: stems must be a non-empty tuple of names, got {stems!r}",
-    )
+    stems = _stem_names(decoder.stems, f"mixture decoder {name}")
     decoder.eval()
     with torch.inference_mode():
         for channels, length, band_hz in (
