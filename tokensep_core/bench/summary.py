@@ -121,6 +121,7 @@ def summarize(results: list[dict[str, Any]], comparisons: Iterable[tuple[str, st
             for by_stem in row.scores.values():
                 stems.extend(stem for stem in by_stem if stem not in stems)
         rows.append(row)
+    judge_by_ceilings(rows)
     by_name = {row.name: row for row in rows}
     compared = [compare(by_name[a], by_name[b], directions) for a, b in comparisons]
     return GridSummary(rows, metrics, stems, directions, compared)
@@ -147,6 +148,43 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.real_time_factor = sum(s.separation_seconds for e in evaluations for s in e.songs) / audio if audio else math.nan
     row.peak_rss_mib = max((e.peak_rss_mib for e in evaluations), default=math.nan)
     row.machine = evaluations[0].machine
+
+
+def codec_source(row: RowSummary) -> str | None:
+    """Where a token row's codec comes from (its ``codec_checkpoint``, or the separator checkpoint
+    it loads), and a codec-oracle row's ``checkpoint``; None for any other row."""
+    config = row.config
+    if row.kind == "generative":
+        return config["training"]["model"].get("codec_checkpoint")
+    if row.kind == "checkpoint":
+        return config.get("checkpoint")
+    separator = config.get("separator") or {}
+    if separator.get("name") in ("generative", "codec_oracle"):
+        return (separator.get("params") or {}).get("checkpoint")
+    return None
+
+
+def _is_codec_oracle(row: RowSummary) -> bool:
+    return row.kind == "separator" and (row.config.get("separator") or {}).get("name") == "codec_oracle"
+
+
+def judge_by_ceilings(rows: list[RowSummary]) -> None:
+    """Judge each token row's verdict only on the metrics its ceiling passes: the finished
+    codec-oracle row of the same codec source (tokensep_core.evaluation.controls, "Judged
+    metrics"). Rows without one in the grid keep every metric."""
+    ceilings: dict[str, RowSummary] = {}
+    for row in rows:
+        source = codec_source(row)
+        if _is_codec_oracle(row) and row.ok and row.verdicts and source is not None:
+            ceilings.setdefault(source, row)
+    for row in rows:
+        ceiling = ceilings.get(codec_source(row) or "")
+        if ceiling is None or _is_codec_oracle(row):
+            continue
+        row.verdicts = {
+            stem: verdict.judged_by(ceiling.name, ceiling.verdicts[stem]) if stem in ceiling.verdicts else verdict
+            for stem, verdict in row.verdicts.items()
+        }
 
 
 def _seed_order(seed: Seed) -> tuple[bool, int]:

@@ -28,15 +28,22 @@ good), aggregated over songs by the metric's rule with a 95 % bootstrap interval
 each reference is to score (ViSQOL on a quiet or sparse bass line is high whatever it is compared
 with), which otherwise dominates the spread; the mean is the same as pairing by estimate, and an
 output that ignores its input gives exactly 0 for every song. The stem uses the mixture on that
-metric when the interval lies above 0. A stem that does not on every metric with an interval is
-reported as "does not use the mixture", naming the metrics.
+metric when the interval lies above 0. A stem that does not on every judged metric with an
+interval is reported as "does not use the mixture", naming the metrics.
+
+**Judged metrics.** Every metric is judged, except where the caller names a *ceiling*: the best
+output a separator of that kind can give (a token separator's is the codec oracle of its codec). A
+metric on which the ceiling itself does not beat its own control cannot tell a separator from one
+that ignores the mixture (a codec that does not keep the waveform's phase fails SI-SDR against
+another song's stems as much as against its own), so it is left out of the verdict and named as
+not judged (:meth:`StemVerdict.judged_by`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from torch import Tensor
 
@@ -156,36 +163,56 @@ def input_dependence(controls: Iterable[MismatchedControl]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class StemVerdict:
-    """One stem's verdict: per metric, the oriented matched − mismatched difference over songs."""
+    """One stem's verdict: per metric, the oriented matched − mismatched difference over songs;
+    ``not_judged`` metrics (those its ``ceiling`` fails) do not count."""
 
     differences: dict[str, Estimate] = field(default_factory=dict)
     songs: int = 0
+    not_judged: tuple[str, ...] = ()
+    ceiling: str | None = None
+
+    @property
+    def passing(self) -> list[str]:
+        """Metrics with an interval that lies above 0."""
+        return [m for m, e in self.differences.items() if not math.isnan(e.low) and e.low > 0]
 
     @property
     def failing(self) -> list[str]:
-        """Metrics with an interval that does not lie above 0."""
-        return [m for m, e in self.differences.items() if not math.isnan(e.low) and e.low <= 0]
+        """Judged metrics with an interval that does not lie above 0."""
+        return [m for m, e in self.differences.items() if m not in self.not_judged and not math.isnan(e.low) and e.low <= 0]
 
     @property
     def uses_mixture(self) -> bool | None:
-        """True when every metric with an interval beats the control; None when none has one."""
-        if all(math.isnan(e.low) for e in self.differences.values()):
+        """True when every judged metric with an interval beats the control; None when none has one."""
+        if all(math.isnan(e.low) for m, e in self.differences.items() if m not in self.not_judged):
             return None
         return not self.failing
+
+    def judged_by(self, ceiling: str, ceiling_verdict: StemVerdict) -> StemVerdict:
+        """This verdict judged only on the metrics ``ceiling`` (a row name) beats its control on."""
+        not_judged = tuple(m for m in self.differences if m not in ceiling_verdict.passing)
+        return replace(self, not_judged=not_judged, ceiling=ceiling)
 
     @property
     def text(self) -> str:
         if self.songs < MIN_SONGS:
             return f"not computed: the control needs at least {MIN_SONGS} songs"
         if self.uses_mixture is None:
+            if self.ceiling is not None:
+                return f"not computed: its ceiling, {self.ceiling}, beats its control on no metric"
             return "not computed: no metric scored two songs against both references"
-        return USES if self.uses_mixture else f"{DOES_NOT_USE} ({', '.join(self.failing)})"
+        text = USES if self.uses_mixture else f"{DOES_NOT_USE} ({', '.join(self.failing)})"
+        if self.not_judged:
+            text += f"; not judged: {', '.join(self.not_judged)} ({self.ceiling} does not beat its control there)"
+        return text
 
     def to_dict(self) -> dict[str, object]:
         return {
             "verdict": self.text,
             "uses_mixture": self.uses_mixture,
             "songs": self.songs,
+            "ceiling": self.ceiling,
+            "not_judged": list(self.not_judged),
             "differences": {m: vars(e) for m, e in self.differences.items()},
         }
 
