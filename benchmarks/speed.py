@@ -7,6 +7,9 @@ Measures (random weights; speed does not depend on them):
   memory    peak resident memory separating 1 min and 10 min files (fresh subprocesses, the
             streamed file-to-files path of `tokensep separate`)
   scaling   real-time factor at 30 s, 2 min and 10 min (same path, fresh subprocesses)
+  decoder   the mixture decoder `spectral_mask` (default size): seconds per training step (batch 4
+            of 1.5 s stereo 44.1 kHz, forward and backward) and per forward pass at each
+            --decoder-strides frequency stride
 
     python benchmarks/speed.py [--seconds 60] [--only rtf,htdemucs,...] [--device auto] [--out FILE]
 """
@@ -30,7 +33,7 @@ import torch
 from tokensep_core.evaluation.machine import describe_machine, machine_line
 
 SAMPLE_RATE = 44100
-SECTIONS = ("rtf", "htdemucs", "decode", "memory", "scaling")
+SECTIONS = ("rtf", "htdemucs", "decode", "memory", "scaling", "decoder")
 VARIANTS = {  # LM and track order of the `paper` preset's variants (codec and encoder stay the paper's)
     "sequential": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "sequential"}),
     "independent": ({"name": "llama", "params": {"preset": "paper"}}, {"name": "independent"}),
@@ -238,6 +241,31 @@ def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.dev
     return steps / (time.perf_counter() - start)
 
 
+def decoder_step_seconds(stride: int, device: torch.device, repeats: int = 3) -> tuple[float, float]:
+    """Best-of-``repeats`` seconds of one training step (forward, backward) and of one forward
+    pass of the default `spectral_mask` decoder with ``frequency_stride`` on a batch of 4 items of
+    1.5 s stereo 44.1 kHz (random signals: the cost does not depend on them)."""
+    from tokensep_core.plugins import load_registry
+
+    decoder = load_registry().build("mixture_decoder", "spectral_mask", {"frequency_stride": stride}).to(device)
+    generator = torch.Generator().manual_seed(0)
+    guides = (0.1 * torch.randn(4, 4, 2, int(1.5 * SAMPLE_RATE), generator=generator)).to(device)
+    mixture = guides.sum(dim=1)
+    train, forward = math.inf, math.inf
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        decoder(mixture, guides, SAMPLE_RATE).square().mean().backward()
+        synchronize(device)
+        train = min(train, time.perf_counter() - start)
+        with torch.inference_mode():
+            start = time.perf_counter()
+            decoder(mixture, guides, SAMPLE_RATE)
+            synchronize(device)
+            forward = min(forward, time.perf_counter() - start)
+    return train, forward
+
+
 def child_run(seconds: float, device: str, dtype: str, batch_size: int | None, variant: str) -> dict[str, float]:
     """Separate ``seconds`` of audio in a fresh interpreter -> wall, RTF and peak RSS (MiB)."""
     command = [sys.executable, __file__, "--child", str(seconds), "--device", device, "--dtype", dtype, "--variant", variant]
@@ -347,6 +375,12 @@ def run(args: argparse.Namespace) -> str:
             )
         ratio = children[scaling[-1]]["rtf"] / children[scaling[0]]["rtf"]
         rows.append((f"RTF {scaling[-1]:g} s / RTF {scaling[0]:g} s", f"{ratio:.2f}", "target 0.85–1.15 (600 s / 30 s)"))
+    if "decoder" in sections:
+        for stride in _strides(args.decoder_strides):
+            train, forward = decoder_step_seconds(stride, device)
+            note = "batch 4 × 1.5 s stereo 44.1 kHz, default size, best of 3"
+            rows.append((f"mixture decoder training step, frequency_stride {stride}", f"{train:.2f} s", note))
+            rows.append((f"mixture decoder forward, frequency_stride {stride}", f"{forward:.2f} s", note))
     command = "python benchmarks/speed.py " + shlex.join(sys.argv[1:])
     table = ["| measure | value | notes |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     return "\n".join([f"Command: `{command.strip()}`", "", *machine_info(device), "", *table, ""])
@@ -359,6 +393,16 @@ def _variants(text: str) -> list[str]:
     if not variants or unknown:
         raise SystemExit(f"speed.py: error: unknown variant(s) {unknown or text!r}; choose from {','.join(sorted(VARIANTS))}")
     return variants
+
+
+def _strides(text: str) -> list[int]:
+    try:
+        strides = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise SystemExit(f"speed.py: error: --decoder-strides must be comma-separated integers, got {text!r}") from None
+    if not strides or min(strides) < 1:
+        raise SystemExit(f"speed.py: error: --decoder-strides must be integers >= 1, got {text!r}")
+    return strides
 
 
 def _lengths(text: str) -> tuple[float, ...]:
@@ -386,6 +430,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
     parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")
+    parser.add_argument("--decoder-strides", default="1,4", help="frequency strides of the decoder section (default 1,4)")
     parser.add_argument("--decode-steps", type=int, default=64, help="timed LM steps per decode measurement")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown here")
     parser.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)

@@ -30,10 +30,11 @@ def _signals(seed: int, stems: int = 4, channels: int = 2, length: int = 11025) 
     return mixture, guides
 
 
-def _decoder(use_guides: bool, trained_like: bool = False) -> SpectralMaskDecoder:
+def _decoder(use_guides: bool, trained_like: bool = False, stride: int = 1) -> SpectralMaskDecoder:
     """A decoder; ``trained_like``: every weight (the zero-initialised output layer too) drawn at random."""
     torch.manual_seed(0)
-    decoder = SpectralMaskDecoder(SpectralMaskDecoderConfig(use_guides=use_guides, width=8, depth=2)).eval()
+    config = SpectralMaskDecoderConfig(use_guides=use_guides, width=8, depth=2, frequency_stride=stride)
+    decoder = SpectralMaskDecoder(config).eval()
     if trained_like:
         generator = torch.Generator().manual_seed(1)
         with torch.no_grad():
@@ -42,23 +43,25 @@ def _decoder(use_guides: bool, trained_like: bool = False) -> SpectralMaskDecode
     return decoder
 
 
+@pytest.mark.parametrize("stride", [1, 3])
 @torch.inference_mode()
-def test_an_untrained_decoder_is_the_soft_mask_split_and_its_ablation_an_equal_split() -> None:
+def test_an_untrained_decoder_is_the_soft_mask_split_and_its_ablation_an_equal_split(stride: int) -> None:
     mixture, guides = _signals(0)
     for band_hz in (None, 8000.0):
         expected = mask_mixture(mixture, guides, RATE, band_hz)
-        assert torch.allclose(_decoder(True)(mixture, guides, RATE, band_hz), expected, atol=1e-5)
+        assert torch.allclose(_decoder(True, stride=stride)(mixture, guides, RATE, band_hz), expected, atol=1e-5)
     equal = (mixture / 4).unsqueeze(1).expand(-1, 4, -1, -1)
-    assert torch.allclose(_decoder(False)(mixture, guides, RATE, 8000.0), equal, atol=1e-5)
+    assert torch.allclose(_decoder(False, stride=stride)(mixture, guides, RATE, 8000.0), equal, atol=1e-5)
     assert not torch.allclose(equal, expected, atol=1e-3), "the two references differ, so each check can fail"
 
 
+@pytest.mark.parametrize("stride", [1, 3])
 @torch.inference_mode()
-def test_trained_outputs_sum_to_the_mixture_and_only_the_guided_decoder_reads_the_guides() -> None:
+def test_trained_outputs_sum_to_the_mixture_and_only_the_guided_decoder_reads_the_guides(stride: int) -> None:
     mixture, guides = _signals(2)
     _, other = _signals(3)
     for use_guides in (True, False):
-        decoder = _decoder(use_guides, trained_like=True)
+        decoder = _decoder(use_guides, trained_like=True, stride=stride)
         out = decoder(mixture, guides, RATE, 8000.0)
         assert out.shape == guides.shape
         assert torch.allclose(out.sum(dim=1), mixture, atol=1e-5)
@@ -68,6 +71,20 @@ def test_trained_outputs_sum_to_the_mixture_and_only_the_guided_decoder_reads_th
             assert not torch.allclose(again, out, atol=1e-3)
         else:
             assert torch.equal(again, out), "the ablation never reads the guides"
+
+
+@torch.inference_mode()
+def test_a_frequency_stride_runs_the_network_on_pooled_rows_and_repeats_its_logits() -> None:
+    features = torch.randn(2, 10, 257, 9, generator=torch.Generator().manual_seed(4))  # 257 bins: the last row is padded
+    strided, full = _decoder(True, trained_like=True, stride=4), _decoder(True, trained_like=True)
+    logits = strided._logits(features)
+    assert logits.shape == (2, 4, 257, 9)
+    rows = logits[..., :256, :].unflatten(-2, (64, 4))
+    assert torch.equal(rows, rows[..., :1, :].expand_as(rows)), "every bin of a row gets the row's logits"
+    padded = torch.cat([features, features[..., -1:, :].expand(-1, -1, 3, -1)], dim=-2)  # 260 bins, the edge bin repeated
+    pooled = padded.unflatten(-2, (65, 4)).mean(-2)
+    assert torch.allclose(logits[..., ::4, :], full._logits(pooled), atol=1e-5)
+    assert parameter_count(strided) == parameter_count(full)
 
 
 def test_the_ablation_has_the_same_size_and_the_default_stays_small() -> None:

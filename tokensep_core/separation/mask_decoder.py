@@ -8,6 +8,10 @@ mixture's mean log-magnitude, so the input level does not matter), the guides' s
 logits + log(guides' soft masks) multiplies the mixture's complex STFT, so the stems sum to the
 mixture. The last layer starts at zero: untrained, the decoder is ``mask_mixture``.
 
+``frequency_stride`` r runs the network on rows of r bins averaged and repeats its logits back
+over them: r times cheaper (the full-band maps dominate its cost), the guides' own masks still
+resolve every bin through the skip term.
+
 ``use_guides: false`` is the ablation: the same network and size, every guide-derived input zero
 and the skip term log(1/S) (an equal split untrained), so it separates from the mixture alone.
 """
@@ -19,6 +23,7 @@ import math
 import torch
 from pydantic import Field, field_validator
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
@@ -39,6 +44,9 @@ class SpectralMaskDecoderConfig(ComponentConfig):
     depth: int = Field(4, ge=1, description="hidden convolutions (with GELU) before the output layer; the i-th dilated by 2**i")
     kernel: int = Field(3, ge=1, description="odd kernel size over frequency bins and frames")
     window_seconds: float = Field(MASK_WINDOW_SECONDS, gt=0, description="STFT window; mixture_fit's keeps the untrained decoder = mask")
+    frequency_stride: int = Field(
+        1, ge=1, description="bins averaged into one row of the network's maps (its cost / stride); its logits are repeated back over them"
+    )
 
     @field_validator("kernel")
     @classmethod
@@ -108,9 +116,21 @@ class SpectralMaskDecoder(MixtureDecoder):
             dim=1,
         )  # [B, 2S + 2, C, F, N]
         features = features.transpose(1, 2).reshape(batch * channels, -1, bins, frames)
-        logits = self.out(self.hidden(features)).float().reshape(batch, channels, n_stems, bins, frames).transpose(1, 2)
+        logits = self._logits(features)  # [B * C, S, F, N]
+        logits = logits.float().reshape(batch, channels, n_stems, bins, frames).transpose(1, 2)
         weights = torch.softmax(logits + skip, dim=1)
         return stft.inverse(weights * spectrum.unsqueeze(1)).to(mixture.dtype)
+
+
+    def _logits(self, features: Tensor) -> Tensor:
+        """features ``[B, K, F, N]`` -> logits ``[B, S, F, N]``, the network run on rows of
+        ``frequency_stride`` bins averaged (the last row padded with its edge bin)."""
+        stride, bins = self.config.frequency_stride, features.shape[-2]
+        if stride == 1:
+            return self.out(self.hidden(features))
+        rows = -(-bins // stride)
+        pooled = F.avg_pool2d(F.pad(features, (0, 0, 0, rows * stride - bins), mode="replicate"), (stride, 1))
+        return self.out(self.hidden(pooled)).repeat_interleave(stride, dim=-2)[..., :bins, :]
 
 
 def log_magnitude(spectra: Tensor) -> Tensor:
