@@ -121,7 +121,6 @@ class SpectralMaskDecoder(MixtureDecoder):
         weights = torch.softmax(logits + skip, dim=1)
         return stft.inverse(weights * spectrum.unsqueeze(1)).to(mixture.dtype)
 
-
     def _logits(self, features: Tensor) -> Tensor:
         """features ``[B, K, F, N]`` -> logits ``[B, S, F, N]``, the network run on rows of
         ``frequency_stride`` bins averaged (the last row padded with its edge bin)."""
