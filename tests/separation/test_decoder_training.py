@@ -136,6 +136,27 @@ def test_separate_cli_takes_the_decoder(tiny_run, decoder_run, tmp_path: Path) -
     assert np.allclose(total, mixture, atol=1e-4)
 
 
+def test_export_bundles_the_decoder_into_a_model_that_moves_as_one_folder(tiny_run, decoder_run, tmp_path: Path, capsys) -> None:
+    settings = f'{{"mixture_consistency": "decoder", "mixture_decoder": "{decoder_run[0]}"}}'
+    assert main(["export", str(tiny_run[0]), str(tmp_path / "model"), "--dtype", "float16", "--inference", settings]) == 0
+    assert "with its mixture decoder from" in capsys.readouterr().out
+    moved = tmp_path / "elsewhere" / "model"
+    moved.parent.mkdir()
+    (tmp_path / "model").rename(moved)
+    separator = GenerativeSeparator.from_pretrained(moved, device="cpu")
+    assert separator.inference.mixture_decoder == moved / "mixture_decoder"
+    trained = load_mixture_decoder(decoder_run[0])
+    for name, tensor in trained.state_dict().items():
+        assert torch.allclose(separator.mixture_decoder.state_dict()[name], tensor, atol=1e-2, rtol=1e-2)
+    # exported again, the bundled decoder (a path relative to the model) comes along
+    assert main(["export", str(moved), str(tmp_path / "again")]) == 0
+    assert GenerativeSeparator.from_pretrained(tmp_path / "again", device="cpu").mixture_decoder is not None
+    # a decoder that does not load is refused before anything is written
+    bad = f'{{"mixture_consistency": "decoder", "mixture_decoder": "{tiny_run[0]}"}}'
+    assert main(["export", str(tiny_run[0]), str(tmp_path / "bad"), "--inference", bad]) == 1
+    assert "not a mixture-decoder checkpoint" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
 def test_bad_decoder_settings_are_one_line_errors(tiny_run, decoder_run, tmp_path: Path, capsys) -> None:
     run_dir, decoder = tiny_run[0], decoder_run[0]
     source = tmp_path / "song.wav"

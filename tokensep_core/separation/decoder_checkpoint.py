@@ -1,5 +1,11 @@
 """Loading a trained mixture decoder: a ``tokensep train mixture_decoder`` run or step directory
-(``decoder.safetensors`` + config.json's ``task.decoder`` spec)."""
+(``decoder.safetensors`` + config.json's ``task.decoder`` spec), or the copy ``tokensep export``
+bundles into a separator's model directory (:data:`BUNDLED_FOLDER`).
+
+A separator checkpoint's stored ``inference.mixture_decoder``, when relative, is relative to that
+checkpoint's directory (:func:`stored_decoder_path`), so an exported model with its decoder can be
+moved as one folder; a path given on the command line or in a config is relative to the working
+directory as usual."""
 
 from __future__ import annotations
 
@@ -11,6 +17,15 @@ from tokensep_core.registry import ComponentRegistry
 
 DECODER_MODULE = "decoder"
 """The module name of the decoder's weights in a checkpoint."""
+BUNDLED_FOLDER = "mixture_decoder"
+"""The folder of an exported separator that holds its mixture decoder."""
+
+
+def stored_decoder_path(checkpoint: Path, value: str | Path) -> Path:
+    """A separator checkpoint's stored ``inference.mixture_decoder`` as a path: relative ones
+    are relative to the checkpoint directory."""
+    path = Path(value)
+    return path if path.is_absolute() else checkpoint / path
 
 
 def load_mixture_decoder(path: str | Path, registry: ComponentRegistry | None = None) -> MixtureDecoder:

@@ -153,6 +153,10 @@ class GenerativeSeparator(Separator):
         load_weights(path, pipeline.modules(), verify=False)
         if inference is None and "inference" in stored["task"]:
             inference = InferenceConfig.model_validate(stored["task"]["inference"])
+            if inference.mixture_decoder is not None:
+                from tokensep_core.separation.decoder_checkpoint import stored_decoder_path
+
+                inference = inference.model_copy(update={"mixture_decoder": stored_decoder_path(path, inference.mixture_decoder)})
         separator = cls(pipeline, inference, device)
         seconds = (stored["task"].get("augment") or {}).get("seconds")
         separator.trained_seconds = float(seconds) if isinstance(seconds, int | float) else None

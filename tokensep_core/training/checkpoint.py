@@ -113,9 +113,12 @@ def write_directory(
     json_files: dict[str, Any],
     torch_files: dict[str, Any] | None = None,
     step: int | None = None,
+    nested: dict[str, tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]] | None = None,
 ) -> Path:
     """Assemble a checkpoint directory (``<name>.safetensors`` per state dict, ``.json`` and
-    ``.pt`` files, then ``checksums.json``) under a hidden name and rename it to ``final``."""
+    ``.pt`` files, then ``checksums.json``) under a hidden name and rename it to ``final``;
+    ``nested`` ``{folder: (states, json_files)}``: whole checkpoint directories inside it, each
+    with its own checksums, renamed with it."""
     root = final.parent
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f"{_PARTIAL_PREFIX}{final.name}-{os.getpid()}"
@@ -134,6 +137,8 @@ def write_directory(
             sums[file.name] = _sha256(file)
         (tmp / CHECKSUMS).write_text(json.dumps({"step": step, "sha256": sums}, indent=2))
         _fsync(tmp / CHECKSUMS)
+        for folder, (inner_states, inner_json) in (nested or {}).items():
+            write_directory(tmp / folder, inner_states, inner_json)
         _fsync(tmp)
         if final.exists():  # re-saving: move the old one aside first (rename cannot replace a directory)
             _discard(final)
@@ -144,16 +149,35 @@ def write_directory(
     return final
 
 
-def export_checkpoint(source: str | Path, destination: str | Path, dtype: torch.dtype | None = None, config: dict | None = None) -> Path:
+def export_checkpoint(
+    source: str | Path,
+    destination: str | Path,
+    dtype: torch.dtype | None = None,
+    config: dict | None = None,
+    bundled: dict[str, str | Path] | None = None,
+) -> Path:
     """Copy a checkpoint's weights (floating tensors cast to ``dtype``) and ``config.json`` (or
-    ``config`` instead) into a self-contained model directory: no optimizer, RNG or training state."""
+    ``config`` instead) into a self-contained model directory: no optimizer, RNG or training
+    state. ``bundled`` ``{folder: checkpoint}``: other checkpoints exported the same way into
+    folders of it (a separator's mixture decoder)."""
+    nested = {
+        folder: (_exported_states(path, dtype), {"config": read_json(resolve_checkpoint(path), "config")})
+        for folder, path in (bundled or {}).items()
+    }
+    states = _exported_states(source, dtype)
+    config = config if config is not None else read_json(resolve_checkpoint(source), "config")
+    return write_directory(Path(destination), states, {"config": config}, nested=nested)
+
+
+def _exported_states(source: str | Path, dtype: torch.dtype | None) -> dict[str, dict[str, torch.Tensor]]:
+    """A checkpoint's verified weights ``{module: state}``, floating tensors cast to ``dtype``."""
     source = resolve_checkpoint(source)
     sums = verify_checkpoint(source)
     states = {}
     for name in sorted(n[: -len(".safetensors")] for n in sums if n.endswith(".safetensors")):
         state = load_file(str(source / f"{name}.safetensors"))
         states[name] = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in state.items()}
-    return write_directory(Path(destination), states, {"config": config if config is not None else read_json(source, "config")})
+    return states
 
 
 def _plain_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
