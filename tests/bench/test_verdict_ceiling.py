@@ -15,10 +15,11 @@ def _verdict(**by_metric: Estimate) -> StemVerdict:
     return StemVerdict(dict(by_metric), songs=8)
 
 
-def _token_row(name: str, codec: str, verdict: StemVerdict) -> RowSummary:
+def _token_row(name: str, codec: str, verdict: StemVerdict, mixture_consistency: str = "off") -> RowSummary:
     config = {"training": {"model": {"codec_checkpoint": codec}}}
     row = RowSummary(name, "generative", "ok", None, config)
     row.verdicts = {"drums": verdict}
+    row.mixture_consistency = mixture_consistency
     return row
 
 
@@ -50,6 +51,13 @@ def test_another_codecs_oracle_is_not_a_ceiling() -> None:
     row = _token_row("base", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL))
     judge_by_ceilings([row, _codec_oracle("oracle_b", "{codec:b}", _verdict(mel_distance=PASS, si_sdr=FAIL))])
     assert row.verdicts["drums"].uses_mixture is False and row.verdicts["drums"].ceiling is None
+
+
+def test_a_row_built_from_the_mixture_is_not_bounded_by_the_codec_oracle() -> None:
+    for method in ("mask", "decoder", None):  # None: results that do not say
+        row = _token_row("masked", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL), mixture_consistency=method)
+        judge_by_ceilings([row, _codec_oracle("oracle_a", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL))])
+        assert row.verdicts["drums"].failing == ["si_sdr"] and row.verdicts["drums"].ceiling is None, method
 
 
 def test_a_ceiling_that_passes_nothing_leaves_no_verdict() -> None:

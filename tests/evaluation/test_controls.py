@@ -160,6 +160,7 @@ def test_controls_reach_the_tables_and_survive_json(songs, metrics, tmp_path) ->
     data = json.loads(paths["results.json"].read_text())
     assert data["controls"]["bass"]["uses_mixture"] is False and len(data["mismatched"]) == 4
     restored = Evaluation.from_dict(data)
+    assert data["inference"] is None and restored.inference is None, "a separator without inference settings records none"
     assert restored.mismatched_scores() == evaluation.mismatched_scores()
     assert restored.input_dependence == evaluation.input_dependence
     assert {s: v.text for s, v in restored.verdicts().items()} == {s: v.text for s, v in evaluation.verdicts().items()}

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -78,3 +80,18 @@ def test_export_can_store_chosen_inference_settings(tiny_run, tmp_path, capsys) 
     assert exported.sampling.top_k == original.sampling.top_k and exported.overlap == original.overlap  # the rest is kept
     assert main(["export", str(tiny_run[0]), str(tmp_path / "bad"), "--inference", '{"overlap": 1.5}']) == 1
     assert "--inference: invalid inference setting" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_an_evaluation_records_the_separators_inference_settings(tiny_run) -> None:
+    from tokensep_core.evaluation import Evaluation, MetricSpec, build_metrics, evaluate
+    from tokensep_core.plugins import load_registry
+
+    registry = load_registry()
+    params = {"songs": 4, "seconds": 0.5, "sample_rate": 16000, "split": "test", "test_fraction": 0.5, "seed": 1}
+    dataset = registry.build("dataset", {"name": "synthetic", "params": params})
+    separator = GenerativeSeparator.from_pretrained(tiny_run[0], device="cpu")
+    separator.update_inference({"mixture_consistency": "mask"})
+    metrics = build_metrics(registry, [MetricSpec(name="si_sdr")])
+    evaluation = evaluate(separator, [dataset[i] for i in range(len(dataset))], metrics, controls=False)
+    assert evaluation.inference is not None and evaluation.inference["mixture_consistency"] == "mask"
+    assert Evaluation.from_dict(json.loads(json.dumps(evaluation.to_dict()))).inference == evaluation.inference

@@ -125,8 +125,8 @@ CONTROLS_NOTE = (
     "both trimmed to the shorter). Input dependence: how much the outputs differ between songs relative to the references "
     "(~0: the output ignores the input; the oracle: 1). Δ: against each song's references, its own estimates' score minus the "
     "previous song's estimates' score, oriented so that positive is better, aggregated over songs and seeds [95% bootstrap "
-    "interval]; a stem uses the mixture when every judged Δ interval lies above 0. A token row with its codec's oracle in the "
-    "grid (the same codec checkpoint) is judged only on the metrics that oracle beats its own control on: a metric the "
+    "interval]; a stem uses the mixture when every judged Δ interval lies above 0. A token row whose output is its codec's own (mixture_consistency off), with its codec's "
+    "oracle in the grid (the same codec checkpoint), is judged only on the metrics that oracle beats its own control on: a metric the "
     "ceiling fails cannot tell separation from an output that ignores the mixture (the verdict names those not judged)."
 )
 

@@ -58,6 +58,9 @@ class RowSummary:
     """``estimates`` of the mismatched-reference control (empty with fewer than 2 songs)."""
     input_dependence: dict[str, float] = field(default_factory=dict)
     verdicts: dict[str, StemVerdict] = field(default_factory=dict)
+    mixture_consistency: str | None = None
+    """A generative row's ``mixture_consistency`` ("off": its output is its codec's own); None
+    when the row has none or its results do not say."""
 
     @property
     def ok(self) -> bool:
@@ -148,6 +151,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.real_time_factor = sum(s.separation_seconds for e in evaluations for s in e.songs) / audio if audio else math.nan
     row.peak_rss_mib = max((e.peak_rss_mib for e in evaluations), default=math.nan)
     row.machine = evaluations[0].machine
+    row.mixture_consistency = _mixture_consistency(row, evaluations[0])
 
 
 def codec_source(row: RowSummary) -> str | None:
@@ -164,14 +168,26 @@ def codec_source(row: RowSummary) -> str | None:
     return None
 
 
+def _mixture_consistency(row: RowSummary, evaluation: Evaluation) -> str | None:
+    """The row's evaluated ``mixture_consistency``: as its evaluation recorded it, or, for results
+    stored before evaluations recorded it, a generative row's training config (default off)."""
+    if evaluation.inference is not None:
+        return evaluation.inference.get("mixture_consistency")
+    if row.kind == "generative":
+        return (row.config["training"].get("inference") or {}).get("mixture_consistency", "off")
+    return None
+
+
 def _is_codec_oracle(row: RowSummary) -> bool:
     return row.kind == "separator" and (row.config.get("separator") or {}).get("name") == "codec_oracle"
 
 
 def judge_by_ceilings(rows: list[RowSummary]) -> None:
-    """Judge each token row's verdict only on the metrics its ceiling passes: the finished
-    codec-oracle row of the same codec source (tokensep_core.evaluation.controls, "Judged
-    metrics"). Rows without one in the grid keep every metric."""
+    """Judge each token row whose output is its codec's own (``mixture_consistency`` off) only on
+    the metrics its ceiling passes: the finished codec-oracle row of the same codec source
+    (tokensep_core.evaluation.controls, "Judged metrics"). Other rows, a row built from the
+    mixture (mask, shift, decoder: the codec oracle does not bound it) and rows without a ceiling
+    in the grid keep every metric."""
     ceilings: dict[str, RowSummary] = {}
     for row in rows:
         source = codec_source(row)
@@ -179,7 +195,7 @@ def judge_by_ceilings(rows: list[RowSummary]) -> None:
             ceilings.setdefault(source, row)
     for row in rows:
         ceiling = ceilings.get(codec_source(row) or "")
-        if ceiling is None or _is_codec_oracle(row):
+        if ceiling is None or _is_codec_oracle(row) or row.mixture_consistency != "off":
             continue
         row.verdicts = {
             stem: verdict.judged_by(ceiling.name, ceiling.verdicts[stem]) if stem in ceiling.verdicts else verdict

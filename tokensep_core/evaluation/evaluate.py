@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import BaseModel
 from torch import Tensor
 from tqdm import tqdm
 
@@ -78,6 +79,9 @@ class Evaluation:
     """``{stem: {"generated" | "reference": [codebook health, …]}}`` for a separator that generates
     codec codes (:meth:`Separator.code_counts`): a generator that collapses uses far fewer ids
     than the reference stems' codes."""
+    inference: dict[str, Any] | None = None
+    """The separator's inference settings, for one that has them (a generative separator): e.g.
+    whether its output is its codec's own or built from the mixture (``mixture_consistency``)."""
 
     def song_scores(self) -> dict[str, Scores]:
         """``{song: {stem: {metric: mean over seeds}}}``, songs in evaluation order."""
@@ -146,7 +150,14 @@ class Evaluation:
             mismatched=[ControlResult(**{**r, "scores": _nan_for_null(r["scores"])}) for r in data.get("mismatched", [])],
             input_dependence={stem: float("nan") if v is None else float(v) for stem, v in (data.get("input_dependence") or {}).items()},
             codes=dict(data.get("codes") or {}),
+            inference=data.get("inference"),
         )
+
+
+def _inference_settings(separator: Separator) -> dict[str, Any] | None:
+    """A generative separator's inference settings as JSON; None for a separator without them."""
+    inference = getattr(separator, "inference", None)
+    return inference.model_dump(mode="json") if isinstance(inference, BaseModel) else None
 
 
 def _nan_for_null(scores: dict[str, dict[str, float | None]]) -> Scores:
@@ -206,6 +217,7 @@ def evaluate(
         metrics=[m.spec.model_dump(mode="json") for m in metrics],
         higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
         machine=describe_machine(getattr(separator, "device", None)),
+        inference=_inference_settings(separator),
     )
     mismatched: list[MismatchedControl] = []
     counts: dict[str, dict[str, Tensor]] = {"generated": {}, "reference": {}}
