@@ -211,3 +211,14 @@ def test_the_real_music_ablation_differs_from_its_decoder_only_in_use_guides(rep
     blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / "decoder_noguide.yaml").read_text())
     assert guided["decoder"]["params"].pop("use_guides") is True and blind["decoder"]["params"].pop("use_guides") is False
     assert guided == blind
+
+
+def test_a_training_config_stores_its_decoder_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import TINY_SECTIONS
+    from tokensep_core.separation.training import SeparatorTrainingConfig
+
+    monkeypatch.chdir(tmp_path)
+    sections = {k: v for k, v in TINY_SECTIONS.items() if k != "trainer"}
+    inference = {"mixture_consistency": "decoder", "mixture_decoder": "runs/decoder"}
+    config = SeparatorTrainingConfig.model_validate({**sections, "inference": inference})
+    assert config.inference.mixture_decoder == tmp_path / "runs" / "decoder"

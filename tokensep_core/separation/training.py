@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import Tensor, nn
 
 from tokensep_core.audio.channels import to_codec_items
@@ -83,6 +83,16 @@ class SeparatorTrainingConfig(BaseModel):
         if (self.data is None) == (self.tokens is None):
             raise ValueError("set exactly one of data (a dataset) and tokens (a token folder)")
         return self
+
+    @field_validator("inference")
+    @classmethod
+    def _absolute_decoder(cls, inference: InferenceConfig) -> InferenceConfig:
+        """A mixture decoder path given relative to the working directory, stored absolute: a
+        checkpoint's stored relative path means relative to the checkpoint (decoder_checkpoint)."""
+        path = inference.mixture_decoder
+        if path is None or path.is_absolute():
+            return inference
+        return inference.model_copy(update={"mixture_decoder": path.resolve()})
 
 
 class SeparatorTask(TrainingTask):
