@@ -324,6 +324,19 @@ def test_empty_stem_list_and_failures_leave_nothing(tiny_run, tmp_path: Path, ca
     assert _files(out) == []  # neither files nor the track folder
 
 
+def test_an_interrupt_while_a_writer_opens_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (raised as an interrupt) after the temporary file exists but before the caller holds
+    the writer: the writer itself removes the file and the folders it made."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sf, "SoundFile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        AudioWriter(tmp_path / "out" / "track" / "vocals.wav", 16000, 2)
+    assert _files(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_sigterm_cleans_up_like_ctrl_c(tiny_run, tmp_path: Path) -> None:
     _song(tmp_path / "long.wav", frames=16000 * 120, channels=1)

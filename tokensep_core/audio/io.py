@@ -181,8 +181,8 @@ class AudioWriter:
         if self.path.is_dir():
             raise AudioError(f"{self.path}: cannot write here (a folder has this name)")
         self._made = _missing_folders(self.path.parent)
-        self.tmp = self._temporary()
         try:
+            self.tmp = self._temporary()
             self._file = sf.SoundFile(
                 str(self.tmp),
                 "w",
@@ -194,6 +194,9 @@ class AudioWriter:
         except (sf.LibsndfileError, RuntimeError, ValueError) as err:
             self.abort()
             raise AudioError(f"{self.path}: cannot write audio ({_reason(err)})") from None
+        except BaseException:  # Ctrl-C or SIGTERM before the caller holds this writer: nothing may stay
+            self.abort()
+            raise
 
     def _temporary(self) -> Path:
         try:
@@ -202,7 +205,11 @@ class AudioWriter:
         except OSError as err:
             self._remove_folders()
             raise AudioError(f"{self.path}: cannot write here ({err.strerror or err})") from None
-        os.close(fd)
+        try:
+            os.close(fd)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
         return Path(tmp_name)
 
     def write(self, block: Tensor) -> None:
