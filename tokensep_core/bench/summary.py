@@ -154,7 +154,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.mixture_consistency = _mixture_consistency(row, evaluations[0])
 
 
-def codec_source(row: RowSummary) -> str | None:
+def _codec_source(row: RowSummary) -> str | None:
     """Where a token row's codec comes from (its ``codec_checkpoint``, or the separator checkpoint
     it loads), and a codec-oracle row's ``checkpoint``; None for any other row."""
     config = row.config
@@ -190,11 +190,11 @@ def judge_by_ceilings(rows: list[RowSummary]) -> None:
     in the grid keep every metric."""
     ceilings: dict[str, RowSummary] = {}
     for row in rows:
-        source = codec_source(row)
+        source = _codec_source(row)
         if _is_codec_oracle(row) and row.ok and row.verdicts and source is not None:
             ceilings.setdefault(source, row)
     for row in rows:
-        ceiling = ceilings.get(codec_source(row) or "")
+        ceiling = ceilings.get(_codec_source(row) or "")
         if ceiling is None or _is_codec_oracle(row) or row.mixture_consistency != "off":
             continue
         row.verdicts = {
