@@ -17,7 +17,7 @@ from tokensep_core.errors import ConfigError
 from tokensep_core.plugins import load_registry
 from tokensep_core.provenance import separator_record
 from tokensep_core.runtime.precision import TORCH_DTYPES
-from tokensep_core.separation.decoder_checkpoint import BUNDLED_FOLDER, load_mixture_decoder, stored_decoder_path
+from tokensep_core.separation.decoder_checkpoint import BUNDLED_FOLDER, check_decoder_stems, load_mixture_decoder, stored_decoder_path
 from tokensep_core.separation.separator import merge_inference
 from tokensep_core.training.checkpoint import export_checkpoint, read_json, resolve_checkpoint
 
@@ -69,6 +69,4 @@ def _check_decoder(source: Path, model: dict) -> None:
     from tokensep_core.separation.pipeline import PipelineConfig
 
     stems = PipelineConfig.model_validate({**model, "codec_checkpoint": None}).stems
-    decoder = load_mixture_decoder(source)
-    if tuple(decoder.stems) != tuple(stems):
-        raise ConfigError(f"mixture decoder {source} splits stems {', '.join(decoder.stems)}; this separator generates {', '.join(stems)}")
+    check_decoder_stems(load_mixture_decoder(source), stems, f"mixture decoder {source}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokensep_core.errors import CheckpointError
+from tokensep_core.errors import CheckpointError, ConfigError
 from tokensep_core.interfaces import MixtureDecoder
 from tokensep_core.registry import ComponentRegistry
 
@@ -26,6 +26,13 @@ def stored_decoder_path(checkpoint: Path, value: str | Path) -> Path:
     are relative to the checkpoint directory."""
     path = Path(value)
     return path if path.is_absolute() else checkpoint / path
+
+
+def check_decoder_stems(decoder: MixtureDecoder, stems: tuple[str, ...], label: str) -> None:
+    """One-line :class:`ConfigError` (``label`` names the decoder) when ``decoder`` splits other
+    stems than the separator's ``stems``, in order."""
+    if tuple(decoder.stems) != tuple(stems):
+        raise ConfigError(f"{label} splits stems {', '.join(decoder.stems)}; this separator generates {', '.join(stems)}")
 
 
 def load_mixture_decoder(path: str | Path, registry: ComponentRegistry | None = None) -> MixtureDecoder:

@@ -188,7 +188,7 @@ class GenerativeSeparator(Separator):
     def _load_decoder(self, inference: InferenceConfig, source: str) -> MixtureDecoder | None:
         """The mixture decoder ``inference`` names, on this separator's device; the one already
         loaded when the path is the same (None: no decoder). Its stems must be this separator's."""
-        from tokensep_core.separation.decoder_checkpoint import load_mixture_decoder
+        from tokensep_core.separation.decoder_checkpoint import check_decoder_stems, load_mixture_decoder
 
         path = inference.mixture_decoder
         if path is None:
@@ -196,10 +196,7 @@ class GenerativeSeparator(Separator):
         if self.mixture_decoder is not None and self.inference.mixture_decoder == path:
             return self.mixture_decoder
         decoder = load_mixture_decoder(path)
-        if tuple(decoder.stems) != tuple(self.stems):
-            raise ConfigError(
-                f"{source}: mixture decoder {path} splits stems {', '.join(decoder.stems)}; this separator generates {', '.join(self.stems)}"
-            )
+        check_decoder_stems(decoder, self.stems, f"{source}: mixture decoder {path}")
         return decoder.to(self.device)
 
     @property

@@ -160,18 +160,16 @@ def export_checkpoint(
     ``config`` instead) into a self-contained model directory: no optimizer, RNG or training
     state. ``bundled`` ``{folder: checkpoint}``: other checkpoints exported the same way into
     folders of it (a separator's mixture decoder)."""
-    nested = {
-        folder: (_exported_states(path, dtype), {"config": read_json(resolve_checkpoint(path), "config")})
-        for folder, path in (bundled or {}).items()
-    }
+    inner = {folder: resolve_checkpoint(path) for folder, path in (bundled or {}).items()}
+    nested = {folder: (_exported_states(path, dtype), {"config": read_json(path, "config")}) for folder, path in inner.items()}
+    source = resolve_checkpoint(source)
     states = _exported_states(source, dtype)
-    config = config if config is not None else read_json(resolve_checkpoint(source), "config")
+    config = config if config is not None else read_json(source, "config")
     return write_directory(Path(destination), states, {"config": config}, nested=nested)
 
 
-def _exported_states(source: str | Path, dtype: torch.dtype | None) -> dict[str, dict[str, torch.Tensor]]:
-    """A checkpoint's verified weights ``{module: state}``, floating tensors cast to ``dtype``."""
-    source = resolve_checkpoint(source)
+def _exported_states(source: Path, dtype: torch.dtype | None) -> dict[str, dict[str, torch.Tensor]]:
+    """A resolved checkpoint's verified weights ``{module: state}``, floating tensors cast to ``dtype``."""
     sums = verify_checkpoint(source)
     states = {}
     for name in sorted(n[: -len(".safetensors")] for n in sums if n.endswith(".safetensors")):
