@@ -1,6 +1,6 @@
-"""The grid's codec stage: codecs trained first, rows pointing at them with {codec:NAME}; a codec
-that cannot be trained fails only the rows that use it, and a codec's CPU seconds count against
-the CPU budget of the rows that use it."""
+"""The grid's codec stage: a codec is trained when the first run that uses it must run, rows point
+at it with {codec:NAME}; a codec that cannot be trained fails only the rows that use it, and a
+codec's CPU seconds count against the CPU budget of the rows that use it."""
 
 import json
 
@@ -49,7 +49,7 @@ GRID = {
 
 
 @pytest.mark.slow
-def test_codecs_are_trained_first_and_rows_load_them(tmp_path) -> None:
+def test_codecs_are_trained_for_the_rows_that_load_them(tmp_path) -> None:
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(GRID))
     results = {r["row"]: r for r in run_grid(path, tmp_path / "out").results}
@@ -93,3 +93,42 @@ def test_a_codec_data_section_without_a_name_overrides_the_grid_data_params() ->
     }
     own = {"name": "synthetic", "params": {"songs": 2}}
     assert codec_sections({"codec": TINY, "data": own}, grid_data)["data"] == own
+
+
+@pytest.mark.slow
+def test_a_resumed_grid_trains_only_the_codecs_its_pending_runs_use(tmp_path) -> None:
+    """A grid resumed from its stored results alone (the codec runs lost, as in a fresh checkout)
+    trains no codec while every run using it is finished, keeps each run's recorded codec compute
+    and weights checksums, and trains the codec again once a run using it must run."""
+    grid = {**GRID, "baselines": GRID["baselines"][:1] + GRID["baselines"][2:]}  # no failing codec row
+    grid["codecs"] = {"tiny": GRID["codecs"]["tiny"]}
+    del grid["base"]
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(grid))
+    out = tmp_path / "out"
+    copy_only = {r["row"]: r for r in run_grid(path, out, only=["copy"]).results}
+    assert copy_only["copy"]["status"] == "ok" and not (out / "codecs").exists()  # no selected run uses the codec
+    assert copy_only["coded"]["error"] == "not run yet (another row was selected with --rows)"
+    assert not (out / "rows" / "coded" / "result.json").exists()
+    with pytest.raises(ConfigError, match="no row named 'nope'"):
+        run_grid(path, out, only=["nope"])
+    first = {r["row"]: r for r in run_grid(path, out).results}
+    step_dir = out / "codecs" / "tiny" / "run" / "checkpoints" / "step_00000001"
+    weights = json.loads((step_dir / "checksums.json").read_text())["sha256"]["codec.safetensors"]
+    stored = json.loads((out / "rows" / "coded" / "result.json").read_text())
+    assert stored["codec_checksums"] == {"tiny": {"codec.safetensors": weights}}
+    assert stored["codec_compute"] == first["coded"]["codec_compute"]
+
+    import shutil
+
+    shutil.rmtree(out / "codecs")
+    again = run_grid(path, out)
+    assert not (out / "codecs").exists() and again.ran == []
+    resumed = {r["row"]: r for r in again.results}
+    assert resumed["coded"]["codec_compute"] == first["coded"]["codec_compute"]  # from the stored run
+
+    (out / "rows" / "coded" / "result.json").unlink()
+    third = run_grid(path, out)
+    assert third.ran == ["coded"] and (step_dir / "codec.safetensors").is_file()
+    retrained = json.loads((out / "rows" / "coded" / "result.json").read_text())
+    assert retrained["codec_checksums"] == stored["codec_checksums"]  # same config and seed: same weights

@@ -129,7 +129,7 @@ class GridConfig(_Strict):
 
     codecs: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="codecs trained first, by name: `tokensep train codec` configs (data defaults to the grid's training data; "
+        description="codecs, trained when the first run using one must run, by name: `tokensep train codec` configs (data defaults to the grid's training data; "
         "a `data` without `name` only overrides its params, e.g. {params: {channels: 1}}); "
         "rows refer to a trained one's checkpoint directory as the string {codec:NAME}",
     )

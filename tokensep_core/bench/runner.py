@@ -14,19 +14,19 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tokensep_core.bench.compute import ZERO, training_compute
+from tokensep_core.bench.compute import training_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
 from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
-from tokensep_core.errors import TokensepError
+from tokensep_core.errors import ConfigError, TokensepError
 from tokensep_core.evaluation import BuiltMetric, build_metrics, default_metric_specs
 from tokensep_core.evaluation.tables import write_json, write_text
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import LoadedPlugins, load_plugins
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.training import TrainerConfig, train
-from tokensep_core.training.checkpoint import resolve_checkpoint
+from tokensep_core.training.checkpoint import CHECKSUMS, resolve_checkpoint
 from tokensep_core.training.spec import TrainingTaskSpec
 
 RESULT = "result.json"
@@ -71,18 +71,17 @@ def prepare_data(grid: GridConfig, out: Path, registry: ComponentRegistry) -> tu
 
 
 def train_codecs(
-    grid: GridConfig, out: Path, train_spec: ComponentSpec | None, source: str, command: TrainingTaskSpec | None
+    grid: GridConfig, out: Path, train_spec: ComponentSpec | None, source: str, command: TrainingTaskSpec | None, names: set[str]
 ) -> dict[str, Path | str]:
-    """Train (or resume, or find finished) every codec of the grid into ``OUT/codecs/NAME/run``
+    """Train (or resume, or find finished) the grid codecs ``names`` into ``OUT/codecs/NAME/run``
     with ``command``, the ``codec`` training task -> ``{name: checkpoint directory or one-line error}``;
     each codec's training compute is read from its checkpoint (:func:`training_compute`)."""
-    if not grid.codecs:
-        return {}
     if command is None:
-        return dict.fromkeys(grid.codecs, "no 'tokensep train codec' command is installed")
+        return dict.fromkeys(names, "no 'tokensep train codec' command is installed")
     assert train_spec is not None  # GridConfig validates that codecs have training data
     found: dict[str, Path | str] = {}
-    for name, config in grid.codecs.items():
+    for name in sorted(names):
+        config = grid.codecs[name]
         sections = codec_sections(config, train_spec)
         trainer_section = {**sections.pop("trainer", {}), **(grid.codec_budget.trainer_overrides() if grid.codec_budget else {})}
         run_dir = out / "codecs" / name / "run"
@@ -112,6 +111,19 @@ def codec_sections(config: dict[str, Any], train_spec: ComponentSpec) -> dict[st
     return sections
 
 
+def _weights_checksums(checkpoint: Path | str | None) -> dict[str, str] | None:
+    """The sha256 of each weights file of a codec checkpoint (from its ``checksums.json``): which
+    weights a run used, so runs of one row trained in different sessions can be checked to share a
+    codec."""
+    if not isinstance(checkpoint, Path):
+        return None
+    try:
+        sums = read_config_file(checkpoint / CHECKSUMS)
+    except TokensepError:
+        return None
+    return {name: digest for name, digest in sums.get("sha256", {}).items() if name.endswith(".safetensors")}
+
+
 def one_line(err: BaseException) -> str:
     """A row's error as one line: the message of a TokensepError, else type and first line."""
     lines = str(err).strip().splitlines()
@@ -135,9 +147,14 @@ def remove_stale_temporaries(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None) -> GridRun:
+def run_grid(
+    grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None, only: list[str] | None = None
+) -> GridRun:
     """Run (or resume) the grid in ``grid_path`` into ``out`` with the components, training tasks
-    and trainable baselines of ``plugins`` (default: every loadable plugin)."""
+    and trainable baselines of ``plugins`` (default: every loadable plugin). ``only``: run just
+    these rows (others keep their stored results, or are reported as not run). Each grid codec is
+    trained when the first run that uses it must run, so a resumed grid whose runs using a codec
+    are all finished never trains it again."""
     source = str(grid_path)
     grid = load_grid(grid_path)
     plugins = plugins or load_plugins()
@@ -147,8 +164,11 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     remove_stale_temporaries(out)
     train_spec, test_spec, rate = prepare_data(grid, out, registry)
     rows = resolve_rows(grid, train_spec, test_spec, rate, source, plugins.trainable_baselines)
-    codecs = train_codecs(grid, out, train_spec, source, plugins.training_tasks.get("codec"))
-    compute_of_codec = {name: training_compute(out / "codecs" / name / "run") for name in codecs}
+    unknown = sorted(set(only or ()) - {row.name for row in rows})
+    if unknown:
+        raise ConfigError(f"{source}: no row named {', '.join(map(repr, unknown))} (rows: {', '.join(row.name for row in rows)})")
+    codec_task = plugins.training_tasks.get("codec")
+    codecs: dict[str, Path | str] = {}
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
     metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
     test = registry.build("dataset", test_spec, source=f"{source}: data.test")
@@ -156,7 +176,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
         runs, fresh = [], False
-        codec_compute = {name: compute_of_codec.get(name, dict(ZERO)) for name in row.config.get("codecs", {})}
+        names = sorted(row.config.get("codecs", {}))
         if row.trained and (row_dir / RESULT).is_file():  # kept, never overwritten silently
             error = f"{row_dir / RESULT} is not a per-seed result (stored before rows trained once per seed); delete {row_dir} to run the row again"
             runs.append({**_new_result(row, None), "error": error})
@@ -164,13 +184,21 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
             for seed, run in row_runs(row):
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
-                if result is None:
+                if result is None and only is not None and row.name not in only:
+                    result = {**_new_result(run, seed), "error": "not run yet (another row was selected with --rows)"}
+                elif result is None:
+                    missing = set(names) - set(codecs)
+                    codecs |= train_codecs(grid, out, train_spec, source, codec_task, missing) if missing else {}
+                    codec_compute = {name: training_compute(out / "codecs" / name / "run") for name in names}
                     result = _run_row(run, seed, run_dir, registry, test, metrics, codecs, codec_compute)
                     write_json(run_dir / RESULT, result)
                     fresh = True
                     label = row.name if seed is None else f"{row.name} seed {seed}"
                     tqdm.write(f"[bench] {label}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
                 runs.append(result)
+        stored = next((r["codec_compute"] for r in runs if r.get("codec_compute")), None)
+        # results stored before runs kept their codec compute: read it from the codec's checkpoint
+        codec_compute = stored or {name: training_compute(out / "codecs" / name / "run") for name in names}
         results.append(_row_result(row, runs, codec_compute))
         (ran if fresh else skipped).append(row.name)
     return GridRun(grid, results, ran, skipped)
@@ -235,6 +263,9 @@ def _run_row(
     codec_compute: dict[str, dict[str, float]],
 ) -> dict[str, Any]:
     result = _new_result(row, seed)
+    # kept with the run: a resumed grid may not train the codec again once its runs are finished
+    result["codec_compute"] = codec_compute
+    result["codec_checksums"] = {name: _weights_checksums(codecs.get(name)) for name in codec_compute}
     started = time.time()
     try:
         outcome = build_row(row, run_dir, registry, codecs, codec_compute)

@@ -12,15 +12,22 @@ from tokensep_core.bench import grid_provenance, run_grid, summarize, write_repo
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("grid", metavar="GRID", help="grid file (YAML/TOML/JSON; see docs/benchmarks.md)")
     parser.add_argument("-o", "--out", help="output folder (default: bench-out/<grid name>); re-running resumes it")
+    parser.add_argument(
+        "--rows",
+        metavar="ROW[,ROW…]",
+        help="run only these rows (e.g. two processes on one output folder, one grid split over sessions); "
+        "the report shows the others' stored results, or 'not run yet'",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("bench-out") / Path(args.grid).stem
-    command = f"tokensep bench {shlex.quote(args.grid)} -o {shlex.quote(str(out))}"
-    grid_run = run_grid(args.grid, out)
+    only = [name.strip() for name in args.rows.split(",") if name.strip()] if args.rows else None
+    command = f"tokensep bench {shlex.quote(args.grid)} -o {shlex.quote(str(out))}" + (f" --rows {','.join(only)}" if only else "")
+    grid_run = run_grid(args.grid, out, only=only)
     summary = summarize(grid_run.results, [(c.a, c.b) for c in grid_run.grid.comparisons])
     paths = write_report(summary, out, grid_provenance(grid_run.grid, command))
-    failed = [r for r in summary.rows if not r.ok]
+    failed = [r for r in summary.rows if not r.ok and (only is None or r.name in only)]
     print(paths["results.md"].read_text())
     print(
         f"tokensep: {len(grid_run.ran)} rows run, {len(grid_run.skipped)} already done, {len(failed)} failed; report {paths['report.html']}"
