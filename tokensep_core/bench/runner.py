@@ -147,9 +147,7 @@ def remove_stale_temporaries(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_grid(
-    grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None, only: list[str] | None = None
-) -> GridRun:
+def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None, only: list[str] | None = None) -> GridRun:
     """Run (or resume) the grid in ``grid_path`` into ``out`` with the components, training tasks
     and trainable baselines of ``plugins`` (default: every loadable plugin). ``only``: run just
     these rows (others keep their stored results, or are reported as not run). Each grid codec is
