@@ -130,6 +130,21 @@ def test_code_version_is_unknown_outside_a_work_tree(tmp_path) -> None:
     assert code_version(Path(__file__).resolve().parent) == "unknown"  # inside a work tree, but not its top
 
 
+def test_a_row_with_seeds_not_run_yet_is_partial_and_scored_over_its_finished_seeds(bench, tmp_path) -> None:
+    """A grid resumed with ``only`` (``--rows``) other rows: a row with finished and unrun seeds is
+    ``partial``, names the seeds not run, stores nothing for them, and is scored and compared
+    over its finished seeds."""
+    _, out, _, _, _ = bench
+    grid_run = run_grid(_write(tmp_path / "grid.yaml", {**GRID, "seeds": [0, 1, 7]}), out, only=["silence"])
+    assert grid_run.ran == [] and not (out / "rows" / "base" / "seed_7").exists()
+    base = next(r for r in grid_run.results if r["row"] == "base")
+    assert base["status"] == "partial" and base["error"] == "seed 7 not run yet"
+    summary = summarize(grid_run.results, [("base", "silence")])
+    row = next(r for r in summary.rows if r.name == "base")
+    assert row.scored and not row.ok and row.seeds == [0, 1]
+    assert summary.comparisons[0].error is None and len(summary.comparisons[0].pairs) == 2
+
+
 def test_a_new_seed_runs_alone_and_a_changed_row_is_refused(bench, tmp_path) -> None:
     grid_path, out, _, _, _ = bench
     stamps = {p: p.stat().st_mtime_ns for p in (out / "rows").rglob("result.json")}

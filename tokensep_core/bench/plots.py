@@ -26,7 +26,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 def bar_chart(summary: GridSummary, metric: str, path: Path) -> Path:
     """Grouped bars: one group per stem, one bar per finished row and one (hatched, same colour)
     per row's mismatched control; non-finite values are not drawn."""
-    rows = [r for r in summary.rows if r.ok and metric in r.estimates]
+    rows = [r for r in summary.rows if r.scored and metric in r.estimates]
     stems = [s for s in summary.stems if any(s in r.estimates[metric] for r in rows)]
     bars = []  # (label, estimates by stem, colour index, hatched)
     for i, row in enumerate(rows):
@@ -64,7 +64,7 @@ def quality_vs_speed(summary: GridSummary, metric: str, path: Path) -> Path:
     """One point per finished row: the metric's mean over stems against the real-time factor."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for row in summary.rows:
-        if not row.ok or metric not in row.estimates:
+        if not row.scored or metric not in row.estimates:
             continue
         quality, rtf = row.estimates[metric][MEAN].value, row.real_time_factor
         if math.isfinite(quality) and math.isfinite(rtf) and rtf > 0:

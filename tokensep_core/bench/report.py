@@ -68,7 +68,7 @@ def metric_table(summary: GridSummary, metric: str) -> tuple[list[str], list[lis
     header = ["row", *summary.stems, MEAN, "per-seed mean"]
     rows = []
     for r in summary.rows:
-        if not r.ok:
+        if not r.scored:
             continue
         by_stem = r.estimates.get(metric, {})
         rows.append([r.name, *(cell(by_stem.get(s)) for s in [*summary.stems, MEAN]), spread(by_stem.get(MEAN))])
@@ -114,7 +114,7 @@ def controls_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
     header = ["row", "stem", "input dependence", *(f"Δ {m}" for m in summary.metrics), "verdict"]
     rows = []
     for r in summary.rows:
-        for stem, verdict in r.verdicts.items() if r.ok else ():
+        for stem, verdict in r.verdicts.items() if r.scored else ():
             differences = [cell(verdict.differences.get(m)) if m in verdict.differences else "–" for m in summary.metrics]
             rows.append([r.name, stem, fmt(r.input_dependence.get(stem), 2), *differences, verdict.text])
     return header, rows

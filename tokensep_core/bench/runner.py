@@ -183,7 +183,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:
-                    result = {**_new_result(run, seed), "error": "not run yet (another row was selected with --rows)"}
+                    result = {**_new_result(run, seed), "status": "pending", "error": "not run yet (another row was selected with --rows)"}
                 elif result is None:
                     missing = set(names) - set(codecs)
                     codecs |= train_codecs(grid, out, train_spec, source, codec_task, missing) if missing else {}
@@ -220,16 +220,26 @@ def _finished(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any] | Non
 
 
 def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """A row's runs as one result: ok when every run is, else the first failed run's error."""
-    failed = next((r for r in runs if r["status"] != "ok"), None)
+    """A row's runs as one result: ``failed`` with the first failed run's error while any run
+    failed; else ``partial`` (some runs ok, the others ``pending``: not run yet), ``pending`` or
+    ``ok``."""
+    failed = next((r for r in runs if r["status"] == "failed"), None)
+    pending = [r for r in runs if r["status"] == "pending"]
     error = None
     if failed is not None:
+        status = "failed"
         error = failed["error"] if failed.get("seed") is None else f"seed {failed['seed']}: {failed['error']}"
+    elif pending:
+        status = "partial" if len(pending) < len(runs) else "pending"
+        seeds = [r["seed"] for r in pending if r.get("seed") is not None]
+        error = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} not run yet" if seeds else "not run yet"
+    else:
+        status = "ok"
     return {
         "row": row.name,
         "kind": row.kind,
         "config": row.config,
-        "status": "failed" if failed else "ok",
+        "status": status,
         "error": error,
         "seed_dependent": True if row.trained else runs[0].get("seed_dependent"),
         "runs": runs,

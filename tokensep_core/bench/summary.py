@@ -67,6 +67,12 @@ class RowSummary:
         return self.status == "ok"
 
     @property
+    def scored(self) -> bool:
+        """Whether the row has scores: it is ok, or ``partial`` (some seeds finished, the others
+        not run yet; its scores pool the finished seeds)."""
+        return self.status in ("ok", "partial")
+
+    @property
     def mismatched_name(self) -> str:
         """The system name of this row's mismatched-reference control."""
         return f"{self.name} (mismatched)"
@@ -114,8 +120,9 @@ def summarize(results: list[dict[str, Any]], comparisons: Iterable[tuple[str, st
             [run["training"] for run in runs if run.get("training")],
             result.get("codec_compute") or {},
         )
-        if row.ok and all(run.get("evaluation") for run in runs):
-            evaluations = [Evaluation.from_dict(run["evaluation"]) for run in runs]
+        finished = [run for run in runs if run.get("status", "ok") == "ok"]
+        if row.scored and finished and all(run.get("evaluation") for run in finished):
+            evaluations = [Evaluation.from_dict(run["evaluation"]) for run in finished]
             _fill(row, evaluations, result.get("seed_dependent"))
             directions.update({m: up for e in evaluations for m, up in e.higher_is_better.items()})
             for spec in evaluations[0].metrics:
@@ -191,7 +198,7 @@ def judge_by_ceilings(rows: list[RowSummary]) -> None:
     ceilings: dict[str, RowSummary] = {}
     for row in rows:
         source = _codec_source(row)
-        if _is_codec_oracle(row) and row.ok and row.verdicts and source is not None:
+        if _is_codec_oracle(row) and row.scored and row.verdicts and source is not None:
             ceilings.setdefault(source, row)
     for row in rows:
         ceiling = ceilings.get(_codec_source(row) or "")
@@ -282,7 +289,7 @@ def compare(a: RowSummary, b: RowSummary, higher_is_better: dict[str, bool]) -> 
     """The paired differences of ``a`` against ``b`` per metric and stem both scored, over the
     songs both have (in ``a``'s order) and :func:`seed_pairs`."""
     comparison = ComparisonSummary(a.name, b.name)
-    failed = [row.name for row in (a, b) if not row.ok]
+    failed = [row.name for row in (a, b) if not row.scored]
     if failed:
         comparison.error = f"not computed: row {failed[0]} has no result"
         return comparison

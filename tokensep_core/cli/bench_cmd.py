@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     grid_run = run_grid(args.grid, out, only=only)
     summary = summarize(grid_run.results, [(c.a, c.b) for c in grid_run.grid.comparisons])
     paths = write_report(summary, out, grid_provenance(grid_run.grid, command))
-    failed = [r for r in summary.rows if not r.ok and (only is None or r.name in only)]
+    failed = [r for r in summary.rows if r.status == "failed"]
     print(paths["results.md"].read_text())
     print(
         f"tokensep: {len(grid_run.ran)} rows run, {len(grid_run.skipped)} already done, {len(failed)} failed; report {paths['report.html']}"
