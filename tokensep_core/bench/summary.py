@@ -63,10 +63,6 @@ class RowSummary:
     when the row has none or its results do not say."""
 
     @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
     def scored(self) -> bool:
         """Whether the row has scores: it is ok, or ``partial`` (some seeds finished, the others
         not run yet; its scores pool the finished seeds)."""
