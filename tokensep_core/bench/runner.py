@@ -26,7 +26,7 @@ from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import LoadedPlugins, load_plugins
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.training import TrainerConfig, train
-from tokensep_core.training.checkpoint import CHECKSUMS, resolve_checkpoint
+from tokensep_core.training.checkpoint import recorded_checksums, resolve_checkpoint
 from tokensep_core.training.spec import TrainingTaskSpec
 
 RESULT = "result.json"
@@ -112,16 +112,15 @@ def codec_sections(config: dict[str, Any], train_spec: ComponentSpec) -> dict[st
 
 
 def _weights_checksums(checkpoint: Path | str | None) -> dict[str, str] | None:
-    """The sha256 of each weights file of a codec checkpoint (from its ``checksums.json``): which
-    weights a run used, so runs of one row trained in different sessions can be checked to share a
-    codec."""
+    """The sha256 of each weights file of a codec checkpoint, as it records them: which weights a
+    run used, so runs of one row trained in different sessions can be checked to share a codec."""
     if not isinstance(checkpoint, Path):
         return None
     try:
-        sums = read_config_file(checkpoint / CHECKSUMS)
+        sums = recorded_checksums(checkpoint)
     except TokensepError:
         return None
-    return {name: digest for name, digest in sums.get("sha256", {}).items() if name.endswith(".safetensors")}
+    return {name: digest for name, digest in sums.items() if name.endswith(".safetensors")}
 
 
 def one_line(err: BaseException) -> str:

@@ -206,16 +206,23 @@ def remove_leftovers(checkpoints_dir: str | Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def verify_checkpoint(path: str | Path) -> dict[str, str]:
-    """Check every file against ``checksums.json``; -> ``{file: sha256}``. One-line
-    :class:`CheckpointError` naming the first missing or corrupted file."""
+def recorded_checksums(path: str | Path) -> dict[str, str]:
+    """``{file: sha256}`` as ``checksums.json`` records them, without hashing the files; one-line
+    :class:`CheckpointError` when it is missing or unreadable."""
     path = Path(path)
     try:
-        sums = json.loads((path / CHECKSUMS).read_text())["sha256"]
+        return dict(json.loads((path / CHECKSUMS).read_text())["sha256"])
     except FileNotFoundError:
         raise CheckpointError(f"{path}: not a complete checkpoint (no {CHECKSUMS})") from None
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise CheckpointError(f"{path / CHECKSUMS}: unreadable ({type(err).__name__})") from None
+
+
+def verify_checkpoint(path: str | Path) -> dict[str, str]:
+    """Check every file against ``checksums.json``; -> ``{file: sha256}``. One-line
+    :class:`CheckpointError` naming the first missing or corrupted file."""
+    path = Path(path)
+    sums = recorded_checksums(path)
     for name, expected in sums.items():
         file = path / name
         if not file.is_file():
