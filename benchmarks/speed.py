@@ -1,7 +1,8 @@
 """Speed benchmark of tokensep's `paper` separator against HTDemucs, in one run on one machine.
 
 Measures (random weights; speed does not depend on them):
-  rtf       tokensep separation real-time factor (wall / audio seconds), stereo 44.1 kHz, 4 stems
+  rtf       tokensep separation real-time factor (wall / audio seconds), stereo 44.1 kHz, 4 stems,
+            of the `paper` variants and of each trained --model (e.g. the shipped separator-small)
   htdemucs  HTDemucs real-time factor on the same input (demucs.apply.apply_model defaults)
   decode    LM decode steps/s at batch 1 and at the separator's batch, vs the memory-bandwidth limit
   memory    peak resident memory separating 1 min and 10 min files (fresh subprocesses, the
@@ -11,7 +12,7 @@ Measures (random weights; speed does not depend on them):
             of 1.5 s stereo 44.1 kHz, forward and backward) and per forward pass at each
             --decoder-strides frequency stride
 
-    python benchmarks/speed.py [--seconds 60] [--only rtf,htdemucs,...] [--device auto] [--out FILE]
+    python benchmarks/speed.py [--seconds 60] [--only rtf,htdemucs,...] [--model separator-small] [--device auto] [--out FILE]
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def paper_separator(device: torch.device, dtype: str, batch_size: int | None, va
     )
     inference = InferenceConfig(dtype=dtype, **({} if batch_size is None else {"batch_size": batch_size}))
     return GenerativeSeparator.build(config, inference=inference, device=device)
+
+
+def trained_separator(name: str, device: torch.device):
+    """A trained model as ``tokensep separate -n NAME`` loads it (a shipped model's name or a
+    checkpoint directory), with its stored inference settings."""
+    from tokensep_core.plugins import load_plugins
+    from tokensep_core.separation.models import resolve_model
+    from tokensep_core.separation.separator import GenerativeSeparator
+
+    loaded = load_plugins()
+    path, label = resolve_model(name, loaded.models)
+    return label, GenerativeSeparator.from_pretrained(path, device=device, registry=loaded.registry)
 
 
 def mixture(seconds: float) -> torch.Tensor:
@@ -301,6 +314,11 @@ def run(args: argparse.Namespace) -> str:
     if unknown:
         raise SystemExit(f"speed.py: error: unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
     variants = _variants(args.variant)
+    needs_variant = sorted(sections & {"decode", "memory", "scaling"})
+    if not variants and needs_variant:
+        raise SystemExit(
+            f"speed.py: error: --variant none leaves {','.join(needs_variant)} nothing to run; add --only rtf,htdemucs,decoder"
+        )
     rows: list[tuple[str, str, str]] = []
     label = f"{args.seconds:g} s stereo 44.1 kHz"
     tokensep_rtf: dict[str, float] = {}
@@ -328,6 +346,22 @@ def run(args: argparse.Namespace) -> str:
                         f"all decode steps of the song; ≥ {kv / bandwidth:.1f} s at {bandwidth / 1e9:.1f} GB/s",
                     )
                 )
+            del separator
+        for name in _models(args.model):
+            model_label, separator = trained_separator(name, device)
+            wall, parts = time_separation(separator, args.seconds)
+            tokensep_rtf[model_label] = wall / args.seconds
+            rest = wall - sum(parts.values())
+            split = ", ".join(f"{part} {t:.1f} s" for part, t in parts.items())
+            settings = separator.inference
+            stage = settings.mixture_consistency + (" (trained mixture decoder)" if settings.mixture_decoder else "")
+            rows.append(
+                (
+                    f"tokensep model {model_label} RTF",
+                    f"{wall / args.seconds:.3f}",
+                    f"{label}, 4 stems, wall {wall:.1f} s ({split}, the rest {rest:.1f} s), mixture consistency {stage}, {settings.dtype}",
+                )
+            )
             del separator
     if "htdemucs" in sections:
         wall, params = htdemucs_seconds(args.seconds, device)
@@ -387,12 +421,20 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _variants(text: str) -> list[str]:
-    """'sequential,interleaved' -> ['sequential', 'interleaved'] (the first one also runs decode, memory and scaling)."""
+    """'sequential,interleaved' -> ['sequential', 'interleaved'] (the first one also runs decode,
+    memory and scaling); 'none' -> [] (only the --model rows)."""
+    if text == "none":
+        return []
     variants = [v for v in text.split(",") if v]
     unknown = [v for v in variants if v not in VARIANTS]
     if not variants or unknown:
-        raise SystemExit(f"speed.py: error: unknown variant(s) {unknown or text!r}; choose from {','.join(sorted(VARIANTS))}")
+        raise SystemExit(f"speed.py: error: unknown variant(s) {unknown or text!r}; choose from {','.join(sorted(VARIANTS))} or none")
     return variants
+
+
+def _models(text: str) -> list[str]:
+    """'separator-small,runs/x' -> ['separator-small', 'runs/x'] (empty: no trained model)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _strides(text: str) -> list[int]:
@@ -426,7 +468,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--variant",
         default="sequential",
-        help=f"comma-separated from {','.join(sorted(VARIANTS))}: track orders of the llama LM or the masked LM; the first also runs decode, memory and scaling (default: the paper's sequential)",
+        help=f"comma-separated from {','.join(sorted(VARIANTS))}: track orders of the llama LM or the masked LM; the first also runs decode, memory and scaling (default: the paper's sequential); none: only --model",
+    )
+    parser.add_argument(
+        "--model",
+        default="",
+        help="comma-separated trained models (shipped names or checkpoint directories) timed in the rtf section beside the variants",
     )
     parser.add_argument("--memory-seconds", default="60,600", help="input lengths for the memory section (shortest vs longest)")
     parser.add_argument("--scaling-seconds", default="30,120,600", help="input lengths for the scaling section (longest vs shortest)")

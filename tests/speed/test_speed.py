@@ -155,3 +155,16 @@ def test_float32_weights_are_never_packed() -> None:
     model = torch.nn.Linear(8, 8)
     with packed_linears(model) as count:
         assert count == 0
+
+
+def test_variant_none_times_only_the_trained_models(speed) -> None:
+    assert speed._variants("none") == [] and speed._models(" separator-small, ") == ["separator-small"]
+    report = speed.run(speed.parse(["--only", "rtf", "--variant", "none", "--model", "separator-small", "--seconds", "0.5"]))
+    rows = [line for line in report.splitlines() if line.startswith("| tokensep")]
+    assert len(rows) == 1 and rows[0].startswith("| tokensep model separator-small RTF |")
+    assert float(rows[0].split("|")[2]) > 0
+
+
+def test_variant_none_refuses_the_sections_that_need_a_variant(speed) -> None:
+    with pytest.raises(SystemExit, match="decode"):
+        speed.run(speed.parse(["--only", "rtf,decode", "--variant", "none"]))
