@@ -323,7 +323,7 @@ def run(args: argparse.Namespace) -> str:
     label = f"{args.seconds:g} s stereo 44.1 kHz"
     tokensep_rtf: dict[str, float] = {}
     if "rtf" in sections:
-        bandwidth = read_bandwidth(device)
+        bandwidth = read_bandwidth(device) if variants else 0.0  # for the variants' KV-cache rows
         for variant in variants:
             separator = paper_separator(device, args.dtype, args.batch_size, variant)
             batch, calls = separator_batch(separator, args.seconds)
@@ -359,7 +359,7 @@ def run(args: argparse.Namespace) -> str:
                 (
                     f"tokensep model {model_label} RTF",
                     f"{wall / args.seconds:.3f}",
-                    f"{label}, 4 stems, wall {wall:.1f} s ({split}, the rest {rest:.1f} s), mixture consistency {stage}, {settings.dtype}",
+                    f"{label}, {len(separator.stems)} stems, wall {wall:.1f} s ({split}, the rest {rest:.1f} s), mixture consistency {stage}, {settings.dtype}",
                 )
             )
             del separator
