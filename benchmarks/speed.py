@@ -67,14 +67,13 @@ def paper_separator(device: torch.device, dtype: str, batch_size: int | None, va
     return GenerativeSeparator.build(config, inference=inference, device=device)
 
 
-def trained_separator(name: str, device: torch.device):
+def trained_separator(name: str, device: torch.device, loaded):
     """A trained model as ``tokensep separate -n NAME`` loads it (a shipped model's name or a
-    checkpoint directory), with its stored inference settings."""
-    from tokensep_core.plugins import load_plugins
+    checkpoint directory), with its stored inference settings; ``loaded``: the plugins
+    (tokensep_core.plugins.load_plugins), loaded once for every model."""
     from tokensep_core.separation.models import resolve_model
     from tokensep_core.separation.separator import GenerativeSeparator
 
-    loaded = load_plugins()
     path, label = resolve_model(name, loaded.models)
     return label, GenerativeSeparator.from_pretrained(path, device=device, registry=loaded.registry)
 
@@ -347,8 +346,14 @@ def run(args: argparse.Namespace) -> str:
                     )
                 )
             del separator
-        for name in _models(args.model):
-            model_label, separator = trained_separator(name, device)
+        models = _models(args.model)
+        loaded = None
+        if models:
+            from tokensep_core.plugins import load_plugins
+
+            loaded = load_plugins()
+        for name in models:
+            model_label, separator = trained_separator(name, device, loaded)
             wall, parts = time_separation(separator, args.seconds)
             tokensep_rtf[model_label] = wall / args.seconds
             rest = wall - sum(parts.values())
