@@ -18,15 +18,15 @@ SONGS = 6
 LENGTH = 3000
 
 
-def _songs(root, ramp: bool) -> StemsFolderDataset:
+def _songs(root, ramp: bool, scale: float = 1.0, songs: int = SONGS) -> StemsFolderDataset:
     """Songs whose stems are recognisable: stem s of song i holds value (i + 1) * 10 + s (plus,
-    with ``ramp``, the sample index / (2 * LENGTH) < 0.5, to find crop offsets), / 100, on the
-    left channel; its negative on the right."""
+    with ``ramp``, the sample index / (2 * LENGTH) < 0.5, to find crop offsets), / 100, times
+    ``scale``, on the left channel; its negative at half that on the right."""
     offsets = torch.arange(LENGTH) / (2 * LENGTH) if ramp else torch.zeros(LENGTH)
-    for i in range(SONGS):
+    for i in range(songs):
         for s, stem in enumerate(("a", "b", "c")):
-            left = ((i + 1) * 10 + s + offsets) / 100
-            write_audio(root / f"song{i}" / f"{stem}.wav", torch.stack([left, -left]), SR, "FLOAT")
+            left = scale * ((i + 1) * 10 + s + offsets) / 100
+            write_audio(root / f"song{i}" / f"{stem}.wav", torch.stack([left, -left / 2]), SR, "FLOAT")
     return StemsFolderDataset(StemsFolderDataset.Config(root=root, sample_rate=SR))
 
 
@@ -122,3 +122,28 @@ def test_any_stem_dataset_and_short_songs():
     item = TrainingExamples(InMemory(), AugmentConfig(seconds=0.3, examples_per_epoch=1, gain_db=(0, 0), seed=0))[0]
     assert item["stems"].shape == (1, 2, 300)
     assert item["stems"][0, :, 100:].abs().sum() == 0 and item["stems"][0, :, :100].abs().min() > 0  # padded
+
+
+def test_a_paired_dataset_is_cut_gained_and_swapped_with_its_stem(dataset, tmp_path):
+    """Remixing, gains and swaps on: each paired stem is still its stem's exact crop, halved."""
+    halved = _songs(tmp_path, ramp=True, scale=0.5)
+    config = AugmentConfig(seconds=0.5, examples_per_epoch=12, remix_probability=0.7, channel_swap_probability=0.5, seed=5)
+    items = list(TrainingExamples(dataset, config, paired=halved))
+    for item in items:
+        assert item["paired"].shape == item["stems"].shape
+        assert torch.allclose(item["paired"], item["stems"] / 2, atol=1e-6)
+    swapped = [bool(item["stems"][0, 0, 0] < 0) for item in items]
+    assert any(swapped) and not all(swapped), "both channel orders occur"
+    plain = TrainingExamples(dataset, config)[0]
+    assert "paired" not in plain and torch.equal(plain["stems"], items[0]["stems"]), "pairing draws nothing extra"
+
+
+def test_a_paired_dataset_of_other_songs_is_refused(dataset, tmp_path):
+    config = AugmentConfig(seconds=0.5, seed=0)
+    with pytest.raises(ConfigError, match="paired dataset StemsFolderDataset has 2 songs, the data has 6"):
+        TrainingExamples(dataset, config, paired=_songs(tmp_path / "few", ramp=True, songs=2))
+    renamed = tmp_path / "renamed"
+    _songs(renamed, ramp=True)
+    (renamed / "song0").rename(renamed / "tune0")
+    with pytest.raises(ConfigError, match="paired song 0 is 'song1' .3000 samples., the data's is 'song0'"):
+        TrainingExamples(dataset, config, paired=StemsFolderDataset(StemsFolderDataset.Config(root=renamed, sample_rate=SR)))

@@ -190,6 +190,65 @@ def test_bad_decoder_settings_are_one_line_errors(tiny_run, decoder_run, tmp_pat
     assert separator.inference.mixture_consistency == "off" and separator.mixture_decoder is None, "a refused change changes nothing"
 
 
+@pytest.fixture(scope="module")
+def generated(songs: Path, tiny_run) -> Path:
+    """The tiny separator's own stems (mixture_consistency off) for every train/ and test/ song,
+    written by ``tokensep pseudolabel`` into a folder of the same layout."""
+    import json
+
+    out = songs.parent / f"{songs.name}_generated"
+    params = json.dumps({"checkpoint": str(tiny_run[0]), "inference": {"mixture_consistency": "off"}})
+    for split in ("train", "test"):
+        assert main(["pseudolabel", "--teacher", "generative", "--params", params, "-d", "cpu", str(songs / split), str(out / split)]) == 0
+    return out
+
+
+def _generated_sections(songs: Path, codec_run: Path, generated: Path) -> dict:
+    sections = _sections(songs, codec_run)
+    folder = {"name": "stems_folder", "params": {**sections["data"]["params"], "root": str(generated / "train")}}
+    held_out = {"name": "stems_folder", "params": {**folder["params"], "root": str(generated / "test")}}
+    sections["guide"] = {"checkpoint": str(codec_run), "generated": folder, "generated_held_out": held_out}
+    sections["augment"] = {**sections["augment"], "remix_probability": 0.0}
+    return sections
+
+
+def test_generated_guides_are_what_the_decoder_trains_and_is_scored_on(songs: Path, codec_run: Path, generated: Path) -> None:
+    from tokensep_core.separation.decoder_training import decoder_losses
+    from tokensep_core.separation.mixture_fit import mask_mixture
+    from tokensep_core.training.task import EvalState
+
+    task, examples = build_mixture_decoder_training(_generated_sections(songs, codec_run, generated), "decoder.yaml")
+    batch = default_collate([examples[i] for i in range(2)])
+    assert batch["paired"].shape == batch["stems"].shape and not torch.allclose(batch["paired"], batch["stems"], atol=1e-3)
+    with torch.no_grad():
+        losses = task.losses("decoder", batch, {})
+        by_hand = decoder_losses(
+            task.decoder(batch["mixture"], batch["paired"], RATE, task.guides.band_hz), batch["stems"], RATE, task.config.loss
+        )
+        coded = task.losses("decoder", {k: v for k, v in batch.items() if k != "paired"}, {})
+    assert all(torch.equal(losses[k], by_hand[k]) for k in by_hand)
+    assert not torch.equal(losses["stft"], coded["stft"]), "the generated guides, not the coded stems"
+    items = task.held_out
+    assert items is not None and items.paired is not None and items.paired.shape == items.stems.shape
+    wiener = mask_mixture(items.mixture, items.paired, RATE, task.guides.band_hz)
+    expected = sum(task.metric(items.stems[i, s], wiener[i, s], RATE) for i in range(2) for s in range(4)) / 8
+    scores = task.evaluate(EvalState(step=1, device=torch.device("cpu"), precision="float32"))
+    assert scores["mel_wiener"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_generated_guides_refuse_settings_that_cannot_apply(songs: Path, codec_run: Path, generated: Path, tmp_path: Path) -> None:
+    sections = _generated_sections(songs, codec_run, generated)
+    noisy = {**sections, "guide": {**sections["guide"], "code_noise": 0.1}}
+    with pytest.raises(ConfigError, match="code_noise imitates generation errors of coded guides"):
+        build_mixture_decoder_training(noisy, "decoder.yaml")
+    blind = {**sections, "guide": {k: v for k, v in sections["guide"].items() if k != "generated_held_out"}}
+    with pytest.raises(ConfigError, match="needs guide.generated_held_out"):
+        build_mixture_decoder_training(blind, "decoder.yaml")
+    swapped = {**sections, "guide": {**sections["guide"], "generated": sections["guide"]["generated_held_out"]}}
+    with pytest.raises(ConfigError, match="paired dataset StemsFolderDataset has 1 songs, the data has 2"):
+        build_mixture_decoder_training(swapped, "decoder.yaml")
+
+
 @pytest.mark.parametrize("config_path", ["docs/examples/mixture_decoder.yaml", "benchmarks/real/train/decoder.yaml"])
 def test_the_example_config_validates(repo_root: Path, config_path: str) -> None:
     from tokensep_core.training.config import TrainerConfig as Trainer
@@ -205,12 +264,24 @@ def test_the_example_config_validates(repo_root: Path, config_path: str) -> None
     assert decoder.uses_guides and config.guide.code_noise > 0
 
 
-def test_the_real_music_ablation_differs_from_its_decoder_only_in_use_guides(repo_root: Path) -> None:
-    """benchmarks/real/train/decoder_noguide.yaml is decoder.yaml blind to the guides: nothing else changes."""
-    guided = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / "decoder.yaml").read_text())
-    blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / "decoder_noguide.yaml").read_text())
+@pytest.mark.parametrize("name", ["decoder", "decoder_generated"])
+def test_the_real_music_ablation_differs_from_its_decoder_only_in_use_guides(repo_root: Path, name: str) -> None:
+    """benchmarks/real/train/NAME_noguide.yaml is NAME.yaml blind to the guides: nothing else changes."""
+    guided = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / f"{name}.yaml").read_text())
+    blind = yaml.safe_load((repo_root / "benchmarks" / "real" / "train" / f"{name}_noguide.yaml").read_text())
     assert guided["decoder"]["params"].pop("use_guides") is True and blind["decoder"]["params"].pop("use_guides") is False
     assert guided == blind
+
+
+def test_the_generated_guides_recipe_validates_and_keeps_the_coded_recipe_otherwise(repo_root: Path) -> None:
+    """decoder_generated.yaml is decoder.yaml with generated guides (and no remixing, which would
+    pair a generated stem with another song's mixture): the network, data and trainer are the same."""
+    folder = repo_root / "benchmarks" / "real" / "train"
+    generated, coded = (yaml.safe_load((folder / f"{name}.yaml").read_text()) for name in ("decoder_generated", "decoder"))
+    config = validate_model(MixtureDecoderTrainingConfig, {k: v for k, v in generated.items() if k != "trainer"}, "example")
+    assert config.guide.generated is not None and config.guide.generated_held_out is not None and config.augment.remix_probability == 0
+    for section in ("decoder", "data", "validation", "trainer"):
+        assert generated[section] == coded[section], section
 
 
 def test_a_training_config_stores_its_decoder_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,9 @@
 """Training examples from any stem dataset: random crops, remixing stems across songs, per-stem
 gain and channel swap. The mixture of an example is always the sum of its (augmented) stems.
 
+A *paired* dataset (e.g. a separator's outputs for the same songs) is cut with the same crop,
+gain and channel swap as the stems, so an example can carry what a model saw next to the truth.
+
 Randomness: with ``seed`` set, example ``i`` of epoch ``e`` is a pure function of
 (seed, e, i) (call :meth:`TrainingExamples.set_epoch`); with ``seed=None`` it is drawn from
 numpy's global generator, which the trainer's batch stream seeds per item and epoch.
@@ -48,16 +51,21 @@ class AugmentConfig(BaseModel):
 class TrainingExamples(Dataset):
     """Map-style dataset of ``examples_per_epoch`` augmented examples:
     ``{"mixture": [C, T], "stems": [S, C, T], "songs": [S]}`` (``songs``: index of the song each
-    stem was cut from), with stems in ``stems`` order (default: the dataset's)."""
+    stem was cut from), with stems in ``stems`` order (default: the dataset's). With ``paired``
+    (the same songs, see :func:`paired_segments`) an example also holds ``"paired": [S, C, T]``,
+    each paired stem cut, gained and swapped as its stem."""
 
-    def __init__(self, dataset: StemDataset, config: AugmentConfig, stems: Sequence[str] | None = None) -> None:
-        self.dataset = dataset if isinstance(dataset, SegmentDataset) else WholeSongs(dataset)
+    def __init__(
+        self, dataset: StemDataset, config: AugmentConfig, stems: Sequence[str] | None = None, paired: StemDataset | None = None
+    ) -> None:
+        self.dataset = as_segments(dataset)
         if len(self.dataset) == 0:
             raise ConfigError(f"training examples: dataset {type(dataset).__name__} has no songs")
         self.stems = tuple(stems) if stems is not None else tuple(self.dataset.stems)
         unknown = [s for s in self.stems if s not in self.dataset.stems]
         if unknown:
             raise ConfigError(f"training examples: dataset has no stem {', '.join(unknown)} (it has {', '.join(self.dataset.stems)})")
+        self.paired = None if paired is None else paired_segments(self.dataset, paired, self.stems, "training examples")
         self.config = config
         self.length = round(config.seconds * self.dataset.sample_rate)
         self.epoch = 0
@@ -87,16 +95,50 @@ class TrainingExamples(Dataset):
         rng = self._rng(index)
         shared = self._crop(rng)
         low, high = self.config.gain_db
-        stems, songs = [], []
+        stems, paired, songs = [], [], []
         for stem in self.stems:
             song, start = self._crop(rng) if rng.random() < self.config.remix_probability else shared
-            wav = self.dataset.read_stem(song, stem, start, self.length) * float(10 ** (rng.uniform(low, high) / 20))
-            if wav.shape[0] == 2 and rng.random() < self.config.channel_swap_probability:
-                wav = wav.flip(0)
-            stems.append(wav)
+            gain = float(10 ** (rng.uniform(low, high) / 20))
+            cuts = [self.dataset.read_stem(song, stem, start, self.length) * gain]
+            if self.paired is not None:
+                cuts.append(self.paired.read_stem(song, stem, start, self.length) * gain)
+            if cuts[0].shape[0] == 2 and rng.random() < self.config.channel_swap_probability:
+                cuts = [cut.flip(0) for cut in cuts]
+            stems.append(cuts[0])
+            paired.extend(cuts[1:])
             songs.append(song)
         stacked = torch.stack(stems)
-        return {"mixture": stacked.sum(0), "stems": stacked, "songs": torch.tensor(songs)}
+        item = {"mixture": stacked.sum(0), "stems": stacked, "songs": torch.tensor(songs)}
+        return item | ({"paired": torch.stack(paired)} if paired else {})
+
+
+def as_segments(dataset: StemDataset) -> SegmentDataset:
+    """``dataset`` itself when it reads parts of songs, else a :class:`WholeSongs` view of it."""
+    return dataset if isinstance(dataset, SegmentDataset) else WholeSongs(dataset)
+
+
+def paired_segments(songs: SegmentDataset, paired: StemDataset, stems: Sequence[str], what: str) -> SegmentDataset:
+    """``paired`` as segments, checked to hold ``songs``'s songs (same names, order, lengths),
+    rate and channels and every one of ``stems``; a mismatch is a one-line ConfigError."""
+    other = as_segments(paired)
+    name = type(paired).__name__
+    if len(other) != len(songs):
+        raise ConfigError(f"{what}: paired dataset {name} has {len(other)} songs, the data has {len(songs)}")
+    if (other.sample_rate, other.channels) != (songs.sample_rate, songs.channels):
+        raise ConfigError(
+            f"{what}: paired dataset {name} is {other.sample_rate} Hz x {other.channels} channels, "
+            f"the data is {songs.sample_rate} Hz x {songs.channels}"
+        )
+    missing = [s for s in stems if s not in other.stems]
+    if missing:
+        raise ConfigError(f"{what}: paired dataset {name} has no stem {', '.join(missing)}")
+    for i in range(len(songs)):
+        if other.name(i) != songs.name(i) or other.num_samples(i) != songs.num_samples(i):
+            raise ConfigError(
+                f"{what}: paired song {i} is {other.name(i)!r} ({other.num_samples(i)} samples), "
+                f"the data's is {songs.name(i)!r} ({songs.num_samples(i)} samples)"
+            )
+    return other
 
 
 class WholeSongs(SegmentDataset):

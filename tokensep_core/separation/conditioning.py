@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tokensep_core.data.base import SegmentDataset
-from tokensep_core.data.sampling import WholeSongs
+from tokensep_core.data.sampling import as_segments, paired_segments
 from tokensep_core.errors import ConfigError
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.lm.ar_objective import null_condition
@@ -31,11 +30,13 @@ CONDITIONS = ("true", "null", "shuffled")
 
 @dataclass(frozen=True)
 class HeldOutItems:
-    """Fixed evaluation items: mixture ``[N, C, T]`` (the sum of the stems), stems ``[N, S, C, T]``."""
+    """Fixed evaluation items: mixture ``[N, C, T]`` (the sum of the stems), stems ``[N, S, C, T]``;
+    ``paired`` ``[N, S, C, T]``: the same crops of a paired dataset (None: none given)."""
 
     mixture: Tensor
     stems: Tensor
     sample_rate: int
+    paired: Tensor | None = None
 
     def batches(self, batch_size: int) -> Iterator[dict[str, Tensor]]:
         """Training-style batches ``{"mixture", "stems"}`` of ``batch_size`` items; a last batch
@@ -48,11 +49,14 @@ class HeldOutItems:
             yield {"mixture": self.mixture[start:end], "stems": self.stems[start:end]}
 
 
-def held_out_items(dataset: StemDataset, stems: Sequence[str], seconds: float, items: int, seed: int) -> HeldOutItems:
+def held_out_items(
+    dataset: StemDataset, stems: Sequence[str], seconds: float, items: int, seed: int, paired: StemDataset | None = None
+) -> HeldOutItems:
     """``items`` crops of ``seconds``: item i from song ``i mod len(dataset)`` (neighbours come
     from different songs when there are two or more), its start drawn once from ``seed``; no
-    remixing, gain or channel swap."""
-    songs = dataset if isinstance(dataset, SegmentDataset) else WholeSongs(dataset)
+    remixing, gain or channel swap. ``paired`` (the same songs, e.g. a separator's outputs) is cut
+    at the same crops."""
+    songs = as_segments(dataset)
     if items < 2:
         raise ConfigError(f"held-out items: need at least 2 (a shuffled condition takes another item's), got {items}")
     if len(songs) == 0:
@@ -60,15 +64,18 @@ def held_out_items(dataset: StemDataset, stems: Sequence[str], seconds: float, i
     missing = [s for s in stems if s not in songs.stems]
     if missing:
         raise ConfigError(f"held-out items: dataset {type(dataset).__name__} has no stems {missing} (it has {', '.join(songs.stems)})")
+    other = None if paired is None else paired_segments(songs, paired, stems, "held-out items")
     length = round(seconds * songs.sample_rate)
     rng = np.random.default_rng(seed)
-    crops = []
+    crops, paired_crops = [], []
     for i in range(items):
         song = i % len(songs)
         start = int(rng.integers(max(1, songs.num_samples(song) - length + 1)))
         crops.append(torch.stack([songs.read_stem(song, stem, start, length) for stem in stems]))
+        if other is not None:
+            paired_crops.append(torch.stack([other.read_stem(song, stem, start, length) for stem in stems]))
     stacked = torch.stack(crops)
-    return HeldOutItems(stacked.sum(1), stacked, songs.sample_rate)
+    return HeldOutItems(stacked.sum(1), stacked, songs.sample_rate, torch.stack(paired_crops) if other is not None else None)
 
 
 @contextmanager

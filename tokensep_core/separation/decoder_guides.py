@@ -1,13 +1,14 @@
 """What a mixture decoder is trained on in place of generated stems: each true stem encoded and
 decoded by the separator's frozen codec (as the codec oracle does), optionally with a fraction
-of its code ids replaced by random ids to imitate the errors of generation."""
+of its code ids replaced by random ids to imitate the errors of generation; or the separator's
+own generated stems for the training songs, written beforehand (``generated``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import Tensor
 
 from tokensep_core.audio.channels import to_codec_items, unfold_channels
@@ -31,6 +32,23 @@ class GuideConfig(BaseModel):
         None, description="the registered codec and its params; default: the one the checkpoint's config names"
     )
     code_noise: float = Field(0.0, ge=0, lt=1, description="fraction of code ids replaced by uniform random ids before decoding")
+    generated: ComponentSpec | None = Field(
+        None,
+        description="a stems dataset of the separator's generated stems for every song of `data` (same names and lengths, "
+        "e.g. `tokensep pseudolabel --teacher generative` with mixture_consistency off): the guides are cut from it with "
+        "each example's crop, gain and channel swap instead of coding the true stems",
+    )
+    generated_held_out: ComponentSpec | None = Field(
+        None, description="with generated: the same for validation.data's songs (the held-out guides)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GuideConfig:
+        if self.generated is not None and self.code_noise:
+            raise ValueError("code_noise imitates generation errors of coded guides; generated guides have their own: drop one")
+        if self.generated_held_out is not None and self.generated is None:
+            raise ValueError("generated_held_out needs generated (the training songs' generated stems)")
+        return self
 
 
 class CodecGuides:

@@ -3,7 +3,9 @@
 Batches are augmented examples of any stems dataset at its own rate and channels (e.g. 44.1 kHz
 stereo). The guides stand in for a generative separator's stems: every true stem through the
 frozen codec (tokensep_core.separation.decoder_guides), so the decoder learns to split the
-full-band mixture from codec-band, codec-quality stems. The loss is multi-resolution STFT
+full-band mixture from codec-band, codec-quality stems; or, with ``guide.generated``, the
+separator's own stems for the same songs, cut and augmented with each example, so the decoder
+learns how far to trust what generation really gives. The loss is multi-resolution STFT
 magnitude L1 (linear and log) plus waveform L1, each summed over stems. With a ``validation``
 section the trainer's evaluation logs, on fixed held-out crops, the log-mel distance of the
 decoder's stems (``eval/mel_decoder``), of ``mask_mixture`` on the same guides (``eval/mel_wiener``,
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import Tensor, nn
 
 from tokensep_core.config import ComponentSpec, validate_model
@@ -60,6 +62,12 @@ class MixtureDecoderTrainingConfig(BaseModel):
     )
     seed: int = Field(0, description="seed of the decoder's initial weights")
 
+    @model_validator(mode="after")
+    def _held_out_guides(self) -> MixtureDecoderTrainingConfig:
+        if self.guide.generated is not None and self.validation is not None and self.guide.generated_held_out is None:
+            raise ValueError("guide.generated with validation needs guide.generated_held_out (validation.data's generated stems)")
+        return self
+
 
 def decoder_losses(estimate: Tensor, target: Tensor, sample_rate: int, config: DecoderLossConfig) -> dict[str, Tensor]:
     """estimate, target ``[B, S, C, L]`` -> the weighted terms, each summed over the S stems
@@ -84,7 +92,8 @@ def decoder_losses(estimate: Tensor, target: Tensor, sample_rate: int, config: D
 
 class MixtureDecoderTask(TrainingTask):
     """One optimizer group, ``decoder``. Batches ``{"mixture": [B, C, L], "stems": [B, S, C, L]}``
-    at ``sample_rate``, stems in the decoder's order; ``held_out``: what :meth:`evaluate` scores."""
+    at ``sample_rate``, stems in the decoder's order, plus ``"paired": [B, S, C, L]`` (generated
+    guides) when the config names them; ``held_out``: what :meth:`evaluate` scores."""
 
     def __init__(
         self,
@@ -117,17 +126,20 @@ class MixtureDecoderTask(TrainingTask):
     def losses(self, group: str, batch: dict[str, Tensor], state: dict[str, Any]) -> dict[str, Tensor]:
         del group, state
         mixture, stems = batch["mixture"], batch["stems"]
-        guides = self.guides(stems, self.sample_rate)
+        guides = batch["paired"] if "paired" in batch else self.guides(stems, self.sample_rate)
         estimate = self.decoder(mixture, guides, self.sample_rate, self.guides.band_hz)
         return decoder_losses(estimate, stems, self.sample_rate, self.config.loss)
 
     def evaluate(self, state: EvalState) -> dict[str, float]:
         """Mean log-mel distance over held-out items and stems of the decoder's stems and of
-        ``mask_mixture`` on the same guides (coded once, their noise drawn from ``validation.seed``)."""
+        ``mask_mixture`` on the same guides (the held-out generated stems, or the true stems coded
+        once, their noise drawn from ``validation.seed``)."""
         if self.held_out is None or self.metric is None or self.config.validation is None:
             return {}
         items, validation = self.held_out, self.config.validation
         rate, band = items.sample_rate, self.guides.band_hz
+        if self._held_out_guides is None and items.paired is not None:
+            self._held_out_guides = items.paired
         if self._held_out_guides is None:
             generator = torch.Generator().manual_seed(validation.seed)
             self._held_out_guides = self.guides(items.stems.to(state.device), rate, generator).cpu()
@@ -156,12 +168,16 @@ def build_mixture_decoder_training(
     torch.manual_seed(config.seed)
     decoder = registry.build("mixture_decoder", config.decoder, source=source)
     codec, codec_spec = build_guide_codec(registry, config.guide, source)
-    examples = TrainingExamples(registry.build("dataset", config.data, source=source), config.augment, decoder.stems)
+    guide = config.guide
+    generated = None if guide.generated is None else registry.build("dataset", guide.generated, source=source)
+    examples = TrainingExamples(registry.build("dataset", config.data, source=source), config.augment, decoder.stems, generated)
     held_out, metric = None, None
     if config.validation is not None:
         validation = config.validation
         dataset = registry.build("dataset", validation.data, source=source)
-        held_out = held_out_items(dataset, decoder.stems, validation.seconds or config.augment.seconds, validation.items, validation.seed)
+        paired = None if guide.generated_held_out is None else registry.build("dataset", guide.generated_held_out, source=source)
+        seconds = validation.seconds or config.augment.seconds
+        held_out = held_out_items(dataset, decoder.stems, seconds, validation.items, validation.seed, paired)
         metric = registry.build("metric", "mel_distance", source=source)
     params = decoder.config.model_dump(mode="json") if isinstance(getattr(decoder, "config", None), BaseModel) else config.decoder.params
     resolved = config.model_dump(mode="json")
