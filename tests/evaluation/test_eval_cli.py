@@ -98,3 +98,19 @@ def test_user_errors_are_one_line(data_dir, tmp_path, capsys) -> None:
     assert "give either DATA" in capsys.readouterr().err
     assert main(["eval", "separator", "oracle", str(data_dir), "--metrics", "si_sdr,nope", "-o", str(tmp_path)]) == 1
     assert "unknown metric 'nope'" in capsys.readouterr().err
+
+
+def test_mismatched_offset_reaches_the_control(tmp_path, capsys) -> None:
+    spec = tmp_path / "test.yaml"
+    params = {"songs": 8, "seconds": 1.0, "sample_rate": 8000, "seed": 0, "test_fraction": 0.5, "split": "test"}
+    spec.write_text(yaml.safe_dump({"name": "synthetic", "params": params}))
+    argv = ["eval", "separator", "oracle", "--data-config", str(spec), "--metrics", "si_sdr", "--no-stems"]
+    assert main([*argv, "-o", str(tmp_path / "out"), "--mismatched-offset", "3"]) == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    songs = [r["song"] for r in results["songs"]]
+    assert results["mismatched_offset"] == 3 and len(songs) == 4
+    assert [(r["song"], r["reference_song"]) for r in results["mismatched"]] == [(s, songs[(i + 3) % 4]) for i, s in enumerate(songs)]
+    assert "song i against song i+3 mod n" in capsys.readouterr().out
+    assert main([*argv, "-o", str(tmp_path / "bad"), "--mismatched-offset", "4"]) == 1
+    assert "--mismatched-offset: mismatched_offset 4 needs at least 5 songs, got 4" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()  # refused before anything was separated

@@ -150,6 +150,12 @@ class GridConfig(_Strict):
     )
     comparisons: list[Comparison] = Field(default_factory=list, description="pairs of rows to compare song by song and seed by seed")
     songs: int | None = Field(None, ge=1, description="evaluate only the first N test songs")
+    mismatched_offset: int = Field(
+        1,
+        ge=1,
+        description="songs between a song and the one whose references its estimates are scored against in the mismatched "
+        "control (song i against song i+k mod n); set it to the number of consecutive test songs that share a composition",
+    )
 
     @field_validator("metrics", mode="before")
     @classmethod

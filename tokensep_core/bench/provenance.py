@@ -33,8 +33,8 @@ def _git(root: Path, *args: str) -> str:
 
 
 def grid_provenance(grid: GridConfig, command: str) -> dict[str, Any]:
-    """``{command, code_version, machine, seeds, budget, codec_budget}`` of this process: the
-    machine as :func:`describe_machine` records it, with the device ``auto`` picks here."""
+    """``{command, code_version, machine, seeds, budget, codec_budget, mismatched_offset}`` of this
+    process: the machine as :func:`describe_machine` records it, with the device ``auto`` picks here."""
     return {
         "command": command,
         "code_version": code_version(),
@@ -42,4 +42,5 @@ def grid_provenance(grid: GridConfig, command: str) -> dict[str, Any]:
         "seeds": grid.seeds,
         "budget": grid.budget.model_dump(exclude_none=True) if grid.budget is not None else {},
         "codec_budget": grid.codec_budget.model_dump(exclude_none=True) if grid.codec_budget else None,
+        "mismatched_offset": grid.mismatched_offset,
     }

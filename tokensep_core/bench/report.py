@@ -17,7 +17,7 @@ from typing import Any
 
 from tokensep_core.bench.plots import write_plots
 from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
-from tokensep_core.evaluation.controls import DOES_NOT_USE
+from tokensep_core.evaluation.controls import DOES_NOT_USE, earlier_estimates, pairing_text
 from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.stats import Difference, Estimate
 from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
@@ -120,15 +120,29 @@ def controls_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-CONTROLS_NOTE = (
-    "ROW (mismatched): each song's estimates scored against the next song's references (song i against song i+1 mod n, "
-    "both trimmed to the shorter). Input dependence: how much the outputs differ between songs relative to the references "
-    "(~0: the output ignores the input; the oracle: 1). Δ: against each song's references, its own estimates' score minus the "
-    "previous song's estimates' score, oriented so that positive is better, aggregated over songs and seeds [95% bootstrap "
-    "interval]; a stem uses the mixture when every judged Δ interval lies above 0. A token row whose output is its codec's own (mixture_consistency off), with its codec's "
-    "oracle in the grid (the same codec checkpoint), is judged only on the metrics that oracle beats its own control on: a metric the "
-    "ceiling fails cannot tell separation from an output that ignores the mixture (the verdict names those not judged)."
-)
+def controls_note(summary: GridSummary) -> str:
+    """The note above the controls table, with the mismatched offset k the rows' evaluations used
+    (each row's when they differ; 1 when no row has scores)."""
+    offsets: dict[int, list[str]] = {}
+    for r in summary.rows:
+        if r.scored and r.mismatched_offset is not None:
+            offsets.setdefault(r.mismatched_offset, []).append(r.name)
+    if len(offsets) > 1:
+        per_row = "; ".join(f"k = {k} for {', '.join(names)}" for k, names in sorted(offsets.items()))
+        pairing = f"the references of the song k places later (song i against song i+k mod n, {per_row}; "
+        earlier = "the estimates of the song k places earlier"
+    else:
+        k = next(iter(offsets), 1)
+        pairing, earlier = f"{pairing_text(k)} (song i against song i+{k} mod n, ", earlier_estimates(k)
+    return (
+        f"ROW (mismatched): each song's estimates scored against {pairing}"
+        "both trimmed to the shorter). Input dependence: how much the outputs differ between songs relative to the references "
+        f"(~0: the output ignores the input; the oracle: 1). Δ: against each song's references, its own estimates' score minus the "
+        f"score of {earlier}, oriented so that positive is better, aggregated over songs and seeds [95% bootstrap "
+        "interval]; a stem uses the mixture when every judged Δ interval lies above 0. A token row whose output is its codec's own (mixture_consistency off), with its codec's "
+        "oracle in the grid (the same codec checkpoint), is judged only on the metrics that oracle beats its own control on: a metric the "
+        "ceiling fails cannot tell separation from an output that ignores the mixture (the verdict names those not judged)."
+    )
 
 
 def long_rows(summary: GridSummary) -> list[list[object]]:
@@ -185,6 +199,7 @@ CELLS_NOTE = (
 def provenance_lines(provenance: Provenance) -> list[str]:
     """The provenance block as ``label: text`` lines (no training compute: :func:`compute_table`)."""
     budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items()) or "none (no row trains)"
+    offset = provenance.get("mismatched_offset", 1)
     codec_budget = provenance.get("codec_budget")
     if codec_budget:
         budget += "; codecs: " + ", ".join(f"{k} {v}" for k, v in codec_budget.items())
@@ -194,6 +209,7 @@ def provenance_lines(provenance: Provenance) -> list[str]:
         f"Machine: {machine_line(provenance['machine'])}",
         f"Seeds: {', '.join(str(s) for s in provenance['seeds'])} (each trained row trains once per seed)",
         f"Budget: {budget}",
+        f"Mismatched offset: {offset} (song i's estimates against song i+{offset} mod n's references)",
     ]
 
 
@@ -243,7 +259,7 @@ def markdown(summary: GridSummary, provenance: Provenance | None = None) -> str:
         parts.append(COMPARISONS_NOTE + "\n")
         parts.append(markdown_table(*comparisons_table(summary)))
     parts.append("\n## Controls\n")
-    parts.append(CONTROLS_NOTE + "\n")
+    parts.append(controls_note(summary) + "\n")
     parts.append(markdown_table(*controls_table(summary)))
     if provenance:
         parts.append("\n## Provenance\n")
@@ -296,7 +312,7 @@ def html_report(summary: GridSummary, plots: dict[str, list[Path]], provenance: 
         parts.extend(_img(path) for path in plots.get(metric, []))
     if summary.comparisons:
         parts.append("<h2>Comparisons</h2><p>" + html.escape(COMPARISONS_NOTE) + "</p>" + _html_table(*comparisons_table(summary)))
-    parts.append("<h2>Controls</h2><p>" + html.escape(CONTROLS_NOTE) + "</p>" + _html_table(*controls_table(summary)))
+    parts.append("<h2>Controls</h2><p>" + html.escape(controls_note(summary)) + "</p>" + _html_table(*controls_table(summary)))
     if provenance:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in provenance_lines(provenance))
         parts.append(f"<h2>Provenance</h2><ul>{items}</ul><p>{html.escape(COMPUTE_NOTE)}</p>" + _html_table(*compute_table(summary)))
@@ -327,6 +343,7 @@ def write_report(summary: GridSummary, out: Path, provenance: Provenance | None 
             "estimates": {m: {s: vars(e) for s, e in by_stem.items()} for m, by_stem in r.estimates.items()},
             "mismatched": {m: {s: vars(e) for s, e in by_stem.items()} for m, by_stem in r.mismatched.items()},
             "input_dependence": r.input_dependence,
+            "mismatched_offset": r.mismatched_offset,
             "controls": {stem: verdict.to_dict() for stem, verdict in r.verdicts.items()},
         }
         for r in summary.rows

@@ -77,6 +77,8 @@ def resolve_rows(
         "seeds": grid.seeds,
         "songs": grid.songs,
         "metrics": [m.model_dump(mode="json") for m in grid.metrics] if grid.metrics is not None else None,
+        # only when not the default: the config of a grid without it stays what it was before the field existed
+        **({"mismatched_offset": grid.mismatched_offset} if grid.mismatched_offset != 1 else {}),
     }
     rows = []
     for name, config in generative_rows(grid, source):
@@ -247,7 +249,21 @@ def _trained_separator(spec: ComponentSpec, task: TrainingTask, run_dir: Path, r
 
 
 def evaluate_row(separator: Separator, row: Row, test: StemDataset, metrics: list[BuiltMetric]) -> Evaluation:
-    """Evaluate on the first ``songs`` test songs with the row's seeds."""
+    """Evaluate on the first ``songs`` test songs with the row's seeds and mismatched offset."""
     songs: Iterable = select_songs(test, row.config["songs"])
     total = len(test) if row.config["songs"] is None else min(row.config["songs"], len(test))
-    return evaluate(separator, songs, metrics, seeds=row.config["seeds"], label=row.name, total=total)
+    return evaluate(
+        separator,
+        songs,
+        metrics,
+        seeds=row.config["seeds"],
+        label=row.name,
+        total=total,
+        mismatched_offset=mismatched_offset(row.config),
+    )
+
+
+def mismatched_offset(config: dict[str, Any]) -> int:
+    """A row config's mismatched offset: 1 when it has none (the default, and every config stored
+    before the field existed)."""
+    return int(config.get("mismatched_offset", 1))

@@ -16,11 +16,12 @@ from tqdm import tqdm
 
 from tokensep_core.bench.compute import training_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
-from tokensep_core.bench.rows import Row, build_row, evaluate_row, resolve_rows, row_runs
+from tokensep_core.bench.rows import Row, build_row, evaluate_row, mismatched_offset, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.errors import ConfigError, TokensepError
 from tokensep_core.evaluation import BuiltMetric, build_metrics, default_metric_specs
+from tokensep_core.evaluation.controls import check_offset
 from tokensep_core.evaluation.tables import write_json, write_text
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import LoadedPlugins, load_plugins
@@ -169,6 +170,10 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
     metrics = build_metrics(registry, metric_specs, f"{source}: metrics")
     test = registry.build("dataset", test_spec, source=f"{source}: data.test")
+    try:  # before anything trains: every row's evaluation would fail on it
+        check_offset(grid.mismatched_offset, len(test) if grid.songs is None else min(grid.songs, len(test)))
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err} (test songs)") from None
     results, ran, skipped = [], [], []
     for row in tqdm(rows, desc="bench", unit="row"):
         row_dir = out / "rows" / row.name
@@ -203,19 +208,24 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
 
 def _finished(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any] | None:
     """The stored result of a finished run whose config is the run's config now; a failed result
-    saying so when the config changed (the stored one is kept); None: the run must run."""
+    saying so when the config changed (the stored one is kept); None: the run must run, also when
+    only its ``mismatched_offset`` changed (absent: 1), which only its evaluation uses: it is
+    evaluated again and its result replaced, a trained row resuming its finished training (no step
+    trained again)."""
     previous = stored_result(run_dir)
     if previous is None or previous.get("status") != "ok":
         return None
     stored, now = previous.get("config"), run.config
     if previous.get("seed_dependent") is False:  # its output is the same with any seed
         stored, now = {**stored, "seeds": None}, {**now, "seeds": None}
+    offsets = mismatched_offset(stored), mismatched_offset(now)
+    stored, now = {**stored, "mismatched_offset": None}, {**now, "mismatched_offset": None}
     if stored != now:
         return {
             **_new_result(run, seed),
             "error": f"the row's config changed since its result was stored; delete {run_dir} to run it again",
         }
-    return previous
+    return previous if offsets[0] == offsets[1] else None
 
 
 def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, dict[str, float]]) -> dict[str, Any]:

@@ -58,6 +58,9 @@ class RowSummary:
     """``estimates`` of the mismatched-reference control (empty with fewer than 2 songs)."""
     input_dependence: dict[str, float] = field(default_factory=dict)
     verdicts: dict[str, StemVerdict] = field(default_factory=dict)
+    mismatched_offset: int | None = None
+    """k of the control's pairing (song i against song i+k mod n) as its evaluation recorded it (1
+    in results stored before it was); None when the row has no scores."""
     mixture_consistency: str | None = None
     """A generative row's ``mixture_consistency`` ("off": its output is its codec's own); None
     when the row has none or its results do not say."""
@@ -155,6 +158,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.peak_rss_mib = max((e.peak_rss_mib for e in evaluations), default=math.nan)
     row.machine = evaluations[0].machine
     row.mixture_consistency = _mixture_consistency(row, evaluations[0])
+    row.mismatched_offset = evaluations[0].mismatched_offset  # the runs of a row share its config
 
 
 def _codec_source(row: RowSummary) -> str | None:

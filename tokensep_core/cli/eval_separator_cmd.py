@@ -12,6 +12,7 @@ from pathlib import Path
 from tokensep_core.data.open_dataset import open_dataset
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import build_metrics, evaluate, parse_metric_specs, select_metrics, select_songs, write_evaluation
+from tokensep_core.evaluation.controls import check_offset
 from tokensep_core.interfaces import Separator
 from tokensep_core.plugins import load_registry
 from tokensep_core.registry import ComponentRegistry
@@ -38,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--params",
         help='JSON params of a registered separator named as CHECKPOINT; for a checkpoint, overrides of its inference settings, e.g. \'{"sampling": {"cfg_scale": 2}}\' (temperature, top_k, top_p, min_p or seed on a greedy model need "greedy": false)',
+    )
+    parser.add_argument(
+        "--mismatched-offset",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the mismatched-reference control scores song i's estimates against song i+N's references, cyclically "
+        "(default 1: the next song); set N to the number of consecutive test songs that share a composition",
     )
     parser.add_argument("--no-stems", action="store_true", help="do not write the separated stems")
     parser.add_argument("-d", "--device", default="auto", help="device of a checkpoint separator: auto, cpu, cuda, …")
@@ -67,9 +76,13 @@ def run(args: argparse.Namespace) -> int:
     chosen = parse_metric_specs(args.metrics) if args.metrics else None
     metrics = build_metrics(registry, select_metrics(chosen, args.nisqa_weights), "--metrics")
     dataset = open_dataset(args.data, args.data_config, args.split, registry)
+    total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
+    try:  # before the separator loads
+        check_offset(args.mismatched_offset, total)
+    except ConfigError as err:
+        raise ConfigError(f"--mismatched-offset: {err}") from None
     separator = load_separator(args.checkpoint, args.params, args.device, registry)
     out = Path(args.out)
-    total = len(dataset) if args.songs is None else min(args.songs, len(dataset))
     evaluation = evaluate(
         separator,
         select_songs(dataset, args.songs),
@@ -78,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         stems_dir=None if args.no_stems else out / "stems",
         label=args.checkpoint,
         total=total,
+        mismatched_offset=args.mismatched_offset,
     )
     command = "tokensep " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("tokensep") else ""
     paths = write_evaluation(evaluation, out, command)

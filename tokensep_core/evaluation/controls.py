@@ -3,12 +3,15 @@ input-dependence figure and the verdict. Computed from the separator's own outpu
 separation.
 
 **Mismatched-reference control.** Song i's estimates are scored against the references of song
-(i+1) mod n: a cyclic pairing of the n evaluated songs in their order, each pair trimmed from the
-start to the shorter of the two songs. A separator that reads the mixture scores better against
-its own song's references than against another song's; one that ignores the mixture scores the
-same against both. It needs at least 2 songs.
+(i+k) mod n, k the *offset* (default 1: the next song): a cyclic pairing of the n evaluated songs
+in their order, each pair trimmed from the start to the shorter of the two songs. A separator that
+reads the mixture scores better against its own song's references than against another song's;
+one that ignores the mixture scores the same against both. It needs more than k songs: with k = 1
+and fewer than 2 it is not computed, with k > 1 and n <= k it is a ConfigError. Set k to the number
+of consecutive test songs that share a composition (excerpts of one piece), so that no song is
+scored against another excerpt of its own music.
 
-**Input dependence** of a stem, over the same cyclic pairs (i, j = (i+1) mod n) on equal-length
+**Input dependence** of a stem, over the same cyclic pairs (i, j = (i+k) mod n) on equal-length
 crops, with every channel and sample of a pair counted::
 
     D(x) = sum over pairs ||x_i - x_j||^2  /  sum over pairs (||x_i||^2 + ||x_j||^2)
@@ -21,7 +24,7 @@ outputs differ between songs as much as the references do (the oracle: exactly 1
 differs from song to song): the verdict decides that.
 
 **Verdict.** Per stem and metric, paired **by reference song**: for each song j, the score of
-its own estimates against its references minus the score of the previous song's estimates against
+its own estimates against its references minus the score of song (j-k) mod n's estimates against
 the same references (mismatched − matched for a lower-is-better metric, so positive is always
 good), aggregated over songs by the metric's rule with a 95 % bootstrap interval
 (:func:`tokensep_core.evaluation.stats.estimate`). Holding the reference fixed takes out how hard
@@ -42,11 +45,13 @@ not judged (:meth:`StemVerdict.judged_by`).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from torch import Tensor
 
+from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation.stats import Estimate, estimate
 
 Scores = dict[str, dict[str, float]]
@@ -88,33 +93,72 @@ class _Spread:
     reference_energy: float = 0.0
 
 
-class MismatchedControl:
-    """Songs fed in evaluation order (:meth:`add`), then :meth:`finish`; keeps only the first and
-    the previous song's stems. ``results`` holds the mismatched scores, one per song when n >= 2."""
+def check_offset(offset: int, songs: int | None = None) -> None:
+    """A one-line ConfigError unless ``offset`` is a whole number >= 1 and, given ``songs``, song
+    i's partner (i + offset) mod songs is another song for every i (songs > offset); fewer than 2
+    songs with offset 1 is no error (the control is then not computed)."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 1:
+        raise ConfigError(f"mismatched_offset must be a whole number >= 1, got {offset!r}")
+    if songs is not None and offset > 1 and songs <= offset:
+        raise ConfigError(f"mismatched_offset {offset} needs at least {offset + 1} songs, got {songs}")
 
-    def __init__(self, score: Scorer, seed: int = 0) -> None:
+
+def pairing_text(offset: int) -> str:
+    """Whose references the mismatched control scores a song's estimates against, in words."""
+    return "the next song's references" if offset == 1 else f"the references of the song {offset} places later"
+
+
+def earlier_estimates(offset: int) -> str:
+    """Whose estimates the verdict scores against a song's references besides its own, in words."""
+    return "the previous song's estimates" if offset == 1 else f"the estimates of the song {offset} places earlier"
+
+
+class MismatchedControl:
+    """Songs fed in evaluation order (:meth:`add`), then :meth:`finish`: song i's estimates against
+    song (i + ``offset``) mod n's references, each song once. A pair is scored as soon as its
+    partner arrives (song i when song i + offset is added); :meth:`finish` scores the last
+    ``offset`` songs against the first ``offset``. So only the stems of the first ``offset`` songs
+    (the wrap-around partners) and of the last ``offset`` songs (those waiting for theirs) are kept,
+    at most 2 * offset songs whatever n. ``results`` holds the mismatched scores in song order, one
+    per song when n > offset (none with fewer than 2 songs and offset 1; with offset > 1 and
+    n <= offset :meth:`finish` raises a ConfigError, :func:`check_offset`)."""
+
+    def __init__(self, score: Scorer, seed: int = 0, offset: int = 1) -> None:
+        check_offset(offset)
         self._score = score
         self._seed = seed
-        self._first: _Seen | None = None
-        self._previous: _Seen | None = None
+        self._offset = offset
+        self._first: list[_Seen] = []
+        """Songs 0 .. offset-1: the partners of the last ``offset`` songs."""
+        self._last: deque[_Seen] = deque(maxlen=offset)
+        """The ``offset`` songs added last, oldest first."""
+        self._count = 0
         self._spread: dict[str, _Spread] = {}
         self.results: list[ControlResult] = []
+
+    @property
+    def offset(self) -> int:
+        return self._offset
 
     def add(self, song: str, references: Mapping[str, Tensor], estimates: Mapping[str, Tensor]) -> None:
         """One song's references and estimates ``{stem: [C, T]}`` (stems both have)."""
         stems = [stem for stem in estimates if stem in references]
         current = _Seen(song, {s: references[s] for s in stems}, {s: estimates[s] for s in stems})
-        if self._previous is None:
-            self._first = current
-        else:
-            self._pair(self._previous, current)
-        self._previous = current
+        if len(self._last) == self._offset:  # the oldest kept is song count - offset: its partner is this one
+            self._pair(self._last[0], current)
+        if len(self._first) < self._offset:
+            self._first.append(current)
+        self._last.append(current)
+        self._count += 1
 
     def finish(self) -> None:
-        """Close the cycle: the last song against the first (nothing with fewer than 2 songs)."""
-        if self._first is not None and self._previous is not None and self._previous is not self._first:
-            self._pair(self._previous, self._first)
-        self._first = self._previous = None
+        """Close the cycle: song n-k+i (the i-th of the last k) against song i (the i-th of the
+        first k), k the offset; a ConfigError when n <= k with k > 1 (:func:`check_offset`)."""
+        check_offset(self._offset, self._count)
+        if self._count > self._offset:
+            for song, other in zip(self._last, self._first, strict=True):
+                self._pair(song, other)
+        self._first, self._last, self._count = [], deque(maxlen=self._offset), 0
 
     def _pair(self, song: _Seen, other: _Seen) -> None:
         scores: Scores = {}

@@ -34,6 +34,7 @@ from tokensep_core.evaluation.controls import (
     Scores,
     StemVerdict,
     by_reference,
+    check_offset,
     input_dependence,
     verdicts,
 )
@@ -72,7 +73,10 @@ class Evaluation:
     machine: dict[str, Any] = field(default_factory=dict)
     """Where the times were measured (:func:`~tokensep_core.evaluation.machine.describe_machine`)."""
     mismatched: list[ControlResult] = field(default_factory=list)
-    """The mismatched-reference control: each song's estimates against the next song's references."""
+    """The mismatched-reference control: each song's estimates against the references of the song
+    ``mismatched_offset`` places later (cyclically)."""
+    mismatched_offset: int = 1
+    """k of the control's pairing: song i against song (i+k) mod n (1 in results stored before it was recorded)."""
     input_dependence: dict[str, float] = field(default_factory=dict)
     """``{stem: figure}``: ~0 when the output ignores the input (tokensep_core.evaluation.controls)."""
     codes: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
@@ -148,6 +152,7 @@ class Evaluation:
             issues=list(data.get("issues", [])),
             machine=dict(data.get("machine") or {}),
             mismatched=[ControlResult(**{**r, "scores": _nan_for_null(r["scores"])}) for r in data.get("mismatched", [])],
+            mismatched_offset=int(data.get("mismatched_offset", 1)),
             input_dependence={stem: float("nan") if v is None else float(v) for stem, v in (data.get("input_dependence") or {}).items()},
             codes=dict(data.get("codes") or {}),
             inference=data.get("inference"),
@@ -204,13 +209,19 @@ def evaluate(
     label: str = "",
     total: int | None = None,
     controls: bool = True,
+    mismatched_offset: int = 1,
 ) -> Evaluation:
-    """Separate and score every song, and each seed's estimates against the next song's references
-    (the controls); with ``stems_dir`` the estimates of the first seed are written to
-    ``stems_dir/SONG/STEM.wav`` (32-bit float, atomically). The controls keep two songs' stems
-    per seed in memory and score every stem a second time; ``controls=False`` skips them."""
+    """Separate and score every song, and each seed's estimates against the references of the
+    song ``mismatched_offset`` places later, cyclically (the controls); with ``stems_dir`` the
+    estimates of the first seed are written to ``stems_dir/SONG/STEM.wav`` (32-bit float,
+    atomically). The controls keep at most 2 * ``mismatched_offset`` songs' stems per seed in
+    memory and score every stem a second time; ``controls=False`` skips them. An offset the songs
+    cannot take (``total`` or the songs given <= offset, offset > 1) is a ConfigError, before
+    anything is separated when ``total`` tells."""
     if not seeds:
         raise ConfigError("evaluation: seeds must not be empty")
+    if controls:
+        check_offset(mismatched_offset, total)
     seeds = list(seeds) if separator.stochastic else list(seeds[:1])
     evaluation = Evaluation(
         separator=label or type(separator).__name__,
@@ -218,6 +229,7 @@ def evaluate(
         higher_is_better={m.name: m.metric.higher_is_better for m in metrics},
         machine=describe_machine(getattr(separator, "device", None)),
         inference=_inference_settings(separator),
+        mismatched_offset=mismatched_offset,
     )
     mismatched: list[MismatchedControl] = []
     counts: dict[str, dict[str, Tensor]] = {"generated": {}, "reference": {}}
@@ -244,7 +256,7 @@ def evaluate(
             scores = {stem: score(song.name, stem, song.stems[stem], estimates[stem]) for stem in stems}
             if controls:
                 if len(mismatched) <= index:  # one control per seed, fed the songs in order
-                    mismatched.append(MismatchedControl(score, seed))
+                    mismatched.append(MismatchedControl(score, seed, mismatched_offset))
                 mismatched[index].add(song.name, song.stems, {stem: estimates[stem] for stem in stems})
             evaluation.songs.append(
                 SongResult(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensep_core.audio.io import atomic_path
-from tokensep_core.evaluation.controls import MIN_SONGS
+from tokensep_core.evaluation.controls import MIN_SONGS, earlier_estimates, pairing_text
 from tokensep_core.evaluation.evaluate import Evaluation
 from tokensep_core.evaluation.machine import machine_line
 
@@ -122,12 +122,13 @@ def controls_markdown(evaluation: Evaluation) -> str:
         ]
         for stem, verdict in verdicts.items()
     ]
+    k = evaluation.mismatched_offset
     return (
-        head + "Mismatched: each song's estimates scored against the next song's references (song i against "
-        "song i+1 mod n, both trimmed to the shorter). Input dependence: how much the outputs differ between songs "
+        head + f"Mismatched: each song's estimates scored against {pairing_text(k)} (song i against "
+        f"song i+{k} mod n, both trimmed to the shorter). Input dependence: how much the outputs differ between songs "
         "relative to how much the references do (~0: the output ignores the input; the oracle: 1). A stem uses the "
         "mixture when, on every metric, the difference between the two scores against each song's references (its own "
-        "estimates' minus the previous song's) has a 95% bootstrap interval over songs above 0 (docs/metrics.md).\n\n"
+        f"estimates' score minus that of {earlier_estimates(k)}) has a 95% bootstrap interval over songs above 0 (docs/metrics.md).\n\n"
         + markdown_table(header, rows)
     )
 
