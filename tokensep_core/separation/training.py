@@ -9,11 +9,13 @@ the codes instead and only random crops apply (``augment.seconds``, ``examples_p
 The encoder and the LM train together as one optimizer group, with the LM family's objective
 (tokensep_core.lm.family). With a ``validation`` section (a dataset of songs training does not
 see), the trainer's evaluation logs how much the LM reads the mixture (tokensep_core.separation.conditioning).
+With ``init_from`` the encoder and LM start from another separator's weights (fine-tuning).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,7 +27,7 @@ from tokensep_core.audio.io import convert
 from tokensep_core.config import ComponentSpec, validate_model
 from tokensep_core.data.sampling import AugmentConfig, TrainingExamples
 from tokensep_core.data.token_shards import TokenCrops, TokenShards, TokenShardsConfig, token_crops
-from tokensep_core.errors import ConfigError
+from tokensep_core.errors import CheckpointError, ConfigError
 from tokensep_core.lm.ar_objective import drop_condition
 from tokensep_core.provenance import separator_record
 from tokensep_core.registry import ComponentRegistry
@@ -77,6 +79,11 @@ class SeparatorTrainingConfig(BaseModel):
     loss: LossConfig = Field(default_factory=LossConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig, description="stored with the checkpoints for separation")
     validation: ValidationConfig | None = Field(None, description="held-out songs for the conditioning gain (eval/…); none: no evaluation")
+    init_from: Path | None = Field(
+        None,
+        description="start the encoder and LM from another separator's weights (a checkpoint, run or exported model "
+        "of the same shapes), e.g. to fine-tune a model on new data; a resumed run keeps its own weights",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> SeparatorTrainingConfig:
@@ -197,6 +204,8 @@ def build_separator_training(
     config = validate_model(SeparatorTrainingConfig, sections, source)
     torch.manual_seed(config.model.seed)
     pipeline = build_pipeline(registry, config.model, source)
+    if config.init_from is not None:
+        _initialise(pipeline, config.init_from, source)
     if config.tokens is not None:
         shards = TokenShards(config.tokens)
         _check_stems(shards.stems, config.model.stems, f"tokens in {shards.root}", source)
@@ -213,6 +222,19 @@ def build_separator_training(
     task = SeparatorTask(pipeline, config, examples.sample_rate, separator_record(registry, config.model.model_dump()), held_out)
     _check_code_health(task, examples, source)
     return task, examples
+
+
+def _initialise(pipeline: Pipeline, init_from: Path, source: str) -> None:
+    """Load ``init_from``'s encoder and LM weights into ``pipeline`` (checksums verified; shapes
+    must match); a problem is a one-line error naming ``source`` and the checkpoint."""
+    from tokensep_core.training.checkpoint import load_weights, resolve_checkpoint
+
+    try:
+        path = resolve_checkpoint(init_from)
+        load_weights(path, {"encoder": pipeline.encoder, "lm": pipeline.lm})
+    except CheckpointError as err:
+        raise ConfigError(f"{source}: init_from: {err}") from None
+    print(f"[train] encoder and LM initialised from {path}", file=sys.stderr)
 
 
 def _held_out(registry: ComponentRegistry, config: SeparatorTrainingConfig, source: str) -> HeldOutItems | None:
