@@ -154,3 +154,47 @@ def test_an_evaluation_only_grid_needs_neither_training_data_nor_a_budget(tmp_pa
     assert [(r.name, r.kind) for r in rows] == [("pretrained", "checkpoint"), ("copy", "separator")]
     assert all(not r.trained and r.config["test"] == TEST.model_dump(mode="json") for r in rows)
     assert "Budget: none (no row trains)" in provenance_lines(grid_provenance(grid, "tokensep bench grid.yaml"))
+
+
+def test_a_trained_baseline_can_have_its_own_budget(tmp_path) -> None:
+    """E.g. HTDemucs given the compute of the full token row it is compared with; the grid's budget
+    stays with every other trained row, and the provenance block names both."""
+    from tokensep_core.bench.provenance import grid_provenance
+    from tokensep_core.bench.report import provenance_lines
+
+    own = {
+        **GRID,
+        "baselines": [
+            *GRID["baselines"],
+            {"name": "demucs_long", "separator": {"name": "htdemucs"}, "train": True, "budget": {"cpu_seconds": 7000, "steps": 9000}},
+        ],
+    }
+    grid = load_grid(_write(tmp_path, own))
+    rows = {r.name: r for r in resolve_rows(grid, TRAIN, TEST, 16000, "grid.yaml", TRAINABLE)}
+    assert rows["demucs_long"].config["trainer"] == {"lr": 0.01, "steps": 9000, "max_cpu_seconds": 7000}
+    assert rows["demucs"].config["trainer"] == {"lr": 0.01, "steps": 500, "max_minutes": 2.5}
+    lines = provenance_lines(grid_provenance(grid, "tokensep bench grid.yaml"))
+    assert "Budget: minutes 2.5; demucs_long: steps 9000, cpu_seconds 7000.0" in lines
+
+
+@pytest.mark.parametrize(
+    "baseline, message",
+    [
+        ({"name": "copy", "separator": {"name": "mixture_copy"}, "budget": {"steps": 5}}, "'budget' applies only to a trained baseline"),
+        ({"name": "d", "separator": {"name": "htdemucs"}, "train": True}, "budget: baseline 'd' train"),
+    ],
+)
+def test_a_budget_on_an_untrained_row_or_a_trained_row_without_any_is_refused(tmp_path, baseline, message) -> None:
+    grid = {"baselines": [baseline], "data": {"synth": {"songs": 4}}}
+    with pytest.raises(ConfigError) as err:
+        load_grid(_write(tmp_path, grid))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_grid_whose_only_trained_row_has_its_own_budget_needs_no_grid_budget(tmp_path) -> None:
+    grid = {
+        "baselines": [{"name": "d", "separator": {"name": "htdemucs"}, "train": True, "budget": {"steps": 5}}],
+        "data": {"synth": {"songs": 4}},
+    }
+    rows = resolve_rows(load_grid(_write(tmp_path, grid)), TRAIN, TEST, 16000, "grid.yaml", TRAINABLE)
+    assert rows[0].config["trainer"] == {"steps": 5}

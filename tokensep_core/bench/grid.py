@@ -33,6 +33,37 @@ class Override(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
+class Budget(_Strict):
+    """Training budget of every trained row: optimizer steps, minutes of training time and/or
+    CPU seconds of training compute (a row using grid codecs gets its CPU seconds less theirs:
+    :func:`tokensep_core.bench.compute.charge_codecs`).
+
+    ``steps`` also sets the learning-rate schedule's length; without it, the base config's
+    ``trainer.steps`` does."""
+
+    steps: int | None = Field(None, ge=1)
+    minutes: float | None = Field(None, gt=0, description="trainer.max_minutes: wall-clock training time (the budget on a GPU)")
+    cpu_seconds: float | None = Field(
+        None, gt=0, description="trainer.max_cpu_seconds: CPU time of the training steps, every thread counted (CPU training only)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Budget:
+        if self.steps is None and self.minutes is None and self.cpu_seconds is None:
+            raise ValueError("give steps, minutes, cpu_seconds or several of them")
+        return self
+
+    def trainer_overrides(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.steps is not None:
+            out["steps"] = self.steps
+        if self.minutes is not None:
+            out["max_minutes"] = self.minutes
+        if self.cpu_seconds is not None:
+            out["max_cpu_seconds"] = self.cpu_seconds
+        return out
+
+
 class Baseline(_Strict):
     """A reference row: a registered separator (trained first when ``train``), or a generative
     separator checkpoint to load instead of training."""
@@ -42,6 +73,9 @@ class Baseline(_Strict):
     train: bool = Field(False, description="train the separator's network with the grid's trainer, data and budget")
     task: str | None = Field(None, description="'module:Class' of its TrainingTask; default: the one a plugin registered for the separator")
     checkpoint: Path | None = Field(None, description="a generative separator checkpoint (step_… or run directory)")
+    budget: Budget | None = Field(
+        None, description="a trained baseline's own budget instead of the grid's (e.g. the compute of the row it is compared with)"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Baseline:
@@ -49,6 +83,8 @@ class Baseline(_Strict):
             raise ValueError(f"baseline {self.name!r}: give either 'separator' or 'checkpoint'")
         if self.checkpoint is not None and (self.train or self.task):
             raise ValueError(f"baseline {self.name!r}: a checkpoint is loaded, not trained")
+        if self.budget is not None and not self.train:
+            raise ValueError(f"baseline {self.name!r}: 'budget' applies only to a trained baseline ('train: true')")
         return self
 
 
@@ -91,37 +127,6 @@ class DataConfig(_Strict):
         if self.synth is not None and (self.train is not None or self.test is not None):
             raise ValueError("'synth' replaces 'train' and 'test': give one or the other")
         return self
-
-
-class Budget(_Strict):
-    """Training budget of every trained row: optimizer steps, minutes of training time and/or
-    CPU seconds of training compute (a row using grid codecs gets its CPU seconds less theirs:
-    :func:`tokensep_core.bench.compute.charge_codecs`).
-
-    ``steps`` also sets the learning-rate schedule's length; without it, the base config's
-    ``trainer.steps`` does."""
-
-    steps: int | None = Field(None, ge=1)
-    minutes: float | None = Field(None, gt=0, description="trainer.max_minutes: wall-clock training time (the budget on a GPU)")
-    cpu_seconds: float | None = Field(
-        None, gt=0, description="trainer.max_cpu_seconds: CPU time of the training steps, every thread counted (CPU training only)"
-    )
-
-    @model_validator(mode="after")
-    def _something(self) -> Budget:
-        if self.steps is None and self.minutes is None and self.cpu_seconds is None:
-            raise ValueError("give steps, minutes, cpu_seconds or several of them")
-        return self
-
-    def trainer_overrides(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.steps is not None:
-            out["steps"] = self.steps
-        if self.minutes is not None:
-            out["max_minutes"] = self.minutes
-        if self.cpu_seconds is not None:
-            out["max_cpu_seconds"] = self.cpu_seconds
-        return out
 
 
 class GridConfig(_Strict):
@@ -196,8 +201,9 @@ class GridConfig(_Strict):
         trains += ["codecs"] if self.codecs else []
         if trains and self.data.synth is None and self.data.train is None:
             raise ValueError(f"data: {trains[0]} train; give a 'train' dataset spec")
-        if trains and self.budget is None:
-            raise ValueError(f"budget: {trains[0]} train; give steps, minutes and/or cpu_seconds")
+        unbudgeted = [t for t in trains if not any(t == f"baseline {b.name!r}" and b.budget for b in self.baselines)]
+        if unbudgeted and self.budget is None:
+            raise ValueError(f"budget: {unbudgeted[0]} train; give steps, minutes and/or cpu_seconds")
         return self
 
 

@@ -33,7 +33,7 @@ def _git(root: Path, *args: str) -> str:
 
 
 def grid_provenance(grid: GridConfig, command: str) -> dict[str, Any]:
-    """``{command, code_version, machine, seeds, budget, codec_budget, mismatched_offset}`` of this
+    """``{command, code_version, machine, seeds, budget, codec_budget, mismatched_offset[, row_budgets]}`` of this
     process: the machine as :func:`describe_machine` records it, with the device ``auto`` picks here."""
     return {
         "command": command,
@@ -43,4 +43,10 @@ def grid_provenance(grid: GridConfig, command: str) -> dict[str, Any]:
         "budget": grid.budget.model_dump(exclude_none=True) if grid.budget is not None else {},
         "codec_budget": grid.codec_budget.model_dump(exclude_none=True) if grid.codec_budget else None,
         "mismatched_offset": grid.mismatched_offset,
+        **({"row_budgets": row_budgets} if (row_budgets := _row_budgets(grid)) else {}),
     }
+
+
+def _row_budgets(grid: GridConfig) -> dict[str, dict[str, Any]]:
+    """``{baseline: budget}`` of the trained baselines with their own budget."""
+    return {b.name: b.budget.model_dump(exclude_none=True) for b in grid.baselines if b.budget is not None}

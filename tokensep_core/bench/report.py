@@ -198,11 +198,14 @@ CELLS_NOTE = (
 
 def provenance_lines(provenance: Provenance) -> list[str]:
     """The provenance block as ``label: text`` lines (no training compute: :func:`compute_table`)."""
-    budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items()) or "none (no row trains)"
+    own = provenance.get("row_budgets", {})
+    budget = ", ".join(f"{k} {v}" for k, v in provenance["budget"].items()) or ("none" if own else "none (no row trains)")
     offset = provenance.get("mismatched_offset", 1)
     codec_budget = provenance.get("codec_budget")
     if codec_budget:
         budget += "; codecs: " + ", ".join(f"{k} {v}" for k, v in codec_budget.items())
+    for row, row_budget in own.items():
+        budget += f"; {row}: " + ", ".join(f"{k} {v}" for k, v in row_budget.items())
     return [
         f"Command: {provenance['command']}",
         f"Code: tokensep {provenance['code_version']}",

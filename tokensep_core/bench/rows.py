@@ -115,7 +115,7 @@ def resolve_rows(
                         "task": task,
                         "data": train_spec.model_dump(mode="json"),
                         "augment": grid.base.get("augment", {}),
-                        "trainer": {**grid.base.get("trainer", {}), **budget},
+                        "trainer": {**grid.base.get("trainer", {}), **(baseline.budget.trainer_overrides() if baseline.budget else budget)},
                         **common,
                     }
                 ),
