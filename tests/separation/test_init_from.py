@@ -135,3 +135,18 @@ def test_the_corpus_fine_tuning_recipe_matches_the_model_it_starts_from() -> Non
     _initialise(pipeline, config.init_from, "separator.yaml")
     lm = load_file("pretrained/separator-small/lm.safetensors")
     assert all(torch.equal(pipeline.lm.state_dict()[k], v.float()) for k, v in lm.items())
+
+
+def test_the_remixing_recipe_differs_from_the_cached_token_one_only_in_its_data() -> None:
+    """separator_remix.yaml reads the corpus stems with v5's augmentation instead of cached tokens;
+    every other section (start, model, steps, schedule, seed, validation, inference) is the same."""
+    import yaml
+
+    cached = yaml.safe_load(Path("benchmarks/real/train/separator.yaml").read_text())
+    remix = yaml.safe_load(Path("benchmarks/real/train/separator_remix.yaml").read_text())
+    assert "tokens" in cached and "data" not in cached and "data" in remix and "tokens" not in remix
+    assert remix["data"]["params"]["root"] == "runs/corpus-44k/train"
+    assert remix["augment"]["remix_probability"] == 0.5
+    assert {k: v for k, v in remix["augment"].items() if k in cached["augment"]} == cached["augment"]
+    for section in ("init_from", "model", "validation", "loss", "inference", "trainer"):
+        assert remix[section] == cached[section], section
