@@ -194,16 +194,16 @@ class GridConfig(_Strict):
 
     @model_validator(mode="after")
     def _training_has_data_and_budget(self) -> GridConfig:
-        trains = [
+        needs_grid_budget = [
             *(["generative rows"] if self.axes or "model" in self.base else []),
-            *(f"baseline {b.name!r}" for b in self.baselines if b.train),
+            *(f"baseline {b.name!r}" for b in self.baselines if b.train and b.budget is None),
+            *(["codecs"] if self.codecs else []),
         ]
-        trains += ["codecs"] if self.codecs else []
+        trains = needs_grid_budget + [f"baseline {b.name!r}" for b in self.baselines if b.train and b.budget is not None]
         if trains and self.data.synth is None and self.data.train is None:
             raise ValueError(f"data: {trains[0]} train; give a 'train' dataset spec")
-        unbudgeted = [t for t in trains if not any(t == f"baseline {b.name!r}" and b.budget for b in self.baselines)]
-        if unbudgeted and self.budget is None:
-            raise ValueError(f"budget: {unbudgeted[0]} train; give steps, minutes and/or cpu_seconds")
+        if needs_grid_budget and self.budget is None:
+            raise ValueError(f"budget: {needs_grid_budget[0]} train; give steps, minutes and/or cpu_seconds")
         return self
 
 
