@@ -151,7 +151,8 @@ def generation_calls(separator, seconds: float) -> list[int]:
     segment = round(inference.segment_seconds * SAMPLE_RATE)  # segments are cut at the input's rate
     hop = segment - min(round(inference.overlap * segment), segment - 1)
     segments = len(segment_starts(round(seconds * SAMPLE_RATE), segment, hop))
-    per_item = 2 if codec.channels == 1 else 1  # a mono codec folds the two channels into the batch
+    # a mono codec folds the two channels into the batch, unless it generates once from their mean
+    per_item = 2 if codec.channels == 1 and inference.stereo == "per_channel" else 1
     return [min(inference.batch_size, segments - start) * per_item for start in range(0, segments, inference.batch_size)]
 
 

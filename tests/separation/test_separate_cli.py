@@ -100,3 +100,12 @@ def test_mixture_consistency_mask_writes_stems_that_sum_to_the_mixture(tiny_run,
         main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "p"), "--mixture-consistency", "wiener"])
     assert "invalid choice: 'wiener'" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_stereo_mid_writes_the_same_stems_on_both_channels(tiny_run, tmp_path: Path, capsys) -> None:
+    run_dir, _ = tiny_run
+    source = tmp_path / "song.wav"
+    sf.write(str(source), 0.1 * np.random.default_rng(1).standard_normal((6000, 2)), 16000, subtype="FLOAT")
+    assert main(["separate", str(source), "-n", str(run_dir), "-o", str(tmp_path / "o"), "--float32", "--stereo", "mid"]) == 0
+    vocals = sf.read(str(tmp_path / "o" / run_dir.name / "song" / "vocals.wav"))[0]
+    assert vocals.shape == (6000, 2) and np.abs(vocals).max() > 0 and np.array_equal(vocals[:, 0], vocals[:, 1])

@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from tokensep_core.errors import ConfigError
 from tokensep_core.separation.pipeline import PipelineConfig
 from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
@@ -95,3 +96,40 @@ def test_an_evaluation_records_the_separators_inference_settings(tiny_run) -> No
     evaluation = evaluate(separator, [dataset[i] for i in range(len(dataset))], metrics, controls=False)
     assert evaluation.inference is not None and evaluation.inference["mixture_consistency"] == "mask"
     assert Evaluation.from_dict(json.loads(json.dumps(evaluation.to_dict()))).inference == evaluation.inference
+
+
+def _debug_separator(**inference) -> GenerativeSeparator:
+    config = PipelineConfig.model_validate(
+        {"codec": {"name": "debug"}, "encoder": {"name": "debug"}, "lm": {"name": "llama", "params": {"preset": "tiny"}}}
+    )
+    return GenerativeSeparator.build(config, inference=InferenceConfig(segment_seconds=0.25, **inference), device="cpu")
+
+
+def test_mid_generation_gives_every_channel_the_stems_of_the_channels_mean() -> None:
+    mixture = 0.1 * torch.randn(2, 6000, generator=torch.Generator().manual_seed(3))
+    mid = _debug_separator(stereo="mid").separate(mixture, 16000)
+    of_mean = _debug_separator().separate(mixture.mean(dim=0, keepdim=True), 16000)
+    for stem, wav in mid.items():
+        assert wav.shape == mixture.shape
+        assert torch.allclose(wav[0], of_mean[stem][0], atol=1e-6) and torch.allclose(wav[1], of_mean[stem][0], atol=1e-6)
+
+
+def test_mid_generation_keeps_the_mixtures_stereo_image_when_fitted() -> None:
+    mixture = 0.1 * torch.randn(2, 6000, generator=torch.Generator().manual_seed(4))
+    mixture[1] *= 0.1  # a mixture panned hard left
+    stems = _debug_separator(stereo="mid", mixture_consistency="mask").separate(mixture, 16000)
+    assert torch.allclose(sum(stems.values()), mixture, atol=1e-5)
+    for wav in stems.values():  # each channel is split from its own channel of the mixture
+        assert wav[1].pow(2).mean() < 0.05 * wav[0].pow(2).mean()
+
+
+def test_mid_generation_is_refused_for_a_codec_that_codes_several_channels() -> None:
+    config = PipelineConfig.model_validate(
+        {
+            "codec": {"name": "debug", "params": {"channels": 2}},
+            "encoder": {"name": "debug"},
+            "lm": {"name": "llama", "params": {"preset": "tiny"}},
+        }
+    )
+    with pytest.raises(ConfigError, match="stereo 'mid' applies to a mono codec only"):
+        GenerativeSeparator.build(config, inference=InferenceConfig(stereo="mid"), device="cpu")

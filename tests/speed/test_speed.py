@@ -30,8 +30,9 @@ def tiny_separator(**inference) -> GenerativeSeparator:
     return GenerativeSeparator.build(config, inference=InferenceConfig(**inference), device="cpu")
 
 
-def test_separator_batch_matches_the_generation_calls_made(speed) -> None:
-    separator = tiny_separator(segment_seconds=0.25, overlap=0.25, batch_size=3)
+@pytest.mark.parametrize("stereo", ["per_channel", "mid"])
+def test_separator_batch_matches_the_generation_calls_made(speed, stereo) -> None:
+    separator = tiny_separator(segment_seconds=0.25, overlap=0.25, batch_size=3, stereo=stereo)
     seen = []
     inner = separator._separate_segments
     separator._separate_segments = lambda segments, *rest: seen.append(segments.shape[0]) or inner(segments, *rest)

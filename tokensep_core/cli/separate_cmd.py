@@ -144,6 +144,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --mixture-consistency decoder: a `tokensep train mixture_decoder` run or step directory "
         "(default: the model's stored setting)",
     )
+    parser.add_argument(
+        "--stereo",
+        choices=("per_channel", "mid"),
+        help="with a mono codec: per_channel (generate every channel on its own) or mid (generate once from the channels' "
+        "mean and give those stems to every channel: half the work; --mixture-consistency mask or decoder then splits "
+        "each channel of the mixture, keeping its stereo image); default: the model's stored setting",
+    )
     output = parser.add_argument_group("output format")
     fmt = output.add_mutually_exclusive_group()
     fmt.add_argument("--int24", action="store_true", help="write 24-bit WAV/FLAC (default: 16-bit)")
@@ -235,6 +242,8 @@ def _inference_overrides(args: argparse.Namespace, separator: GenerativeSeparato
         updates["mixture_consistency"] = args.mixture_consistency
     if args.mixture_decoder is not None:
         updates["mixture_decoder"] = args.mixture_decoder
+    if args.stereo is not None:
+        updates["stereo"] = args.stereo
     if args.bf16:
         updates["dtype"] = "bfloat16"
     if args.passes is not None:
@@ -258,6 +267,7 @@ GENERATIVE_FLAGS: dict[str, str] = {
     "cfg_scale": "--cfg-scale",
     "passes": "--passes",
     "mixture_consistency": "--mixture-consistency",
+    "stereo": "--stereo",
     "mixture_decoder": "--mixture-decoder",
 }
 """``args`` attribute -> flag, for the flags only the generative separator reads."""

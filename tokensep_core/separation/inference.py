@@ -17,6 +17,9 @@ from tokensep_core.runtime.precision_names import Precision
 MixtureConsistency = Literal["off", "shift", "mask", "decoder"]
 """How stems are made to sum to the mixture (tokensep_core.separation.mixture_fit)."""
 
+StereoGeneration = Literal["per_channel", "mid"]
+"""How a mono codec's separator treats a multi-channel mixture (GenerativeSeparator.separate_stream)."""
+
 
 class InferenceConfig(BaseModel):
     """How a song is cut, sampled and put back together."""
@@ -40,6 +43,10 @@ class InferenceConfig(BaseModel):
     )
     mixture_decoder: Path | None = Field(
         None, description="with mixture_consistency decoder: a `tokensep train mixture_decoder` run or step directory"
+    )
+    stereo: StereoGeneration = Field(
+        "per_channel",
+        description="with a mono codec and a multi-channel mixture: per_channel (every channel generated on its own) or mid (one generation from the channels' mean, given to every channel: half the LM's work; with mixture_consistency mask or decoder each channel of the mixture is split by those stems, keeping its stereo image)",
     )
     passes: list[PositiveInt] | None = Field(
         None, min_length=1, description="masked LM only: passes per codebook level, the last repeated (None: the LM's own)"

@@ -5,7 +5,8 @@ segments is converted to the codec's rate, encoded, generated, decoded, converte
 cross-faded. The mixture can be read and the stems written block by block (``separate_file``),
 so a song of any length separates in bounded memory.
 Stems come back at the input's sample rate, channel count and length. A mono codec separates
-each input channel as its own batch item; a multi-channel codec gets the input converted to its
+each input channel as its own batch item (or, with ``inference.stereo: mid``, the channels' mean
+once, its stems given to every channel); a multi-channel codec gets the input converted to its
 channel count and back.
 """
 
@@ -179,8 +180,13 @@ class GenerativeSeparator(Separator):
         self.inference = inference
 
     def _check_inference(self, inference: InferenceConfig, source: str) -> None:
-        """Refuse family-specific settings the LM's family does not read."""
-        lm = self.pipeline.lm
+        """Refuse family-specific settings the LM's family does not read, and mid-channel generation
+        with a codec that codes several channels."""
+        lm, codec = self.pipeline.lm, self.pipeline.codec
+        if inference.stereo == "mid" and codec.channels != 1:
+            raise ConfigError(
+                f"{source}: stereo 'mid' applies to a mono codec only; this separator's codec ({type(codec).__name__}) codes {codec.channels} channels"
+            )
         for name in InferenceConfig.FAMILY_SETTINGS:
             if getattr(inference, name) is not None and name not in lm.family.inference_settings:
                 raise ConfigError(f"{source}: {name} does not apply to this separator's LM ({type(lm).__name__}, {lm.family.name} family)")
@@ -298,6 +304,7 @@ class GenerativeSeparator(Separator):
             raise ConfigError("separate expects a mixture with at least one sample")
         codec = self.pipeline.codec
         fold = codec.channels == 1  # a mono codec separates every input channel as its own item
+        mid = fold and channels > 1 and self.inference.stereo == "mid"
         method = self.inference.mixture_consistency
         generated = self.stems if method != "off" else stems  # fitting to the mixture needs every stem
         keep = [generated.index(stem) for stem in stems]
@@ -311,12 +318,15 @@ class GenerativeSeparator(Separator):
             calls[0] += 1
             chans, samples = batch.shape[1:]
             batch = batch.to(self.device, torch.float32)
-            items = to_codec_items(batch, sample_rate, codec.sample_rate, codec.channels)
+            source = batch.mean(dim=1, keepdim=True) if mid else batch
+            items = to_codec_items(source, sample_rate, codec.sample_rate, codec.channels)
             out = self._separate_segments(items, generated, seed, progress)  # [B', n, C', L']
             for shift in range(1, self.inference.shifts):  # more draws, each seeded apart, averaged
                 draw_seed = None if seed is None else seed + SHIFT_SEED_STRIDE * shift
                 out = out + (self._separate_segments(items, generated, draw_seed, progress) - out) / (shift + 1)
-            if fold:
+            if mid:  # one generation for every channel: [B, n, 1, L'] -> [B, n, C, L']
+                out = out.expand(-1, -1, chans, -1).contiguous()
+            elif fold:
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
             # per segment; cross-fading stems that each sum to the mixture keeps the sum
