@@ -26,6 +26,7 @@ import torchaudio
 from torch import Tensor
 
 from tokensep_core.errors import AudioError
+from tokensep_core.runtime.signals import interrupts_held
 
 Subtype = Literal["PCM_16", "PCM_24", "FLOAT"]
 ClipMode = Literal["rescale", "clamp", "none"]
@@ -358,15 +359,24 @@ def _ffmpeg_mp3(source: Path, target: Path, gain: float, settings: Mp3Settings, 
 
 
 def commit_all(writers: list[AudioWriter]) -> None:
-    """Commit every writer, or none: a failure deletes the files already placed and the rest."""
+    """Commit every writer, or none: a failure, Ctrl-C or SIGTERM deletes the files already placed
+    and the rest (an interrupt waits until the file being placed is recorded)."""
     placed: list[Path] = []
+    made = [list(writer._made) for writer in writers]  # a committed writer forgets the folders it made
     try:
         for writer in writers:
-            placed.append(writer.commit())
-    except AudioError:
+            with interrupts_held():
+                placed.append(writer.commit())
+    except BaseException:
         for path in placed:
             path.unlink(missing_ok=True)
         abort_all(writers)
+        for folders in reversed(made):  # as abort_all: the last writer first, each deepest first
+            for folder in folders:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty (another file) or gone: keep it and its parents
         raise
 
 

@@ -149,7 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("per_channel", "mid"),
         help="with a mono codec: per_channel (generate every channel on its own) or mid (generate once from the channels' "
         "mean and give those stems to every channel: half the work; --mixture-consistency mask or decoder then splits "
-        "each channel of the mixture, keeping its stereo image); default: the model's stored setting",
+        f"each channel of the mixture, keeping its stereo image) {stored(defaults.stereo)}",
     )
     output = parser.add_argument_group("output format")
     fmt = output.add_mutually_exclusive_group()

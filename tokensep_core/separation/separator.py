@@ -44,6 +44,7 @@ from tokensep_core.interfaces import MixtureDecoder, Separator, Song
 from tokensep_core.registry import ComponentRegistry
 from tokensep_core.runtime.device import resolve_device
 from tokensep_core.runtime.precision import inference_precision
+from tokensep_core.runtime.signals import interrupts_held
 from tokensep_core.separation.boundaries import check_decoded, check_generated, check_prefix
 from tokensep_core.separation.inference import InferenceConfig, merge_inference
 from tokensep_core.separation.mixture_fit import fit_to_mixture
@@ -275,8 +276,9 @@ class GenerativeSeparator(Separator):
 
             writers: list[AudioWriter] = []
             try:
-                for target in targets.values():
-                    writers.append(AudioWriter(target, info.sample_rate, info.channels, subtype, clip, mp3))
+                with interrupts_held():  # every temporary file is in `writers` before an interrupt lands
+                    for target in targets.values():
+                        writers.append(AudioWriter(target, info.sample_rate, info.channels, subtype, clip, mp3))
                 position = 0
                 for block in self.separate_stream(read, info.frames, info.sample_rate, info.channels, generated, progress):
                     samples = next(iter(block.values())).shape[-1]

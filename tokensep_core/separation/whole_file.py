@@ -17,6 +17,7 @@ import torch
 from tokensep_core.audio.io import AudioWriter, ClipMode, Mp3Settings, Subtype, abort_all, commit_all, read_audio
 from tokensep_core.errors import AudioError, ConfigError
 from tokensep_core.interfaces import Separator
+from tokensep_core.runtime.signals import interrupts_held
 
 
 def output_stems(separator: Separator, targets: Mapping[str, object]) -> dict[str, str]:
@@ -55,8 +56,9 @@ def separate_whole_file(
     writers: list[AudioWriter] = []
     try:
         for name, target in targets.items():
-            writer = AudioWriter(target, sample_rate, mixture.shape[0], subtype, clip, mp3)
-            writers.append(writer)
+            with interrupts_held():  # the temporary file is in `writers` before an interrupt lands
+                writer = AudioWriter(target, sample_rate, mixture.shape[0], subtype, clip, mp3)
+                writers.append(writer)
             stem = stems[sources[name]].detach().to("cpu", torch.float32)
             writer.write(mixture - stem if name != sources[name] else stem)
     except BaseException:
