@@ -362,7 +362,7 @@ def commit_all(writers: list[AudioWriter]) -> None:
     """Commit every writer, or none: a failure, Ctrl-C or SIGTERM deletes the files already placed
     and the rest (an interrupt waits until the file being placed is recorded)."""
     placed: list[Path] = []
-    made = [list(writer._made) for writer in writers]  # a committed writer forgets the folders it made
+    made = [writer._made for writer in writers]  # a committed writer forgets the folders it made
     try:
         for writer in writers:
             with interrupts_held():
@@ -370,13 +370,9 @@ def commit_all(writers: list[AudioWriter]) -> None:
     except BaseException:
         for path in placed:
             path.unlink(missing_ok=True)
+        for writer, folders in zip(writers, made):  # so that aborting removes them again
+            writer._made = folders
         abort_all(writers)
-        for folders in reversed(made):  # as abort_all: the last writer first, each deepest first
-            for folder in folders:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break  # not empty (another file) or gone: keep it and its parents
         raise
 
 
@@ -405,15 +401,14 @@ def convert(wav: Tensor, sample_rate: int, target_rate: int, target_channels: in
     Mono to many channels repeats; many to mono averages; otherwise channels must match.
     """
     channels = wav.shape[-2]
-    if channels != target_channels:
-        if target_channels == 1:
-            wav = wav.mean(dim=-2, keepdim=True)
-        elif channels == 1:
-            wav = wav.expand(*wav.shape[:-2], target_channels, wav.shape[-1])
-        else:
-            raise AudioError(f"cannot convert {channels} channels to {target_channels}")
-    if sample_rate != target_rate:
+    if channels != target_channels and 1 not in (channels, target_channels):
+        raise AudioError(f"cannot convert {channels} channels to {target_channels}")
+    if target_channels == 1 and channels != 1:
+        wav = wav.mean(dim=-2, keepdim=True)
+    if sample_rate != target_rate:  # on the fewer channels: after averaging, before repeating
         wav = torchaudio.functional.resample(wav.contiguous(), sample_rate, target_rate)
+    if channels == 1 and target_channels != 1:
+        wav = wav.expand(*wav.shape[:-2], target_channels, wav.shape[-1])
     return wav.contiguous()
 
 

@@ -326,9 +326,7 @@ class GenerativeSeparator(Separator):
             for shift in range(1, self.inference.shifts):  # more draws, each seeded apart, averaged
                 draw_seed = None if seed is None else seed + SHIFT_SEED_STRIDE * shift
                 out = out + (self._separate_segments(items, generated, draw_seed, progress) - out) / (shift + 1)
-            if mid:  # one generation for every channel: [B, n, 1, L'] -> [B, n, C, L']
-                out = out.expand(-1, -1, chans, -1).contiguous()
-            elif fold:
+            if fold and not mid:  # with mid, convert repeats the one generation to every channel
                 out = unfold_channels(out, chans)
             out = fit_length(convert(out, codec.sample_rate, sample_rate, chans), samples)
             # per segment; cross-fading stems that each sum to the mixture keeps the sum
