@@ -156,8 +156,6 @@ class MeasuredCodecOracle(CodecOracle):
         self.frames = segment_frames(codec, segment_seconds)
         self.results: list[StemResult] = []
         self.histograms: dict[str, Tensor] = {}
-        self.silent: set[tuple[str, str]] = set()
-        """(song, stem) of every silent reference: a codec is not scored on silence."""
         self._song = ""
 
     def separate_song(self, song: Song) -> dict[str, Tensor]:
@@ -174,8 +172,6 @@ class MeasuredCodecOracle(CodecOracle):
         hist = code_histogram(codes, codec.codebook_size).cpu()
         self.histograms[stem] = self.histograms[stem] + hist if stem in self.histograms else hist
         self.results.append(StemResult(self._song, stem, items.shape[-1] / codec.sample_rate, encode_seconds, decode_seconds, {}))
-        if not bool(wav.abs().max() > 0):
-            self.silent.add((self._song, stem))
         recon = recon[..., : items.shape[-1]].float()
         recon = unfold_channels(recon, wav.shape[0]) if codec.channels == 1 else recon
         return fit_length(convert(recon[0], codec.sample_rate, sample_rate, wav.shape[0]), wav.shape[-1]).to(wav.device, wav.dtype)
@@ -232,9 +228,6 @@ def evaluate_codec(
     by_song = scored.song_scores()
     for result in oracle.results:
         result.scores = by_song[result.song][result.stem]
-        if (result.song, result.stem) in oracle.silent:
-            result.scores = {name: math.nan for name in result.scores}
-            scored.issues.append(f"{result.song} / {result.stem}: silent reference, not scored")
     return CodecEvaluation(
         label=scored.separator,
         codec={

@@ -43,6 +43,20 @@ def test_oracle_returns_the_true_stems() -> None:
     assert torch.equal(out["drums"], song.stems["drums"]) and torch.equal(out["bass"], song.stems["bass"])
 
 
+def test_a_leaky_oracle_adds_the_rest_of_the_mixture_at_the_leak_gain() -> None:
+    song = _song()
+    leak = Oracle(Oracle.Config(leak=0.1)).separate_song(song)
+    rest = song.mixture - song.stems["vocals"]
+    assert torch.allclose(leak["vocals"], song.stems["vocals"] + 0.1 * rest)
+    # the residual is the rest of the song 20 dB down: SI-SDR about 20 dB above the stem-to-rest ratio
+    ratio = 10 * torch.log10(song.stems["vocals"].square().sum() / rest.square().sum())
+    assert SISDR(SISDR.Config())(song.stems["vocals"], leak["vocals"], 44100) == pytest.approx(float(ratio) + 20, abs=0.5)
+    full = Oracle(Oracle.Config(leak=1.0)).separate_song(song)  # leak 1 is mixture copy
+    assert all(torch.allclose(wav, song.mixture, atol=1e-5) for wav in full.values())
+    with pytest.raises(ValueError, match="leak"):
+        Oracle.Config(leak=1.5)
+
+
 def test_oracle_refuses_songs_without_references() -> None:
     oracle = Oracle(Oracle.Config())
     song = _song()

@@ -109,3 +109,53 @@ def test_tables_hold_every_score(registry, tmp_path) -> None:
     data = json.loads(paths["results.json"].read_text())
     assert Evaluation.from_dict(data).machine == evaluation.machine
     assert math.isclose(data["summary"]["bass"]["usdr"], evaluation.summary()["bass"]["usdr"])
+
+
+def test_a_silent_reference_is_not_scored_in_the_song_or_the_mismatched_control(registry) -> None:
+    songs = _songs(3)
+    silent = songs[1]
+    silent.stems["bass"] = torch.zeros_like(silent.stems["bass"])
+    metrics = build_metrics(registry, [MetricSpec(name="si_sdr"), MetricSpec(name="mel_distance")])
+    evaluation = evaluate(MixtureCopy(MixtureCopy.Config()), songs, metrics, label="copy")
+    by_song = {r.song: r.scores for r in evaluation.songs}
+    assert all(math.isnan(v) for v in by_song["song 1"]["bass"].values())
+    assert all(math.isfinite(v) for v in by_song["song 0"]["bass"].values())  # the other songs are scored
+    assert all(math.isfinite(v) for v in by_song["song 1"]["drums"].values())  # and the song's other stems
+    # song 0's estimates are scored against song 1's (silent) bass in the control: not scored either
+    control = {r.song: r for r in evaluation.mismatched}
+    assert control["song 0"].reference_song == "song 1"
+    assert all(math.isnan(v) for v in control["song 0"].scores["bass"].values())
+    assert all(math.isfinite(v) for v in control["song 1"].scores["bass"].values())
+    assert evaluation.issues == [
+        "song 1 / bass: silent reference, not scored",
+        "song 0 against song 1's references / bass: silent reference, not scored",
+    ]
+    # the summary skips the silent song: the mean of the two scored ones
+    scored = [by_song[s]["bass"]["si_sdr"] for s in ("song 0", "song 2")]
+    assert evaluation.summary()["bass"]["si_sdr"] == pytest.approx(sum(scored) / 2)
+
+
+def test_a_reference_below_minus_90_dbfs_is_silent_one_above_is_not() -> None:
+    from tokensep_core.metrics.common import is_silent
+
+    noise = torch.randn(2, 48000, generator=torch.Generator().manual_seed(0))
+    noise = noise / noise.square().mean().sqrt()  # RMS 1 (0 dBFS)
+    assert is_silent(torch.zeros(2, 100)) and is_silent(torch.zeros(1, 0)) and is_silent(noise * 10 ** (-91 / 20))
+    assert not is_silent(noise * 10 ** (-89 / 20))
+
+
+def test_masking_a_stored_result_gives_what_evaluate_gives_now(registry) -> None:
+    songs = _songs(3)
+    songs[2].stems["vocals"] = torch.zeros_like(songs[2].stems["vocals"])
+    metrics = build_metrics(registry, [MetricSpec(name="si_sdr")])
+    now = evaluate(MixtureCopy(MixtureCopy.Config()), songs, metrics)
+    stored = Evaluation.from_dict(json.loads(json.dumps(now.to_dict())))
+    # as stored before: every score computed, the silent ones included
+    stored.issues = []
+    for result in stored.songs + stored.mismatched:
+        for by_metric in result.scores.values():
+            by_metric["si_sdr"] = -100.0 if math.isnan(by_metric["si_sdr"]) else by_metric["si_sdr"]
+    assert stored.mask_silent_references({("song 2", "vocals")}) == 2
+    assert stored.mask_silent_references({("song 2", "vocals")}) == 0  # once only
+    assert stored.issues == now.issues
+    assert json.dumps(stored.to_dict()) == json.dumps(now.to_dict())

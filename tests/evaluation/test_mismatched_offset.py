@@ -14,7 +14,7 @@ from tokensep_core.evaluation import Evaluation, MetricSpec, build_metrics, eval
 from tokensep_core.evaluation.controls import MismatchedControl, input_dependence
 from tokensep_core.interfaces import Song
 from tokensep_core.plugins import load_registry
-from tokensep_core.separation.baselines import BaselineConfig, Oracle
+from tokensep_core.separation.baselines import Oracle
 
 STEMS = ("vocals", "drums", "bass", "other")
 
@@ -124,7 +124,7 @@ class _Counting(Oracle):
     """The oracle baseline, counting separations."""
 
     def __init__(self) -> None:
-        super().__init__(BaselineConfig(stems=STEMS))
+        super().__init__(Oracle.Config(stems=STEMS))
         self.calls = 0
 
     def separate_song(self, song: Song) -> dict[str, torch.Tensor]:

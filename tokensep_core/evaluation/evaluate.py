@@ -12,6 +12,7 @@ tokensep_core.evaluation.controls.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -44,6 +45,7 @@ from tokensep_core.evaluation.resources import Usage
 from tokensep_core.evaluation.stats import nanmean
 from tokensep_core.interfaces import Separator, Song, StemDataset
 from tokensep_core.metrics import aggregate_tracks
+from tokensep_core.metrics.common import is_silent
 from tokensep_core.tokens.health import histogram_health
 
 
@@ -130,6 +132,21 @@ class Evaluation:
     def peak_cuda_mib(self) -> float | None:
         peaks = [r.peak_cuda_mib for r in self.songs if r.peak_cuda_mib is not None]
         return max(peaks) if peaks else None
+
+    def mask_silent_references(self, silent: set[tuple[str, str]]) -> int:
+        """Score as :func:`evaluate` does now a result stored before it skipped silent references:
+        every score against a silent reference (``(song, stem)``), the song's own or the
+        mismatched control's, becomes NaN with one issue line. -> the number of scores masked."""
+        masked = 0
+        pairs = [(r.song, r.song, r.scores) for r in self.songs]
+        pairs += [(f"{r.song} against {r.reference_song}'s references", r.reference_song, r.scores) for r in self.mismatched]
+        for label, reference_song, scores in pairs:
+            for stem, by_metric in scores.items():
+                if (reference_song, stem) in silent and not all(math.isnan(v) for v in by_metric.values()):
+                    scores[stem] = {metric: float("nan") for metric in by_metric}
+                    self.issues.append(f"{label} / {stem}: silent reference, not scored")
+                    masked += 1
+        return masked
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -300,11 +317,14 @@ def _score(
     issues: list[str],
 ) -> dict[str, float]:
     """Every applicable metric on one stem ``[C, T]``; a metric that cannot score it gives NaN and
-    an issue naming ``label``."""
+    an issue naming ``label``. A silent reference (the stem is absent from the song) is not scored:
+    every metric NaN and one issue."""
     scores = {}
-    for built in metrics:
-        if not built.applies_to(stem):
-            continue
+    applicable = [built for built in metrics if built.applies_to(stem)]
+    if applicable and is_silent(reference):
+        issues.append(f"{label} / {stem}: silent reference, not scored")
+        return {built.name: float("nan") for built in applicable}
+    for built in applicable:
         try:
             scores[built.name] = float(built.metric(reference, estimate.to(reference.device, reference.dtype), sample_rate))
         except TokensepError as err:

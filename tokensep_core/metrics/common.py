@@ -1,4 +1,4 @@
-"""Helpers shared by the metrics: input checks, mono downmix, resampling, numpy conversion."""
+"""Helpers shared by the metrics: input checks, silence, mono downmix, resampling, numpy conversion."""
 
 from __future__ import annotations
 
@@ -22,6 +22,20 @@ def check_pair(name: str, reference: Tensor, estimate: Tensor) -> tuple[Tensor, 
     if reference.shape != estimate.shape:
         raise MetricError(f"metric {name}: reference {list(reference.shape)} and estimate {list(estimate.shape)} differ in shape")
     return reference.detach().to("cpu", torch.float64), estimate.detach().to("cpu", torch.float64)
+
+
+SILENT_DBFS = -90.0
+"""A reference whose RMS over every channel and sample is below this is silent: the stem is absent
+from the song, and no metric scores an estimate against it (ViSQOL gives its maximum, 4.73, to any
+estimate, SI-SDR about -100 dB)."""
+
+
+def is_silent(wav: Tensor) -> bool:
+    """Whether ``wav`` ``[C, T]`` is silent (RMS below :data:`SILENT_DBFS`; an empty one is)."""
+    if wav.numel() == 0:
+        return True
+    rms = float(wav.detach().double().square().mean().sqrt())
+    return rms < 10 ** (SILENT_DBFS / 20)
 
 
 def to_mono(wav: Tensor) -> Tensor:

@@ -62,15 +62,39 @@ class Silence(_StemsBaseline):
         return {stem: torch.zeros_like(wav) for stem in self.stems}
 
 
-class Oracle(_StemsBaseline):
-    """Upper bound: returns the song's true stems (needs a :class:`Song` with references)."""
+class OracleConfig(BaselineConfig):
+    leak: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="gain of the rest of the mixture added to each true stem: 0 the oracle, 1 mixture copy",
+    )
+
+
+class Oracle(Separator):
+    """Upper bound: returns the song's true stems (needs a :class:`Song` with references).
+
+    With ``leak`` g > 0 it is a *leaky oracle*: each stem is ``reference + g * (mixture -
+    reference)``, the true stem with the rest of the song g times quieter (20 log10 g dB: 0.1 is
+    -20 dB). A ladder of leaks calibrates a metric: how much leakage it tolerates before the
+    mismatched control or mixture copy catches up, i.e. where on that ladder a separator sits.
+    """
+
+    Config = OracleConfig
+
+    def __init__(self, config: OracleConfig) -> None:
+        self.config = config
+        self.stems = config.stems
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         raise ConfigError("separator 'oracle' needs the reference stems: call separate_song with a Song that has them")
 
     def separate_song(self, song: Song) -> dict[str, Tensor]:
-        """-> ``{stem: [C, T]}`` copies of ``song.stems``; each must match the mixture's shape."""
-        return {stem: wav.clone() for stem, wav in _references(self.stems, song, "oracle").items()}
+        """-> ``{stem: [C, T]}``: ``song.stems`` (each must match the mixture's shape) plus
+        ``leak`` times the rest of the mixture."""
+        leak = self.config.leak
+        references = _references(self.stems, song, "oracle")
+        return {stem: wav + leak * (song.mixture - wav) if leak else wav.clone() for stem, wav in references.items()}
 
 
 def _references(stems: tuple[str, ...], song: Song, separator: str) -> dict[str, Tensor]:
