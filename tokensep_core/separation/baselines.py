@@ -71,7 +71,7 @@ class OracleConfig(BaselineConfig):
     )
 
 
-class Oracle(Separator):
+class Oracle(_StemsBaseline):
     """Upper bound: returns the song's true stems (needs a :class:`Song` with references).
 
     With ``leak`` g > 0 it is a *leaky oracle*: each stem is ``reference + g * (mixture -
@@ -81,10 +81,7 @@ class Oracle(Separator):
     """
 
     Config = OracleConfig
-
-    def __init__(self, config: OracleConfig) -> None:
-        self.config = config
-        self.stems = config.stems
+    config: OracleConfig
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         raise ConfigError("separator 'oracle' needs the reference stems: call separate_song with a Song that has them")
