@@ -14,6 +14,15 @@ from tokensep_core.separation.pipeline import PipelineConfig
 from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
 
 
+@pytest.fixture(autouse=True)
+def python_ctrl_c_handler():
+    """Python's own SIGINT handler (KeyboardInterrupt), whatever the test process inherited: a
+    process started in the background by a non-interactive shell starts with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_a_held_interrupt_is_delivered_after_the_block_and_handlers_are_restored() -> None:
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     reached_the_end = False
