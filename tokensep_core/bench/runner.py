@@ -26,11 +26,14 @@ from tokensep_core.evaluation.tables import write_json, write_text
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import LoadedPlugins, load_plugins
 from tokensep_core.registry import ComponentRegistry
+from tokensep_core.runtime.run_lock import run_lock
 from tokensep_core.training import TrainerConfig, train
 from tokensep_core.training.checkpoint import recorded_checksums, resolve_checkpoint
 from tokensep_core.training.spec import TrainingTaskSpec
 
 RESULT = "result.json"
+NOT_RUN = "not run yet"
+RUNNING_ELSEWHERE = "running in another process"
 
 
 @dataclass
@@ -189,12 +192,16 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
                 if result is None and only is not None and row.name not in only:
                     result = {**_new_result(run, seed), "status": "pending", "error": "not run yet (another row was selected with --rows)"}
                 elif result is None:
-                    missing = set(names) - set(codecs)
-                    codecs |= train_codecs(grid, out, train_spec, source, codec_task, missing) if missing else {}
-                    codec_compute = {name: training_compute(out / "codecs" / name / "run") for name in names}
-                    result = _run_row(run, seed, run_dir, registry, test, metrics, codecs, codec_compute)
-                    write_json(run_dir / RESULT, result)
-                    fresh = True
+                    with run_lock(run_dir) as mine:
+                        # another process may be running it, or have finished it since it was read
+                        result = _finished(run, seed, run_dir) if mine else _running_elsewhere(run, seed, run_dir)
+                        if result is None:
+                            missing = set(names) - set(codecs)
+                            codecs |= train_codecs(grid, out, train_spec, source, codec_task, missing) if missing else {}
+                            codec_compute = {name: training_compute(out / "codecs" / name / "run") for name in names}
+                            result = _run_row(run, seed, run_dir, registry, test, metrics, codecs, codec_compute)
+                            write_json(run_dir / RESULT, result)
+                            fresh = True
                     label = row.name if seed is None else f"{row.name} seed {seed}"
                     tqdm.write(f"[bench] {label}: {result['status']}" + (f" ({result['error']})" if result["error"] else ""))
                 runs.append(result)
@@ -204,6 +211,11 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
         results.append(_row_result(row, runs, codec_compute))
         (ran if fresh else skipped).append(row.name)
     return GridRun(grid, results, ran, skipped)
+
+
+def _running_elsewhere(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any]:
+    """A pending result for a run that another process holds the lock of (it is not touched)."""
+    return {**_new_result(run, seed), "status": "pending", "error": f"{RUNNING_ELSEWHERE} ({run_dir} is locked)"}
 
 
 def _finished(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any] | None:
@@ -240,8 +252,13 @@ def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, d
         error = failed["error"] if failed.get("seed") is None else f"seed {failed['seed']}: {failed['error']}"
     elif pending:
         status = "partial" if len(pending) < len(runs) else "pending"
-        seeds = [r["seed"] for r in pending if r.get("seed") is not None]
-        error = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} not run yet" if seeds else "not run yet"
+        reasons = []
+        for reason in (NOT_RUN, RUNNING_ELSEWHERE):
+            runs_for = [r for r in pending if (r["error"] or "").startswith(RUNNING_ELSEWHERE) == (reason == RUNNING_ELSEWHERE)]
+            seeds = [r["seed"] for r in runs_for if r.get("seed") is not None]
+            if runs_for:
+                reasons.append(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {reason}" if seeds else reason)
+        error = "; ".join(reasons)
     else:
         status = "ok"
     return {

@@ -1,0 +1,58 @@
+"""Two processes on one grid output never run the same run: the second skips a run whose folder
+another holds the lock of (reported pending), and the lock goes with its process."""
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+
+import yaml
+
+from tokensep_core.bench import run_grid
+from tokensep_core.runtime.run_lock import LOCK_FILE, run_lock
+
+GRID = {
+    "baselines": [{"name": "copy", "separator": {"name": "mixture_copy"}}, {"name": "oracle", "separator": {"name": "oracle"}}],
+    "data": {"synth": {"songs": 6, "seconds": 1.0, "sample_rate": 8000, "seed": 0, "test_fraction": 0.5}},
+    "metrics": ["si_sdr"],
+}
+
+
+def test_a_run_locked_by_another_holder_is_skipped_as_pending_then_runs_once_free(tmp_path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(GRID))
+    out = tmp_path / "out"
+    (out / "rows" / "copy").mkdir(parents=True)
+    fd = os.open(out / "rows" / "copy" / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another open file description: as another process would hold it
+    try:
+        first = run_grid(grid, out)
+    finally:
+        os.close(fd)
+    by_row = {r["row"]: r for r in first.results}
+    assert first.ran == ["oracle"] and not (out / "rows" / "copy" / "result.json").exists()
+    assert by_row["copy"]["status"] == "pending" and by_row["copy"]["error"] == "running in another process"
+    again = run_grid(grid, out)  # the holder is gone
+    assert again.ran == ["copy"] and (out / "rows" / "copy" / "result.json").is_file()
+
+
+def test_the_lock_is_released_when_its_process_dies(tmp_path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from tokensep_core.runtime.run_lock import run_lock\nwith run_lock({str(tmp_path)!r}):\n    input()"],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # until the child holds it (up to 30 s: it imports tokensep first)
+            time.sleep(0.05)
+            with run_lock(tmp_path) as mine:
+                if not mine:
+                    break
+            holder.poll()
+        else:
+            raise AssertionError("the child never took the lock")
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(tmp_path) as mine:
+        assert mine
