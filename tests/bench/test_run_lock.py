@@ -35,6 +35,7 @@ def test_a_run_locked_by_another_holder_is_skipped_as_pending_then_runs_once_fre
     assert by_row["copy"]["status"] == "pending" and by_row["copy"]["error"] == "running in another process"
     again = run_grid(grid, out)  # the holder is gone
     assert again.ran == ["copy"] and (out / "rows" / "copy" / "result.json").is_file()
+    assert not list(out.rglob(LOCK_FILE))
 
 
 def test_the_lock_is_released_when_its_process_dies(tmp_path) -> None:
@@ -56,3 +57,12 @@ def test_the_lock_is_released_when_its_process_dies(tmp_path) -> None:
         holder.wait()
     with run_lock(tmp_path) as mine:
         assert mine
+
+
+def test_the_holder_removes_the_lock_file_and_a_refused_caller_leaves_it(tmp_path) -> None:
+    with run_lock(tmp_path) as mine:
+        assert mine and (tmp_path / LOCK_FILE).is_file()
+        with run_lock(tmp_path) as second:
+            assert not second
+        assert (tmp_path / LOCK_FILE).is_file()  # the refused caller did not remove the holder's file
+    assert not (tmp_path / LOCK_FILE).exists()

@@ -1,5 +1,9 @@
 """One process per run folder: an advisory lock (``flock``) on ``FOLDER/.lock`` that the kernel
-releases when its process ends, however it ends, so a crashed run never leaves a stale lock."""
+releases when its process ends, however it ends, so a crashed run never leaves a stale lock.
+
+The holder removes the file on leaving (a killed one leaves it, unlocked). A process that opened
+the old file meanwhile fails to lock it while it is held, and one that makes a new file afterwards
+gets the lock: callers re-check, under the lock, whether the work is already done."""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ def run_lock(folder: str | Path) -> Iterator[bool]:
         except BlockingIOError:
             yield False
             return
-        yield True
+        try:
+            yield True
+        finally:
+            (folder / LOCK_FILE).unlink(missing_ok=True)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
