@@ -190,7 +190,7 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:
-                    result = {**_new_result(run, seed), "status": "pending", "error": "not run yet (another row was selected with --rows)"}
+                    result = {**_new_result(run, seed), "status": "pending", "error": f"{NOT_RUN} (another row was selected with --rows)"}
                 elif result is None:
                     with run_lock(run_dir) as mine:
                         # another process may be running it, or have finished it since it was read
@@ -252,13 +252,11 @@ def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, d
         error = failed["error"] if failed.get("seed") is None else f"seed {failed['seed']}: {failed['error']}"
     elif pending:
         status = "partial" if len(pending) < len(runs) else "pending"
-        reasons = []
-        for reason in (NOT_RUN, RUNNING_ELSEWHERE):
-            runs_for = [r for r in pending if (r["error"] or "").startswith(RUNNING_ELSEWHERE) == (reason == RUNNING_ELSEWHERE)]
-            seeds = [r["seed"] for r in runs_for if r.get("seed") is not None]
-            if runs_for:
-                reasons.append(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {reason}" if seeds else reason)
-        error = "; ".join(reasons)
+        elsewhere = [r for r in pending if (r["error"] or "").startswith(RUNNING_ELSEWHERE)]
+        not_run = [r for r in pending if r not in elsewhere]
+        error = "; ".join(
+            _pending_reason(runs_for, reason) for runs_for, reason in ((not_run, NOT_RUN), (elsewhere, RUNNING_ELSEWHERE)) if runs_for
+        )
     else:
         status = "ok"
     return {
@@ -271,6 +269,12 @@ def _row_result(row: Row, runs: list[dict[str, Any]], codec_compute: dict[str, d
         "runs": runs,
         "codec_compute": codec_compute,
     }
+
+
+def _pending_reason(runs: list[dict[str, Any]], reason: str) -> str:
+    """``reason`` with the seeds of ``runs`` named ("seeds 1, 2 not run yet")."""
+    seeds = [r["seed"] for r in runs if r.get("seed") is not None]
+    return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {reason}" if seeds else reason
 
 
 def _new_result(row: Row, seed: int | None) -> dict[str, Any]:

@@ -103,6 +103,11 @@ def check_offset(offset: int, songs: int | None = None) -> None:
         raise ConfigError(f"mismatched_offset {offset} needs at least {offset + 1} songs, got {songs}")
 
 
+def mismatched_label(song: str, reference_song: str) -> str:
+    """How a mismatched score's issues name it: ``song``'s estimates against ``reference_song``'s stems."""
+    return f"{song} against {reference_song}'s references"
+
+
 def pairing_text(offset: int) -> str:
     """Whose references the mismatched control scores a song's estimates against, in words."""
     return "the next song's references" if offset == 1 else f"the references of the song {offset} places later"
@@ -167,7 +172,7 @@ class MismatchedControl:
                 continue
             length = min(song.estimates[stem].shape[-1], other.references[stem].shape[-1])
             estimate_crop, other_reference = song.estimates[stem][..., :length], other.references[stem][..., :length]
-            scores[stem] = self._score(f"{song.song} against {other.song}'s references", stem, other_reference, estimate_crop)
+            scores[stem] = self._score(mismatched_label(song.song, other.song), stem, other_reference, estimate_crop)
             other_estimate, reference = other.estimates[stem][..., :length], song.references[stem][..., :length]
             spread = self._spread.setdefault(stem, _Spread())
             spread.estimate_difference += _energy(estimate_crop - other_estimate.to(estimate_crop))

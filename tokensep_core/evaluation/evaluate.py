@@ -37,6 +37,7 @@ from tokensep_core.evaluation.controls import (
     by_reference,
     check_offset,
     input_dependence,
+    mismatched_label,
     verdicts,
 )
 from tokensep_core.evaluation.machine import describe_machine
@@ -139,7 +140,7 @@ class Evaluation:
         mismatched control's, becomes NaN with one issue line. -> the number of scores masked."""
         masked = 0
         pairs = [(r.song, r.song, r.scores) for r in self.songs]
-        pairs += [(f"{r.song} against {r.reference_song}'s references", r.reference_song, r.scores) for r in self.mismatched]
+        pairs += [(mismatched_label(r.song, r.reference_song), r.reference_song, r.scores) for r in self.mismatched]
         for label, reference_song, scores in pairs:
             for stem, by_metric in scores.items():
                 if (reference_song, stem) in silent and not all(math.isnan(v) for v in by_metric.values()):
