@@ -61,3 +61,60 @@ def test_codec_oracle_needs_references() -> None:
     del song.stems["other"]
     with pytest.raises(ConfigError, match="codec_oracle.*no reference stem 'other'"):
         _oracle().separate_song(song)
+
+
+def test_with_a_mixture_fit_the_coded_stems_split_the_mixture() -> None:
+    """mask: the mixture's STFT split by the coded stems' soft masks, exactly the generative
+    separator's last stage on perfect tokens; the stems sum to the mixture."""
+    from tokensep_core.separation.mixture_fit import mask_mixture
+
+    song = _song()
+    torch.manual_seed(0)  # both oracles build the same untrained codec
+    coded = _oracle(segment_seconds=1.0).separate_song(song)
+    torch.manual_seed(0)
+    fitted = _oracle(segment_seconds=1.0, mixture_consistency="mask").separate_song(song)
+    expected = mask_mixture(song.mixture.unsqueeze(0), torch.stack(list(coded.values())).unsqueeze(0), song.sample_rate, 8000.0)[0]
+    for i, stem in enumerate(STEMS):
+        torch.testing.assert_close(fitted[stem], expected[i])
+    torch.testing.assert_close(sum(fitted.values()), song.mixture, atol=1e-5, rtol=0)
+
+
+def test_mid_codes_each_stems_channel_mean_once() -> None:
+    song = _song()
+    coded = _oracle(segment_seconds=1.0, mixture_consistency="mask", stereo="mid")
+    seen: list[torch.Size] = []
+    reconstruct = coded.reconstruct
+    coded.reconstruct = lambda wav, rate, stem="": seen.append(wav.shape) or reconstruct(wav, rate, stem)  # type: ignore[method-assign]
+    out = coded.separate_song(song)
+    assert seen == [torch.Size([1, song.mixture.shape[-1]])] * len(STEMS)
+    torch.testing.assert_close(sum(out.values()), song.mixture, atol=1e-5, rtol=0)
+    assert not torch.allclose(out["drums"][0], out["drums"][1])  # each channel of the mixture split on its own
+
+
+def test_the_decoder_oracle_runs_a_trained_mixture_decoder(tmp_path) -> None:
+    from tokensep_core.separation.decoder_checkpoint import DECODER_MODULE
+
+    registry = load_registry()
+    torch.manual_seed(0)
+    decoder = registry.build("mixture_decoder", {"name": "spectral_mask", "params": {"width": 4, "depth": 1}})
+    torch.nn.init.normal_(decoder.out.weight)  # trained away from the soft masks
+    config = {"task": {"decoder": {"name": "spectral_mask", "params": {"width": 4, "depth": 1}}}}
+    write_checkpoint(tmp_path / "checkpoints", 1, {DECODER_MODULE: decoder}, {"config": config}, {})
+    song = _song()
+    torch.manual_seed(1)  # both oracles build the same untrained codec
+    out = _oracle(segment_seconds=1.0, mixture_consistency="decoder", mixture_decoder=str(tmp_path)).separate_song(song)
+    torch.manual_seed(1)
+    masked = _oracle(segment_seconds=1.0, mixture_consistency="mask").separate_song(song)
+    torch.testing.assert_close(sum(out.values()), song.mixture, atol=1e-5, rtol=0)
+    assert not torch.allclose(out["vocals"], masked["vocals"], atol=1e-4)
+
+
+def test_decoder_settings_that_cannot_apply_are_refused() -> None:
+    with pytest.raises(ConfigError, match="go together"):
+        _oracle(mixture_consistency="decoder")
+    with pytest.raises(ConfigError, match="go together"):
+        _oracle(mixture_decoder="somewhere")
+    with pytest.raises(ConfigError, match="stereo 'mid'.*needs a mixture_consistency"):
+        _oracle(stereo="mid")
+    with pytest.raises(CheckpointError, match="no such mixture decoder"):
+        _oracle(mixture_consistency="decoder", mixture_decoder="/nonexistent/decoder")

@@ -23,8 +23,8 @@ def _token_row(name: str, codec: str, verdict: StemVerdict, mixture_consistency:
     return row
 
 
-def _codec_oracle(name: str, codec: str, verdict: StemVerdict) -> RowSummary:
-    config = {"separator": {"name": "codec_oracle", "params": {"checkpoint": codec}}}
+def _codec_oracle(name: str, codec: str, verdict: StemVerdict, **params: str) -> RowSummary:
+    config = {"separator": {"name": "codec_oracle", "params": {"checkpoint": codec, **params}}}
     row = RowSummary(name, "separator", "ok", None, config)
     row.verdicts = {"drums": verdict}
     return row
@@ -72,3 +72,12 @@ def test_rows_that_are_not_token_rows_keep_every_metric() -> None:
     htdemucs.verdicts = {"drums": _verdict(mel_distance=PASS, si_sdr=FAIL)}
     judge_by_ceilings([htdemucs, _codec_oracle("oracle_a", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL))])
     assert htdemucs.verdicts["drums"].failing == ["si_sdr"] and not math.isnan(htdemucs.verdicts["drums"].differences["si_sdr"].low)
+
+
+def test_a_decoder_oracle_is_not_a_ceiling() -> None:
+    """A codec oracle whose coded stems split the mixture (the decoder oracle) is not bounded by
+    the codec, so it bounds no token row and keeps every metric itself."""
+    row = _token_row("base", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL))
+    fitted = _codec_oracle("decoder_oracle", "{codec:a}", _verdict(mel_distance=PASS, si_sdr=FAIL), mixture_consistency="mask")
+    judge_by_ceilings([row, fitted])
+    assert row.verdicts["drums"].ceiling is None and row.verdicts["drums"].failing == ["si_sdr"]

@@ -186,7 +186,10 @@ def _mixture_consistency(row: RowSummary, evaluation: Evaluation) -> str | None:
 
 
 def _is_codec_oracle(row: RowSummary) -> bool:
-    return row.kind == "separator" and (row.config.get("separator") or {}).get("name") == "codec_oracle"
+    """A codec-oracle row whose output is the codec's own (not the mixture split by it)."""
+    separator = row.config.get("separator") or {}
+    params = separator.get("params") or {}
+    return row.kind == "separator" and separator.get("name") == "codec_oracle" and params.get("mixture_consistency", "off") == "off"
 
 
 def judge_by_ceilings(rows: list[RowSummary]) -> None:

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import Tensor
 
 from tokensep_core import STEMS
@@ -17,8 +17,11 @@ from tokensep_core.audio.io import convert
 from tokensep_core.audio.length import fit_length
 from tokensep_core.config import ComponentConfig, ComponentSpec
 from tokensep_core.errors import ConfigError
-from tokensep_core.interfaces import Codec, Separator, Song
+from tokensep_core.interfaces import Codec, MixtureDecoder, Separator, Song
 from tokensep_core.runtime.device import resolve_device
+from tokensep_core.separation.decoder_checkpoint import check_decoder_stems, load_mixture_decoder
+from tokensep_core.separation.inference import MixtureConsistency, StereoGeneration
+from tokensep_core.separation.mixture_fit import fit_to_mixture
 
 
 class BaselineConfig(ComponentConfig):
@@ -112,12 +115,31 @@ def _references(stems: tuple[str, ...], song: Song, separator: str) -> dict[str,
 
 
 class CodecOracleConfig(BaselineConfig):
+    """The codec round trip of the true stems, and optionally the generative separator's last
+    stage on them: its mixture fit and stereo handling, so that the row is that separator with a
+    perfect LM (the *decoder oracle* with ``mixture_consistency: decoder``)."""
+
     codec: ComponentSpec = Field(default_factory=lambda: ComponentSpec(name="debug"), description="registered codec and its params")
     checkpoint: Path | None = Field(None, description="trained codec weights: a checkpoint directory or run directory (its latest)")
     segment_seconds: float = Field(10.0, gt=0, description="stems pass through the codec in segments of this length")
     overlap: float = Field(0.25, ge=0, lt=1, description="fraction of a segment shared with the next")
     batch_size: int = Field(4, ge=1, description="segments encoded together")
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
+    mixture_consistency: MixtureConsistency = Field(
+        "off", description="off: the coded stems; mask, shift or decoder: the mixture split by them, as the generative separator does"
+    )
+    mixture_decoder: Path | None = Field(None, description="with mixture_consistency decoder: a mixture-decoder run or step directory")
+    stereo: StereoGeneration = Field(
+        "per_channel", description="with a mono codec and a multi-channel song: per_channel, or mid (each stem's channel mean coded once)"
+    )
+
+    @model_validator(mode="after")
+    def _decoder_with_its_method(self) -> CodecOracleConfig:
+        if (self.mixture_consistency == "decoder") != (self.mixture_decoder is not None):
+            raise ValueError("mixture_decoder and mixture_consistency 'decoder' go together: name both or neither")
+        if self.stereo == "mid" and self.mixture_consistency == "off":
+            raise ValueError("stereo 'mid' gives every channel the same coded stem: it needs a mixture_consistency to split each channel")
+        return self
 
 
 class CodecOracle(Separator):
@@ -143,13 +165,37 @@ class CodecOracle(Separator):
             if config.checkpoint is not None:
                 load_codec_checkpoint(codec, config.checkpoint)
         self.codec: Codec = codec.requires_grad_(False).to(self.device).eval()
+        self.mixture_decoder: MixtureDecoder | None = None
+        if config.mixture_decoder is not None:
+            self.mixture_decoder = load_mixture_decoder(config.mixture_decoder).to(self.device)
+            check_decoder_stems(self.mixture_decoder, self.stems, f"mixture_decoder {str(config.mixture_decoder)!r}")
 
     def separate(self, wav: Tensor, sample_rate: int) -> dict[str, Tensor]:
         raise ConfigError("separator 'codec_oracle' needs the reference stems: call separate_song with a Song that has them")
 
     def separate_song(self, song: Song) -> dict[str, Tensor]:
-        """-> ``{stem: [C, T]}``: every reference stem after an encode/decode round trip."""
-        return {stem: self.reconstruct(wav, song.sample_rate, stem) for stem, wav in _references(self.stems, song, "codec_oracle").items()}
+        """-> ``{stem: [C, T]}``: every reference stem after an encode/decode round trip, then, with
+        a ``mixture_consistency``, the mixture split by them."""
+        references = _references(self.stems, song, "codec_oracle")
+        config, channels = self.config, song.mixture.shape[0]
+        mid = config.stereo == "mid" and self.codec.channels == 1 and channels > 1
+        coded = {
+            stem: self.reconstruct(wav.mean(dim=0, keepdim=True), song.sample_rate, stem).expand(channels, -1)
+            if mid
+            else self.reconstruct(wav, song.sample_rate, stem)
+            for stem, wav in references.items()
+        }
+        if config.mixture_consistency == "off":
+            return coded
+        fitted = fit_to_mixture(
+            song.mixture.unsqueeze(0).to(self.device, torch.float32),
+            torch.stack(list(coded.values())).unsqueeze(0).to(self.device, torch.float32),
+            config.mixture_consistency,
+            song.sample_rate,
+            self.codec.sample_rate / 2,
+            self.mixture_decoder,
+        )[0]
+        return {stem: fitted[i].to(song.mixture.device, song.mixture.dtype) for i, stem in enumerate(coded)}
 
     @torch.inference_mode()
     def reconstruct(self, wav: Tensor, sample_rate: int, stem: str = "") -> Tensor:
