@@ -95,12 +95,13 @@ def main(separated: Path, song: Path) -> None:
     residual = level_db(total - mixture) - level_db(mixture)
     print(f"sum of the stems minus the mixture: {residual:.1f} dB relative to the mixture")
     n = min(len(wav) for wav in estimates + references)
-    table = routing(np.stack([e[:n] for e in estimates]), np.stack([r[:n] for r in references]), rate)
+    truth = np.stack([r[:n] for r in references])
+    table = routing(np.stack([e[:n] for e in estimates]), truth, rate)
     print("where each true stem went (fraction of its energy in each output):")
     print(f"{'true':<7} " + " ".join(f"{stem:>7}" for stem in STEMS))
     for stem, row in zip(STEMS, table):
         print(f"{stem:<7} " + " ".join(f"{share:7.2f}" for share in row))
-    ideal = np.diag(routing(np.stack([r[:n] for r in references]), np.stack([r[:n] for r in references]), rate))
+    ideal = np.diag(routing(truth, truth, rate))
     print("the true stems' own magnitude-ratio masks (diagonal): " + " ".join(f"{share:.2f}" for share in ideal))
 
 

@@ -13,25 +13,24 @@ import argparse
 import sys
 from pathlib import Path
 
-import soundfile as sf
 import torch
 
+from tokensep_core.audio.io import read_audio, write_audio
 from tokensep_core.bench.grid import load_grid
+from tokensep_core.data.folder import scan_song
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Song
 from tokensep_core.plugins import load_registry
 
 
 def read_song(folder: Path, stems: tuple[str, ...]) -> Song:
-    """A MUSDB-layout folder -> Song with ``[C, T]`` float32 mixture and stems."""
-    wavs, rate = {}, 0
-    for name in ("mixture", *stems):
-        path = folder / f"{name}.wav"
-        if not path.is_file():
-            raise TokensepError(f"{folder}: no {name}.wav (expected mixture.wav and {', '.join(f'{s}.wav' for s in stems)})")
-        wav, rate = sf.read(path, always_2d=True, dtype="float32")
-        wavs[name] = torch.from_numpy(wav.T.copy())
-    return Song(folder.name, rate, wavs.pop("mixture"), wavs)
+    """A MUSDB-layout folder -> Song with ``[C, T]`` float32 mixture and stems, cut to the
+    shortest file."""
+    files = scan_song(folder, stems)
+    if files.mixture is None:
+        raise TokensepError(f"{folder}: missing mixture (the stems split the song's own mixture)")
+    wavs = {name: read_audio(path, frames=files.frames)[0] for name, path in files.stems.items()}
+    return Song(files.name, files.sample_rate, read_audio(files.mixture, frames=files.frames)[0], wavs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         partial = args.out.with_name(args.out.name + ".partial")
         partial.mkdir(parents=True, exist_ok=True)
         for stem, wav in stems.items():
-            sf.write(partial / f"{stem}.wav", wav.float().cpu().numpy().T, song.sample_rate)
+            write_audio(partial / f"{stem}.wav", wav.float().cpu(), song.sample_rate)
         partial.rename(args.out)
     except TokensepError as err:
         print(f"write_stems: {err}", file=sys.stderr)
