@@ -1,6 +1,7 @@
 """Running a grid end to end on cheap rows: a trained teacher, bounds and a broken row; the
 report files, resuming, and failure isolation."""
 
+import csv
 import json
 
 import pytest
@@ -132,3 +133,18 @@ def test_a_changed_row_keeps_its_stored_result_and_says_so(bench, tmp_path) -> N
     result = run_grid(path, out).results[0]
     assert result["status"] == "failed" and "config changed" in result["error"]
     assert (out / "rows" / "mixture_copy" / "result.json").read_text() == stored
+
+
+def test_scores_csv_holds_every_per_song_score_behind_the_estimates(bench) -> None:
+    _, _, _, paths = bench
+    with paths["scores.csv"].open() as handle:
+        lines = list(csv.DictReader(handle))
+    assert list(lines[0]) == ["row", "reference", "seed", "song", "metric", "stem", "value"]
+    data = json.loads(paths["results.json"].read_text())
+    for row in ("mixture_copy", "oracle"):
+        own = [float(r["value"]) for r in lines if (r["row"], r["reference"], r["metric"], r["stem"]) == (row, "own", "si_sdr", "vocals")]
+        estimate = next(r for r in data["rows"] if r["row"] == row)["estimates"]["si_sdr"]["vocals"]
+        assert len(own) == estimate["n"] == 2 and sum(own) / len(own) == pytest.approx(estimate["value"])
+        mismatched = [r for r in lines if (r["row"], r["reference"], r["metric"], r["stem"]) == (row, "mismatched", "si_sdr", "vocals")]
+        assert len(mismatched) == 2 and {r["song"] for r in mismatched} == {r["song"] for r in lines if r["row"] == row}
+    assert not any(r["row"] == "broken" for r in lines)  # a failed row has no scores

@@ -1,5 +1,5 @@
-"""A grid's report: ``results.md``, ``results.csv``, ``results.json``, ``plots/*.png`` and one
-self-contained ``report.html`` (plots inlined as base64, tables, every row's exact config).
+"""A grid's report: ``results.md``, ``results.csv``, ``results.json``, ``scores.csv`` (every
+per-song score), ``plots/*.png`` and one self-contained ``report.html`` (plots inlined as base64, tables, every row's exact config).
 Every finished row comes with its mismatched-reference control (``ROW (mismatched)``), the
 comparisons table gives each declared comparison's paired differences, the controls table each
 stem's input dependence and verdict (tokensep_core.evaluation.controls), and the provenance block
@@ -170,6 +170,23 @@ def long_rows(summary: GridSummary) -> list[list[object]]:
                         ]
                     )
     return out
+
+
+def score_rows(summary: GridSummary) -> list[list[object]]:
+    """Every per-song score behind the tables, one line per (row, reference, seed, song, metric,
+    stem): what a reader needs to recompute any estimate or comparison once the runs' own files
+    (the git-ignored ``rows/``) are gone."""
+    lines: list[list[object]] = []
+    for row in summary.rows:
+        for reference, scores in (("own", row.scores), ("mismatched", row.mismatched_scores)):
+            for metric, by_stem in scores.items():
+                for stem, cells in by_stem.items():
+                    for seed, by_song in cells.items():
+                        lines.extend(
+                            [row.name, reference, "" if seed is None else seed, song, metric, stem, value]
+                            for song, value in by_song.items()
+                        )
+    return lines
 
 
 def machines_note(summary: GridSummary) -> str:
@@ -369,5 +386,8 @@ def write_report(summary: GridSummary, out: Path, provenance: Provenance | None 
         "results.md": write_text(out / "results.md", markdown(summary, provenance)),
         "results.csv": write_text(out / "results.csv", csv_text(header, long_rows(summary))),
         "results.json": write_json(out / "results.json", data),
+        "scores.csv": write_text(
+            out / "scores.csv", csv_text(["row", "reference", "seed", "song", "metric", "stem", "value"], score_rows(summary))
+        ),
         "report.html": write_text(out / "report.html", html_report(summary, plots, provenance)),
     }

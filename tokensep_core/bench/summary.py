@@ -53,6 +53,8 @@ class RowSummary:
     songs: list[str] = field(default_factory=list)
     scores: dict[str, dict[str, Cells]] = field(default_factory=dict)
     """``{metric: {stem: cells}}``: the per-song, per-seed scores behind ``estimates``."""
+    mismatched_scores: dict[str, dict[str, Cells]] = field(default_factory=dict)
+    """The same for the mismatched-reference control, keyed by the reference song (as the verdict pairs them)."""
     estimates: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     mismatched: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     """``estimates`` of the mismatched-reference control (empty with fewer than 2 songs)."""
@@ -145,7 +147,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     mismatched = _cells((cell for e in evaluations for cell in by_reference(e.mismatched)), seed_dependent)
     row.seeds = sorted({seed for by_stem in matched.values() for cells in by_stem.values() for seed in cells}, key=_seed_order)
     row.songs = list(dict.fromkeys(s.song for e in evaluations for s in e.songs))
-    row.scores = matched
+    row.scores, row.mismatched_scores = matched, mismatched
     row.estimates = _estimates(matched, row.seeds, row.songs)
     row.mismatched = _estimates(mismatched, row.seeds, row.songs)
     row.verdicts = _verdicts(matched, mismatched, row.seeds, row.songs, evaluations[0].higher_is_better)
