@@ -26,7 +26,15 @@ from tokensep_core.audio.io import convert
 from tokensep_core.audio.length import fit_length
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import BuiltMetric, evaluate
-from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
+from tokensep_core.evaluation.tables import (
+    csv_text,
+    evaluation_provenance,
+    fmt,
+    markdown_table,
+    provenance_markdown,
+    write_json,
+    write_text,
+)
 from tokensep_core.interfaces import Codec, Song
 from tokensep_core.metrics.aggregate import aggregate_tracks
 from tokensep_core.separation.baselines import CodecOracle, CodecOracleConfig
@@ -267,7 +275,9 @@ def summary_rows(evaluation: CodecEvaluation) -> tuple[list[str], list[list[Any]
     return ["stem", *keys], [[stem, *(values[k] for k in keys)] for stem, values in summary.items()]
 
 
-def to_markdown(evaluation: CodecEvaluation, command: str = "") -> str:
+def to_markdown(evaluation: CodecEvaluation, provenance: dict[str, Any] | None = None) -> str:
+    """``summary.md``: the summary and codebook tables, then ``provenance``'s block
+    (:func:`~tokensep_core.evaluation.tables.evaluation_provenance`) when given."""
     header, rows = summary_rows(evaluation)
     titles = [SUMMARY_COLUMNS.get(k, (k, 3)) for k in header[1:]]
     table = markdown_table(["stem", *(t for t, _ in titles)], [[r[0], *(fmt(v, d) for v, (_, d) in zip(r[1:], titles))] for r in rows])
@@ -291,11 +301,9 @@ def to_markdown(evaluation: CodecEvaluation, command: str = "") -> str:
     warning = evaluation.degenerate_warning()
     if warning:
         lines[1:1] = ["", f"**WARNING: {warning}.**"]
-    if command:
-        lines += ["", f"Command: `{command}`"]
     if evaluation.issues:
         lines += ["", f"{len(evaluation.issues)} score(s) not computed (see results.json)."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (provenance_markdown(provenance) if provenance else "")
 
 
 def codebook_table(evaluation: CodecEvaluation) -> str:
@@ -309,8 +317,10 @@ def codebook_table(evaluation: CodecEvaluation) -> str:
 
 def write_codec_evaluation(evaluation: CodecEvaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
     """``results.json``, ``summary.csv``, ``summary.md``, ``scores.csv`` (per song and stem) and
-    ``codebooks.csv`` in ``out_dir``, each written atomically; -> their paths by name."""
+    ``codebooks.csv`` in ``out_dir``, each written atomically; -> their paths by name.
+    ``results.json`` and ``summary.md`` carry the evaluation's provenance (``command``: the command line)."""
     out = Path(out_dir)
+    provenance = evaluation_provenance(command, evaluation.machine)
     header, rows = summary_rows(evaluation)
     score_rows = [
         [r.song, r.stem, *(r.scores[m] for m in evaluation.metrics), r.audio_seconds, r.encode_seconds, r.decode_seconds]
@@ -318,9 +328,9 @@ def write_codec_evaluation(evaluation: CodecEvaluation, out_dir: str | Path, com
     ]
     books = evaluation.codebooks()
     return {
-        "results.json": write_json(out / "results.json", {**evaluation.to_dict(), "command": command}),
+        "results.json": write_json(out / "results.json", {**evaluation.to_dict(), **provenance}),
         "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
-        "summary.md": write_text(out / "summary.md", to_markdown(evaluation, command)),
+        "summary.md": write_text(out / "summary.md", to_markdown(evaluation, provenance)),
         "scores.csv": write_text(
             out / "scores.csv",
             csv_text(["song", "stem", *evaluation.metrics, "audio_seconds", "encode_seconds", "decode_seconds"], score_rows),

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tokensep_core.bench import grid_provenance, run_grid, summarize, write_report
-from tokensep_core.bench.provenance import code_version
+from tokensep_core.code_version import code_version
 
 pytestmark = pytest.mark.slow  # trains a tiny LM twice, evaluates four rows (~10 s on 2 cores)
 

@@ -2,9 +2,12 @@
 seeds, the declared comparisons and the provenance block; then a re-run that only re-tries the
 broken row."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from tokensep_core.cli.main import main
@@ -42,6 +45,15 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     )
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 8 and "broken_codec" in page
+    # the provenance block: the exact command, the code version (git commit), the machine with its threads, the seeds
+    provenance = markdown.split("\n## Provenance\n\n")[1]
+    assert f"- Command: tokensep bench {path} -o {out}\n" in provenance
+    version = json.loads((out / "results.json").read_text())["provenance"]["code_version"]
+    assert re.fullmatch("[0-9a-f]{40}(-dirty)?", version) and f"- Code: tokensep {version}\n" in provenance  # a git commit
+    threads = torch.get_num_threads()
+    machine = re.search("^- Machine: (.+)$", provenance, re.MULTILINE).group(1)
+    assert f", torch {torch.__version__}, {threads} thread{'s' if threads != 1 else ''}, device " in machine
+    assert "- Seeds: 0, 1 (each trained row trains once per seed)\n" in provenance
 
     stamp = (out / "rows" / "sequential" / "seed_1" / "result.json").stat().st_mtime_ns
     assert main(["bench", str(path), "-o", str(out)]) == 1

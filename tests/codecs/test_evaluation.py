@@ -3,6 +3,9 @@
 import csv
 import json
 import math
+import re
+import shlex
+import sys
 
 import pytest
 import torch
@@ -42,7 +45,7 @@ def _summary(out):
 
 
 @pytest.mark.slow
-def test_eval_codec_on_a_checkpoint_and_untrained(tiny_codec_run, tiny_songs, tmp_path, capsys):
+def test_eval_codec_on_a_checkpoint_and_untrained(tiny_codec_run, tiny_songs, tmp_path, capsys, monkeypatch):
     out = tmp_path / "trained"
     argv = ["eval", "codec", str(tiny_codec_run), str(tiny_songs), "-o", str(out), "--seconds", "1.25", "--stems", "drums", "bass"]
     assert main(argv) == 0
@@ -81,8 +84,11 @@ def test_eval_codec_on_a_checkpoint_and_untrained(tiny_codec_run, tiny_songs, tm
         "--metrics",
         "si_sdr",
     ]
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/tokensep", *argv])  # as the console script sees it
     assert main(argv) == 0
     data = json.loads((untrained / "results.json").read_text())
+    assert data["command"] == "tokensep " + shlex.join(argv) and data["code_version"] != ""
+    assert f"- Command: {data['command']}\n- Code: tokensep {data['code_version']}\n" in (untrained / "summary.md").read_text()
     assert data["codec"]["checkpoint"] is None and data["label"] == "hcodec (untrained)"
     # two steps of training already change the reconstruction
     assert data["summary"]["drums"]["si_sdr"] != results["summary"]["drums"]["si_sdr"]
@@ -172,3 +178,27 @@ def test_a_degenerate_codebook_is_flagged_in_the_tables_and_results(tmp_path):
 
     evaluation.histograms = {"bass": hist[1:]}
     assert "WARNING" not in to_markdown(evaluation) and evaluation.to_dict()["degenerate_warning"] is None
+
+
+def test_the_summary_records_its_provenance(tmp_path):
+    """summary.md ends with the command, code version (git commit) and the machine the times were
+    measured on (threads, device); results.json records the same."""
+    from tokensep_codecs.evaluation import CodecEvaluation, StemResult, write_codec_evaluation
+    from tokensep_core.code_version import code_version
+    from tokensep_core.evaluation.machine import describe_machine, machine_line
+
+    codec = {"spec": {"name": "x"}, "sample_rate": 16000, "frame_rate": 50.0, "num_codebooks": 1, "codebook_size": 8}
+    evaluation = CodecEvaluation("x", {**codec, "checkpoint": "ckpt", "bitrate_kbps": 1.0}, ["si_sdr"], machine=describe_machine())
+    evaluation.results = [StemResult("s", "bass", 1.0, 0.1, 0.1, {"si_sdr": 1.0})]
+    evaluation.histograms = {"bass": torch.tensor([[10, 10, 10, 10, 0, 0, 0, 0]])}
+    command = "tokensep eval codec ckpt data -o out"
+    paths = write_codec_evaluation(evaluation, tmp_path, command)
+    results = json.loads(paths["results.json"].read_text())
+    version = code_version()
+    assert results["code_version"] == version and results["command"] == command and results["machine"]["threads"] == 1
+    assert re.fullmatch("[0-9a-f]{40}(-dirty)?", version)  # the commit of this checkout
+    block = paths["summary.md"].read_text().split("\n## Provenance\n\n")[1]
+    assert block == f"- Command: {command}\n- Code: tokensep {version}\n- Machine: {machine_line(evaluation.machine)}\n"
+    assert ", 1 thread, device cpu" in block  # the conftest runs codec tests on one thread
+    paths = write_codec_evaluation(evaluation, tmp_path)  # not run as `tokensep` (python -m, a library call)
+    assert "- Command: not recorded (not run as `tokensep`)\n" in paths["summary.md"].read_text()

@@ -1,12 +1,18 @@
 """``tokensep eval separator``: folders and dataset specs, checkpoints and registered baselines."""
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from tokensep_core.cli.main import main
 from tokensep_core.data.writer import write_synthetic_dataset
+from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.plugins import load_registry
 from tokensep_core.separation.training import build_separator_training
 from tokensep_core.training import TrainerConfig, train
@@ -89,6 +95,26 @@ def test_a_trained_checkpoint_on_a_dataset_spec_with_two_seeds(tmp_path, capsys)
     # a draw setting beside greedy decoding would change nothing: refused, naming it
     assert main([*argv[:5], "-o", str(tmp_path / "bad"), *argv[7:], "--params", '{"sampling": {"greedy": true, "top_k": 5}}']) == 1
     assert "--params: sampling.top_k has no effect with greedy decoding" in capsys.readouterr().err
+
+
+def test_the_summary_records_its_provenance(data_dir, tmp_path, monkeypatch) -> None:
+    """summary.md ends with the command, code version (git commit) and machine (threads, device);
+    results.json records the same."""
+    out = tmp_path / "out"
+    argv = ["eval", "separator", "oracle", str(data_dir), "-o", str(out), "--metrics", "si_sdr", "--no-stems", "-d", "cpu"]
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/tokensep", *argv])  # as the console script sees it
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    repo = Path(__file__).resolve().parents[2]
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    assert re.fullmatch(f"{commit}(-dirty)?", results["code_version"])
+    assert results["command"] == "tokensep " + " ".join(argv)
+    assert results["machine"]["threads"] == torch.get_num_threads() and results["machine"]["device"] == "cpu"
+    block = (out / "summary.md").read_text().split("\n## Provenance\n\n")[1]
+    assert block == (
+        f"- Command: {results['command']}\n- Code: tokensep {results['code_version']}\n- Machine: {machine_line(results['machine'])}\n"
+    )
+    assert f"torch {torch.__version__}, {torch.get_num_threads()} thread" in block and "device cpu" in block
 
 
 def test_user_errors_are_one_line(data_dir, tmp_path, capsys) -> None:

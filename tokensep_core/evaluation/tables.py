@@ -1,5 +1,5 @@
 """Writing an :class:`Evaluation`: JSON for machines, per-song and summary tables in CSV and
-Markdown. Every file is written atomically."""
+Markdown, each with its provenance (command, code version, machine). Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensep_core.audio.io import atomic_path
+from tokensep_core.code_version import code_version
 from tokensep_core.evaluation.controls import MIN_SONGS, earlier_estimates, pairing_text
 from tokensep_core.evaluation.evaluate import Evaluation
 from tokensep_core.evaluation.machine import machine_line
@@ -159,10 +160,31 @@ def codes_markdown(evaluation: Evaluation) -> str:
     )
 
 
+def evaluation_provenance(command: str, machine: dict[str, Any]) -> dict[str, Any]:
+    """``{command, code_version, machine}`` of an evaluation written now: the command that ran it
+    ('' when not known), tokensep's code version (:func:`~tokensep_core.code_version.code_version`: git commit,
+    ``-dirty`` when the tree is) and the machine its times were measured on (``describe_machine``)."""
+    return {"command": command, "code_version": code_version(), "machine": machine}
+
+
+def provenance_markdown(provenance: dict[str, Any]) -> str:
+    """The ``## Provenance`` section of a ``summary.md``: the lines of a bench report's block
+    that concern one evaluation (command, code version, machine with torch, threads and device)."""
+    command = provenance["command"] or "not recorded (not run as `tokensep`)"
+    return (
+        "\n## Provenance\n\n"
+        f"- Command: {command}\n"
+        f"- Code: tokensep {provenance['code_version']}\n"
+        f"- Machine: {machine_line(provenance['machine'])}\n"
+    )
+
+
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:
     """``results.json``, ``scores.csv`` (one row per song, seed, stem and metric),
-    ``summary.csv``, ``controls.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name."""
+    ``summary.csv``, ``controls.csv`` and ``summary.md`` in ``out_dir``; -> their paths by name.
+    ``results.json`` and ``summary.md`` carry :func:`evaluation_provenance` (``command``: the command line)."""
     out = Path(out_dir)
+    provenance = evaluation_provenance(command, evaluation.machine)
     header, rows = summary_table(evaluation)
     long_rows = [
         [r.song, r.seed, stem, metric, value]
@@ -180,16 +202,16 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str =
     md.append(markdown_table(md_header, [[row[0], *(fmt(v) for v in row[1:])] for row in rows]))
     cuda = f", peak CUDA memory {fmt(evaluation.peak_cuda_mib, 0)} MiB" if evaluation.peak_cuda_mib is not None else ""
     md.append(
-        f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time), "
+        f"\nReal-time factor {fmt(evaluation.real_time_factor, 4)} (separation time / audio time, on the machine under Provenance), "
         f"peak resident memory {fmt(evaluation.peak_rss_mib, 0)} MiB{cuda}.\n"
     )
-    md.append(f"Machine: {machine_line(evaluation.machine)}.\n")
     md.append(controls_markdown(evaluation))
     md.append(codes_markdown(evaluation))
     if evaluation.issues:
         md.append("\nScores that could not be computed (NaN):\n\n" + "".join(f"- {issue}\n" for issue in evaluation.issues))
+    md.append(provenance_markdown(provenance))
     paths = {
-        "results.json": write_json(out / "results.json", evaluation.to_dict()),
+        "results.json": write_json(out / "results.json", {**evaluation.to_dict(), **provenance}),
         "scores.csv": write_text(out / "scores.csv", csv_text(["song", "seed", "stem", "metric", "value"], long_rows)),
         "summary.csv": write_text(out / "summary.csv", csv_text(header, rows)),
         "controls.csv": write_text(out / "controls.csv", csv_text(*controls_table(evaluation))),
