@@ -53,3 +53,16 @@ def test_cpu_budget_is_refused_on_a_gpu(tmp_path, monkeypatch) -> None:
     with pytest.raises(ConfigError, match=r"^trainer.max_cpu_seconds: CPU time is not the training compute on cuda; .*max_minutes"):
         train(TinyRegression(), BUDGET, tmp_path, NoisyRegression())
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_step_budget_replays_a_cpu_budgeted_run_exactly(tmp_path) -> None:
+    """stop_at_step = the step a CPU budget stopped at: the same steps, schedule and batches, so the
+    same weights, with no CPU budget (on any machine)."""
+    first = train(TinyRegression(), BUDGET, tmp_path / "cpu", NoisyRegression())
+    replay_config = BUDGET.model_copy(update={"max_cpu_seconds": None, "stop_at_step": first.step})
+    replay = train(TinyRegression(), replay_config, tmp_path / "replay", NoisyRegression())
+    assert replay.step == first.step < BUDGET.steps
+    assert f"step budget of {first.step} steps used up at step {first.step}" in (tmp_path / "replay" / "train.log").read_text()
+    weights = [sorted(run.checkpoint.glob("*.safetensors")) for run in (first, replay)]
+    assert [w.name for w in weights[0]] == [w.name for w in weights[1]] == ["head.safetensors", "trunk.safetensors"]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*weights, strict=True))

@@ -233,7 +233,7 @@ def provenance_lines(provenance: Provenance) -> list[str]:
     ]
 
 
-BUDGET_UNITS = {"steps": "steps", "max_minutes": "min", "max_cpu_seconds": "CPU s"}
+BUDGET_UNITS = {"steps": "steps", "stop_at_step": "steps (stop)", "max_minutes": "min", "max_cpu_seconds": "CPU s"}
 
 
 def budget_text(budget: dict[str, float]) -> str:

@@ -221,7 +221,7 @@ def build_row(
         "steps": result.step,
         "minutes": state.get("train_seconds", 0.0) / 60,
         "checkpoint": str(checkpoint),
-        "budget": trainer.model_dump(include={"steps", "max_minutes", "max_cpu_seconds"}, exclude_none=True),
+        "budget": trainer.model_dump(include={"steps", "stop_at_step", "max_minutes", "max_cpu_seconds"}, exclude_none=True),
         "metrics": result.metrics,
         **state_compute(state),
     }

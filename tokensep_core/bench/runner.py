@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from tokensep_core.bench.compute import training_compute
 from tokensep_core.bench.grid import GridConfig, load_grid
+from tokensep_core.bench.replay import RecordedSteps, check_replayable, with_recorded_steps
 from tokensep_core.bench.rows import Row, build_row, evaluate_row, mismatched_offset, resolve_rows, row_runs
 from tokensep_core.config import ComponentSpec, read_config_file, validate_model
 from tokensep_core.data.writer import write_synthetic_dataset
@@ -150,14 +151,23 @@ def remove_stale_temporaries(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | None = None, only: list[str] | None = None) -> GridRun:
+def run_grid(
+    grid_path: str | Path,
+    out: str | Path,
+    plugins: LoadedPlugins | None = None,
+    only: list[str] | None = None,
+    steps_from: RecordedSteps | None = None,
+) -> GridRun:
     """Run (or resume) the grid in ``grid_path`` into ``out`` with the components, training tasks
     and trainable baselines of ``plugins`` (default: every loadable plugin). ``only``: run just
-    these rows (others keep their stored results, or are reported as not run). Each grid codec is
+    these rows (others keep their stored results, or are reported as not run). ``steps_from``: stop
+    each trained run at the step recorded for it (tokensep_core.bench.replay). Each grid codec is
     trained when the first run that uses it must run, so a resumed grid whose runs using a codec
     are all finished never trains it again."""
     source = str(grid_path)
     grid = load_grid(grid_path)
+    if steps_from is not None:
+        check_replayable(grid, source)
     plugins = plugins or load_plugins()
     registry = plugins.registry
     out = Path(out)
@@ -168,6 +178,11 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
     unknown = sorted(set(only or ()) - {row.name for row in rows})
     if unknown:
         raise ConfigError(f"{source}: no row named {', '.join(map(repr, unknown))} (rows: {', '.join(row.name for row in rows)})")
+    if steps_from is not None:  # before anything trains: every run to replay has its recorded steps
+        for row in rows:
+            if row.trained and (only is None or row.name in only):
+                for seed, run in row_runs(row):
+                    with_recorded_steps(run, seed, steps_from, source)
     codec_task = plugins.training_tasks.get("codec")
     codecs: dict[str, Path | str] = {}
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
@@ -187,6 +202,8 @@ def run_grid(grid_path: str | Path, out: str | Path, plugins: LoadedPlugins | No
             runs.append({**_new_result(row, None), "error": error})
         else:
             for seed, run in row_runs(row):
+                if steps_from is not None and row.trained:
+                    run = with_recorded_steps(run, seed, steps_from, source)
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:

@@ -118,7 +118,7 @@ def summarize(results: list[dict[str, Any]], comparisons: Iterable[tuple[str, st
             result["status"],
             result.get("error"),
             result["config"],
-            [run["training"] for run in runs if run.get("training")],
+            [{**run["training"], "seed": run.get("seed")} for run in runs if run.get("training")],
             result.get("codec_compute") or {},
         )
         finished = [run for run in runs if run.get("status", "ok") == "ok"]

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from tokensep_core.bench import grid_provenance, run_grid, summarize, write_report
+from tokensep_core.bench.replay import recorded_steps
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,13 +19,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run only these rows (e.g. two processes on one output folder, one grid split over sessions); "
         "the report shows the others' stored results, or 'not run yet'",
     )
+    parser.add_argument(
+        "--steps-from",
+        metavar="RESULTS.json",
+        help="replay a report's training by steps: stop each trained run at the step it stopped at there (its time or CPU "
+        "budget dropped, the schedule kept), so a CPU-budgeted grid re-runs the same steps on any machine; use a new -o folder",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("bench-out") / Path(args.grid).stem
     only = [name.strip() for name in args.rows.split(",") if name.strip()] if args.rows else None
     command = f"tokensep bench {shlex.quote(args.grid)} -o {shlex.quote(str(out))}" + (f" --rows {','.join(only)}" if only else "")
-    grid_run = run_grid(args.grid, out, only=only)
+    command += f" --steps-from {shlex.quote(args.steps_from)}" if args.steps_from else ""
+    steps_from = recorded_steps(args.steps_from) if args.steps_from else None
+    grid_run = run_grid(args.grid, out, only=only, steps_from=steps_from)
     summary = summarize(grid_run.results, [(c.a, c.b) for c in grid_run.grid.comparisons])
     paths = write_report(summary, out, grid_provenance(grid_run.grid, command))
     failed = [r for r in summary.rows if r.status == "failed"]

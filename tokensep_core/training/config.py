@@ -31,6 +31,12 @@ class TrainerConfig(BaseModel):
         "process (every thread counts, so it compares runs with different thread counts; summed over resumes); steps still sets "
         "the schedule. Refused on a GPU, where CPU time is not the compute: use max_minutes there",
     )
+    stop_at_step: int | None = Field(
+        None,
+        ge=1,
+        description="step budget: stop with a checkpoint at this step; steps still sets the schedule (replays a run that a time "
+        "or CPU budget stopped there, on any machine)",
+    )
     batch_size: int = Field(8, ge=1, description="items per micro-batch on each rank")
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes per rank")

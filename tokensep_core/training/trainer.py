@@ -225,8 +225,10 @@ class _Run:
     # -- the loop -------------------------------------------------------------------------------
 
     def _spent_budget(self) -> str | None:
-        """The time or CPU budget this process has used up, in words; None while both last."""
+        """The step, time or CPU budget this process has used up, in words; None while each lasts."""
         c = self.config
+        if c.stop_at_step is not None and self.step >= c.stop_at_step:
+            return f"step budget of {c.stop_at_step} steps"
         if c.max_minutes is not None and self.train_seconds >= 60 * c.max_minutes:
             return f"time budget of {c.max_minutes:g} min"
         if c.max_cpu_seconds is not None and self.train_cpu_seconds >= c.max_cpu_seconds:
@@ -327,7 +329,7 @@ class _Run:
                 self.train_cpu_seconds += time.process_time() - cpu_started
                 bar.update(1)
                 spent = self._spent_budget()
-                budgeted = config.max_minutes is not None or config.max_cpu_seconds is not None
+                budgeted = config.max_minutes is not None or config.max_cpu_seconds is not None or config.stop_at_step is not None
                 out_of_budget = budgeted and dist_utils.any_rank(spent is not None, ctx)
                 last = self.step == config.steps or out_of_budget
                 row: dict[str, float] = {}
