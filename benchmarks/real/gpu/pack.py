@@ -116,6 +116,14 @@ def _new_folder(beside: Path) -> Path:
     return tmp
 
 
+def _put_in_place(tmp: Path, dest: Path, what: str) -> None:
+    """Rename the finished ``tmp`` to ``dest``, which must still be absent or an empty folder."""
+    _check_empty(dest, what)
+    if dest.exists():
+        dest.rmdir()
+    tmp.rename(dest)
+
+
 def _size(paths: list[Path]) -> int:
     return sum(p.stat().st_size for p in paths)
 
@@ -189,10 +197,7 @@ def pack(token_dir: Path, pack_dir: Path, level: float) -> dict[str, Any]:
         (tmp / PACK_INFO).write_text(json.dumps(record, indent=1) + "\n")
         record["total_mb"] = _size([p for p in tmp.rglob("*") if p.is_file()]) / 1e6
         (tmp / PACK_INFO).write_text(json.dumps(record, indent=1) + "\n")
-        _check_empty(pack_dir, "pack folder")
-        if pack_dir.exists():
-            pack_dir.rmdir()
-        tmp.rename(pack_dir)
+        _put_in_place(tmp, pack_dir, "pack folder")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return record
@@ -228,10 +233,7 @@ def unpack(pack_dir: Path, token_dir: Path, workers: int | None = None) -> int:
                     tensors[mixture_key(song["key"])] = torch.from_numpy(audio).to(getattr(torch, song["dtype"])).contiguous()
                 save_file(tensors, str(tmp / shard))
         shutil.copyfile(pack_dir / INDEX_FILE, tmp / INDEX_FILE)
-        _check_empty(token_dir, "token folder")
-        if token_dir.exists():
-            token_dir.rmdir()
-        tmp.rename(token_dir)
+        _put_in_place(tmp, token_dir, "token folder")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return len(manifest["songs"])
