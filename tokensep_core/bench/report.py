@@ -1,5 +1,6 @@
 """A grid's report: ``results.md``, ``results.csv``, ``results.json``, ``scores.csv`` (every
-per-song score), ``plots/*.png`` and one self-contained ``report.html`` (plots inlined as base64, tables, every row's exact config).
+per-song score), ``plots/*.png`` and one self-contained ``report.html`` (plots inlined as base64,
+tables, every row's exact config).
 Every finished row comes with its mismatched-reference control (``ROW (mismatched)``), the
 comparisons table gives each declared comparison's paired differences, the controls table each
 stem's input dependence and verdict (tokensep_core.evaluation.controls), and the provenance block
