@@ -21,7 +21,7 @@ from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
 from tokensep_core.evaluation.controls import DOES_NOT_USE, earlier_estimates, pairing_text
 from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.stats import Difference, Estimate
-from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, write_json, write_text
+from tokensep_core.evaluation.tables import csv_text, fmt, markdown_table, run_provenance_lines, write_json, write_text
 
 
 def cell(estimate: Estimate | Difference | None) -> str:
@@ -225,9 +225,7 @@ def provenance_lines(provenance: Provenance) -> list[str]:
     for row, row_budget in own.items():
         budget += f"; {row}: " + ", ".join(f"{k} {v}" for k, v in row_budget.items())
     return [
-        f"Command: {provenance['command']}",
-        f"Code: tokensep {provenance['code_version']}",
-        f"Machine: {machine_line(provenance['machine'])}",
+        *run_provenance_lines(provenance),
         f"Seeds: {', '.join(str(s) for s in provenance['seeds'])} (each trained row trains once per seed)",
         f"Budget: {budget}",
         f"Mismatched offset: {offset} (song i's estimates against song i+{offset} mod n's references)",

@@ -178,11 +178,13 @@ def run_grid(
     unknown = sorted(set(only or ()) - {row.name for row in rows})
     if unknown:
         raise ConfigError(f"{source}: no row named {', '.join(map(repr, unknown))} (rows: {', '.join(row.name for row in rows)})")
-    if steps_from is not None:  # before anything trains: every run to replay has its recorded steps
-        for row in rows:
-            if row.trained and (only is None or row.name in only):
-                for seed, run in row_runs(row):
-                    with_recorded_steps(run, seed, steps_from, source)
+    # before anything trains, so a missing recorded step fails the grid at once
+    replayed = {
+        (row.name, seed): with_recorded_steps(run, seed, steps_from, source)
+        for row in (rows if steps_from is not None else ())
+        if row.trained
+        for seed, run in row_runs(row)
+    }
     codec_task = plugins.training_tasks.get("codec")
     codecs: dict[str, Path | str] = {}
     metric_specs = grid.metrics if grid.metrics is not None else default_metric_specs(grid.nisqa_weights)
@@ -202,8 +204,7 @@ def run_grid(
             runs.append({**_new_result(row, None), "error": error})
         else:
             for seed, run in row_runs(row):
-                if steps_from is not None and row.trained:
-                    run = with_recorded_steps(run, seed, steps_from, source)
+                run = replayed.get((row.name, seed), run)
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:

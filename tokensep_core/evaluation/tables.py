@@ -167,16 +167,20 @@ def evaluation_provenance(command: str, machine: dict[str, Any]) -> dict[str, An
     return {"command": command, "code_version": code_version(), "machine": machine}
 
 
-def provenance_markdown(provenance: dict[str, Any]) -> str:
-    """The ``## Provenance`` section of a ``summary.md``: the lines of a bench report's block
-    that concern one evaluation (command, code version, machine with torch, threads and device)."""
+def run_provenance_lines(provenance: dict[str, Any]) -> list[str]:
+    """``label: text`` lines of what produced a result: command, code version, machine (torch,
+    threads, device). A bench report's provenance block starts with them."""
     command = provenance["command"] or "not recorded (not run as `tokensep`)"
-    return (
-        "\n## Provenance\n\n"
-        f"- Command: {command}\n"
-        f"- Code: tokensep {provenance['code_version']}\n"
-        f"- Machine: {machine_line(provenance['machine'])}\n"
-    )
+    return [
+        f"Command: {command}",
+        f"Code: tokensep {provenance['code_version']}",
+        f"Machine: {machine_line(provenance['machine'])}",
+    ]
+
+
+def provenance_markdown(provenance: dict[str, Any]) -> str:
+    """The ``## Provenance`` section of a ``summary.md`` (:func:`run_provenance_lines`)."""
+    return "\n## Provenance\n\n" + "".join(f"- {line}\n" for line in run_provenance_lines(provenance))
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, command: str = "") -> dict[str, Path]:

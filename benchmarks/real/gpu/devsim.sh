@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../../.."
 DEVSIM=${DEVSIM:-/tmp/devsim}
 PACK=${1:-.carry/pack}
 KINDS=${KINDS:-/work/.library/device/KINDS.md}
+[ -f "$KINDS" ] || { echo "devsim.sh: $KINDS not found: set KINDS to the device tool's KINDS.md (its package list)" >&2; exit 1; }
 [ -x "$DEVSIM/bin/python" ] || "$(.venv/bin/python -c 'import sys; print(sys.base_prefix)')/bin/python3" -m venv "$DEVSIM"
 rm -rf "$DEVSIM/device-site" && mkdir -p "$DEVSIM/device-site"
 .venv/bin/python - "$KINDS" "$DEVSIM/device-site" <<'EOF'

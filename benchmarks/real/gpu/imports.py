@@ -1,7 +1,7 @@
 """Which installed distributions `tokensep train separator` and `tokensep export` import: run both
 in this process (one CPU training step of separator_gpu.yaml on TOKEN_DIR, then an fp16 export),
 then map every loaded top-level module to its distribution (plugin autoload off, as on the device). With --device-packages (the package
-list of the device machine, e.g. /work/.library/device/KINDS.md), also print the ones the device
+list of the device machine: the device tool's KINDS.md), also print the ones the device
 lacks: what benchmarks/real/gpu/wheels.sh must carry.
 
     python benchmarks/real/gpu/imports.py TOKEN_DIR [--device-packages KINDS.md]
