@@ -240,7 +240,7 @@ def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.dev
     from tokensep_core.runtime.precision import inference_precision
 
     generator = torch.Generator().manual_seed(0)
-    warm_up = 3
+    warm_up = 16  # a GPU's first steps compile and tune kernels
     tokens = torch.randint(0, lm.codebook_size, (batch, lm.num_codebooks, 1 + warm_up + steps), generator=generator).to(device)
     prefix = torch.randn(batch, prefix_steps, lm.dim, generator=generator).to(device)
     with inference_precision(lm, dtype, device):
@@ -252,6 +252,24 @@ def decode_rate(lm, batch: int, prefix_steps: int, steps: int, device: torch.dev
             _, cache = lm(tokens[..., t : t + 1], cache=cache)
         synchronize(device)
     return steps / (time.perf_counter() - start)
+
+
+@torch.inference_mode()
+def ops_per_step(lm, prefix_steps: int, device: torch.device, dtype: str) -> int:
+    """Aten ops one cached decode step of ``lm`` dispatches at batch 1 (torch.profiler, host side):
+    where the step is too small to fill the device, its time is about these ops' launch costs."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from tokensep_core.runtime.precision import inference_precision
+
+    tokens = torch.zeros(1, lm.num_codebooks, 3, dtype=torch.long, device=device)
+    prefix = torch.zeros(1, prefix_steps, lm.dim, device=device)
+    with inference_precision(lm, dtype, device):
+        _, cache = lm(tokens[..., :1], prefix)
+        _, cache = lm(tokens[..., 1:2], cache=cache)
+        with profile(activities=[ProfilerActivity.CPU]) as profiler:
+            lm(tokens[..., 2:3], cache=cache)
+    return sum(1 for event in profiler.events() if event.name.startswith("aten::"))
 
 
 def decoder_step_seconds(stride: int, device: torch.device, repeats: int = 3) -> tuple[float, float]:
@@ -397,6 +415,14 @@ def run(args: argparse.Namespace) -> str:
                     f"{rate / limit:.0%} of the bandwidth limit; {note}" if size == 1 else f"{rate * size:.0f} item-steps/s; {note}",
                 )
             )
+        ops = ops_per_step(lm, prefix_steps, device, args.dtype)
+        rows.append(
+            (
+                "LM ops per decode step",
+                f"{ops}",
+                "aten calls (nested ones included) of one cached step at batch 1 (torch.profiler, host side)",
+            )
+        )
         del separator, lm
     children: dict[float, dict[str, float]] = {}
     memory, scaling = _lengths(args.memory_seconds), _lengths(args.scaling_seconds)

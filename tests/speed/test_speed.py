@@ -89,6 +89,15 @@ def test_decode_rate_and_bandwidth_are_positive(speed) -> None:
     assert speed.read_bandwidth(torch.device("cpu"), megabytes=8, repeats=2) > 1e6
 
 
+def test_ops_per_step_counts_the_ops_of_one_decode_step_and_grows_with_layers(speed) -> None:
+    def ops(layers: int) -> int:
+        config = LlamaLMConfig(preset="tiny", layers=layers, num_codebooks=2, codebook_size=16, num_special_tokens=2)
+        return speed.ops_per_step(LlamaLM(config).eval(), 3, torch.device("cpu"), "float32")
+
+    one, two, three = ops(1), ops(2), ops(3)
+    assert 0 < one < two < three and three - two == two - one  # every layer adds the same ops
+
+
 def test_bfloat16_logits_stay_close_to_float32() -> None:
     """Stated tolerance, for bf16 weights + autocast (+ packed linear layers where oneDNN has
     bf16) as the separator runs them: logits within

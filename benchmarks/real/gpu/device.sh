@@ -8,10 +8,15 @@
 #   train.log    the trainer's output          metrics.csv  the trainer's metrics
 #   device.txt   nvidia-smi, versions, timings, steps/s
 #   model.tar, model-step<N>.tar   one exported model each (tar -xf F -C DIR gives DIR/separator-gpu*/)
+#   speed.txt    benchmarks/speed.py's report, when SPEED is set
 # Env overrides (all optional): STEPS, MAXMIN (trainer.max_minutes), BATCH, WORKERS (trainer.num_workers),
+# SPEED (benchmarks/speed.py's arguments, run before training; empty: skipped), SPEED_TIMEOUT (150 s), TRAIN (0:
+# stop after SPEED, nothing unpacked or trained),
 # CKPT_EVERY, EXPORT_STEPS ("2000 4000"; only checkpoints that exist; the last is always exported), OUT (default
 # runs/real/gpu-out), RUN, TOKENS, PACK, WHL (empty: install no wheels, use this Python's packages),
-# SITE, PY, DEVICE (trainer.device), DEADLINE (default 570: max_minutes is cut so that everything
+# SITE, PY, DEVICE (trainer.device), INIT (init_from and model.codec_checkpoint: the model to start
+# from; the recipe names benchmarks/real/separators/shipped_v5_mid, which tree.sh aside moves out,
+# so a trip sets INIT, e.g. pretrained/separator-small), DEADLINE (default 570: max_minutes is cut so that everything
 # ends by then, counted from this script's start; 0: no cut), RESERVE (default 75 s). CPU dry run here:
 #   WHL= PY=.venv/bin/python STEPS=3 MAXMIN=1 BATCH=2 CKPT_EVERY=2 EXPORT_STEPS=2 OUT=/tmp/gpu-out RUN=/tmp/gpu-run bash benchmarks/real/gpu/device.sh
 set -euo pipefail
@@ -49,6 +54,19 @@ print(", ".join(f"{d} {version(d)}" for d in ("numpy", "einops", "typing-extensi
 EOF
 say "wheels installed"
 
+# optional: benchmarks/speed.py with SPEED's arguments first, cut at SPEED_TIMEOUT s (training then
+# gets what is left before DEADLINE); its report goes to $OUT/speed.txt
+if [ -n "${SPEED:-}" ]; then
+  say "speed.py $SPEED"
+  set +e
+  # shellcheck disable=SC2086
+  timeout "${SPEED_TIMEOUT:-150}" "$PY" benchmarks/speed.py $SPEED 2>&1 | tee "$OUT/speed.txt"
+  say "speed.py exited ${PIPESTATUS[0]}"
+  set -e
+fi
+
+if [ "${TRAIN:-1}" = 0 ]; then say "TRAIN=0: no training"; exit 0; fi
+
 if [ ! -f "$TOKENS/index.json" ]; then
   "$PY" benchmarks/real/gpu/pack.py unpack "$PACK" "$TOKENS" | tee -a "$info"
 fi
@@ -58,12 +76,14 @@ say "tokens ready in $TOKENS"
 derived="$RUN.config.json"
 # and trainer.max_minutes cut so that training, checkpoints and exports end DEADLINE s after this
 # script started (the device's command limit is 600 s; RESERVE s are kept for startup and exports)
-STEPS=${STEPS:-} MAXMIN=${MAXMIN:-} BATCH=${BATCH:-} WORKERS=${WORKERS:-} CKPT_EVERY=${CKPT_EVERY:-} DEVICE=${DEVICE:-} \
+INIT=${INIT:-} STEPS=${STEPS:-} MAXMIN=${MAXMIN:-} BATCH=${BATCH:-} WORKERS=${WORKERS:-} CKPT_EVERY=${CKPT_EVERY:-} DEVICE=${DEVICE:-} \
   DEADLINE=${DEADLINE:-570} RESERVE=${RESERVE:-75} ELAPSED=$(($(date +%s) - start)) \
   TOKENS="$TOKENS" "$PY" - "$CONFIG" "$derived" <<'EOF' | tee -a "$info"
 import json, os, sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 config["tokens"]["root"] = os.environ["TOKENS"]
+if os.environ.get("INIT"):  # the model to start from, its codec included
+    config["init_from"] = config["model"]["codec_checkpoint"] = os.environ["INIT"]
 trainer = config["trainer"]
 for env, key, cast in (("STEPS", "steps", int), ("MAXMIN", "max_minutes", float), ("BATCH", "batch_size", int),
                        ("WORKERS", "num_workers", int), ("CKPT_EVERY", "checkpoint_every", int), ("DEVICE", "device", str)):

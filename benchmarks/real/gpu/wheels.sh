@@ -6,7 +6,8 @@
 # plus pycparser (cffi's dependency) and typing-extensions (on the device too, but pydantic 2.14 and
 # pydantic-core need >= 4.16.0, the newest, and the device's version is not known here; installed
 # first on PYTHONPATH it shadows the device's, which is backward compatible), at the versions
-# installed in .venv (pip show). Sdist-only
+# installed in .venv (pip show); and demucs, for benchmarks/speed.py's htdemucs section (device.sh's SPEED
+# step; it imports demucs, julius, einops and tqdm only). Sdist-only
 # pure-Python packages are built here into py3-none-any wheels (pip wheel --no-deps).
 #   bash benchmarks/real/gpu/wheels.sh                  # -> .carry/whl, for the device
 #   PYVER=3.11 DEST=/tmp/whl311 bash benchmarks/real/gpu/wheels.sh   # the same set for CPython 3.11 (a check here)
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/../../.."
 PYVER=${PYVER:-3.12}
 DEST=${DEST:-.carry/whl}
 PIP=${PIP:-.venv/bin/python -m pip}
-NAMES=(annotated-types argbind cffi pycparser descript-audio-codec descript-audiotools docstring-parser einx encodec
+NAMES=(annotated-types argbind cffi pycparser demucs descript-audio-codec descript-audiotools docstring-parser einx encodec
        ffmpy flatten-dict frozendict importlib-resources julius loguru mido pretty-midi pydantic pydantic-core
        randomname soundfile torch-einops-utils typing-extensions typing-inspection x-transformers)
 mkdir -p "$DEST"
