@@ -115,8 +115,9 @@ def test_a_bad_init_checkpoint_is_a_one_line_error_naming_the_config(source_run,
 
 
 def test_the_corpus_fine_tuning_recipe_matches_the_model_it_starts_from() -> None:
-    """benchmarks/real/train/separator.yaml: its model takes pretrained/separator-small's encoder and LM
-    as they are (same shapes), over that model's own codec."""
+    """benchmarks/real/train/separator.yaml: its model takes the encoder and LM of the model it
+    fine-tuned (shipped until 2026-11-28, kept at benchmarks/real/separators/shipped_v5_mid) as they
+    are (same shapes), over that model's own codec, which the shipped model still uses."""
     import yaml
 
     from tokensep_core.config import validate_model
@@ -126,14 +127,16 @@ def test_the_corpus_fine_tuning_recipe_matches_the_model_it_starts_from() -> Non
     sections = yaml.safe_load(Path("benchmarks/real/train/separator.yaml").read_text())
     sections.pop("trainer")
     config = validate_model(SeparatorTrainingConfig, sections, "separator.yaml")
-    assert config.init_from == config.model.codec_checkpoint == Path("pretrained/separator-small")
-    shipped = json.loads(Path("pretrained/separator-small/config.json").read_text())["task"]["model"]
+    start = Path("benchmarks/real/separators/shipped_v5_mid")
+    assert config.init_from == config.model.codec_checkpoint == start
+    assert (start / "codec.safetensors").read_bytes() == Path("pretrained/separator-small/codec.safetensors").read_bytes()
+    shipped = json.loads((start / "config.json").read_text())["task"]["model"]
     assert {k: config.model.model_dump(mode="json")[k] for k in ("encoder", "lm", "pattern", "track_order")} == {
         k: shipped[k] for k in ("encoder", "lm", "pattern", "track_order")
     }
     pipeline = build_pipeline(load_registry(), config.model, "separator.yaml")
     _initialise(pipeline, config.init_from, "separator.yaml")
-    lm = load_file("pretrained/separator-small/lm.safetensors")
+    lm = load_file(start / "lm.safetensors")
     assert all(torch.equal(pipeline.lm.state_dict()[k], v.float()) for k, v in lm.items())
 
 
