@@ -14,7 +14,7 @@ to read the table against.
 
 Usage: python benchmarks/stem_proxies.py SEPARATED_DIR SONG_DIR
 (SEPARATED_DIR: ``tokensep separate`` output for one song, ``{stem}.wav``; SONG_DIR: MUSDB layout
-with ``mixture.wav`` and the true ``{stem}.wav``.)
+with ``mixture`` and the true ``{stem}`` files as WAV, FLAC or Ogg.)
 """
 
 from __future__ import annotations
@@ -69,19 +69,27 @@ def routing(estimates: np.ndarray, references: np.ndarray, sample_rate: int) -> 
         return routed / energy.sum(axis=(1, 2, 3))[:, None]
 
 
-def read(path: Path) -> tuple[np.ndarray, int]:
-    wav, rate = sf.read(path, always_2d=True)
-    return wav, rate
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def read(folder: Path, name: str) -> tuple[np.ndarray, int]:
+    """``folder/name`` as WAV, FLAC or Ogg -> (wav [T, C], sample rate); a one-line exit if absent."""
+    for suffix in AUDIO_SUFFIXES:
+        path = folder / f"{name}{suffix}"
+        if path.is_file():
+            wav, rate = sf.read(path, always_2d=True)
+            return wav, rate
+    sys.exit(f"stem_proxies.py: error: no {name}{'/'.join(AUDIO_SUFFIXES)} in {folder}")
 
 
 def main(separated: Path, song: Path) -> None:
-    mixture, rate = read(song / "mixture.wav")
+    mixture, rate = read(song, "mixture")
     total = np.zeros_like(mixture)
     estimates, references = [], []
     print(f"{'stem':<7} {'level est/ref dB':>17} {'centroid est/ref Hz':>20} {'L/R corr est/ref':>17}")
     for stem in STEMS:
-        estimate, _ = read(separated / f"{stem}.wav")
-        reference, _ = read(song / f"{stem}.wav")
+        estimate, _ = read(separated, stem)
+        reference, _ = read(song, stem)
         n = min(len(estimate), len(reference), len(mixture))
         estimate, reference = estimate[:n], reference[:n]
         total[:n] += estimate

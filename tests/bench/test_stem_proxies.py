@@ -4,6 +4,8 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
+import soundfile as sf
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "stem_proxies.py"
 spec = importlib.util.spec_from_file_location("stem_proxies", SCRIPT)
@@ -34,3 +36,14 @@ def test_a_stem_given_to_the_wrong_output_shows_there() -> None:
     table = stem_proxies.routing(mixed, stems, RATE)
     np.testing.assert_allclose(table.sum(axis=1), 1.0, atol=1e-6)
     assert table[0, 0] > 0.99 and 0.45 < table[1, 0] < 0.55
+
+
+def test_references_are_read_as_flac_and_a_missing_one_is_a_one_line_exit(tmp_path: Path) -> None:
+    wav = _stems()[0]
+    sf.write(tmp_path / "mixture.flac", wav, RATE)
+    read, rate = stem_proxies.read(tmp_path, "mixture")
+    assert rate == RATE and read.shape == wav.shape and np.abs(read - wav).max() < 1e-3
+    with pytest.raises(SystemExit) as exit_info:
+        stem_proxies.read(tmp_path, "vocals")
+    message = str(exit_info.value)
+    assert "\n" not in message and "vocals.wav" in message and str(tmp_path) in message
