@@ -34,8 +34,9 @@ def test_pack_then_unpack_gives_the_token_folder_back(tiny_codec_run, tiny_songs
     assert done.returncode == 0, done.stderr
     record = json.loads((packed / "pack.json").read_text())
     assert record["songs"] == 3 and record["opus_mb"] < record["original_mixture_mb"]
-    packed_keys = [key for shard in packed.glob("shards/*.safetensors") for key in load_file(str(shard))]
-    assert packed_keys and not any(_is_audio(key) for key in packed_keys)  # the mixture audio travels as Opus only
+    packed_tensors = {key: t for shard in packed.glob("shards/*.safetensors") for key, t in load_file(str(shard)).items()}
+    assert packed_tensors and not any(_is_audio(key) for key in packed_tensors)  # the mixture audio travels as Opus only
+    assert {t.dtype for t in packed_tensors.values()} == {torch.uint8}  # the tiny codec's ids fit a byte
 
     assert _pack("unpack", packed, back).returncode == 0
     assert (back / "index.json").read_text() == (tokens / "index.json").read_text()
@@ -48,7 +49,7 @@ def test_pack_then_unpack_gives_the_token_folder_back(tiny_codec_run, tiny_songs
                 error = (restored[key].float() - tensor.float()).pow(2).mean() / tensor.float().pow(2).mean()
                 assert error < 0.1  # lossy, but the same signal: above 10 dB SNR at 128 kbit/s per channel
             else:
-                assert torch.equal(restored[key], tensor)  # the codes travel exactly
+                assert restored[key].dtype == tensor.dtype and torch.equal(restored[key], tensor)  # the codes travel exactly
     assert len(TokenShards(TokenShardsConfig(root=back, split=None))) == 3  # training reads it
 
 

@@ -4,7 +4,7 @@ A token folder (``tokensep tokenize``; format: tokensep_core/data/token_shards.p
 the codes ``i/codes/<stem>`` ``[N, K, F]`` (int16) and the mixture ``i/mixture`` ``[C, F * hop]``
 (float16 at the codec's rate), which the separator's conditioning encoder reads. The mixture is
 almost all of its size, so ``pack`` stores it lossy-coded as Ogg Opus (libsndfile through
-soundfile) and the codes as they are; ``unpack`` rebuilds a token folder that `tokensep train
+soundfile) and the codes exactly (as uint8 where they fit); ``unpack`` rebuilds a token folder that `tokensep train
 separator` reads unchanged (the same index.json and keys; the mixture decoded, float16, at its
 original length).
 
@@ -13,7 +13,8 @@ original length).
 
 Pack folder: ``index.json`` (the token folder's, copied), ``shards/NNNNN.safetensors`` (the same
 keys minus each song's mixture), ``audio/NNNNN-<key>.opus`` (one per song, ``C`` channels),
-``manifest.json`` (per song: shard, key, audio file, the mixture's shape and dtype) and
+``manifest.json`` (per song: shard, key, audio file, the mixture's shape and dtype; the original
+dtype of every narrowed code tensor) and
 ``pack.json`` (the settings and measured sizes and fidelity).
 """
 
@@ -42,7 +43,8 @@ from tokensep_core.errors import ConfigError
 
 MANIFEST = "manifest.json"
 PACK_INFO = "pack.json"
-PACK_FORMAT = 1
+PACK_FORMAT = 2
+"""2: codes that fit travel as uint8 (their dtype in the manifest's ``code_dtypes``); 1: as they are."""
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 DEFAULT_LEVEL = 0.92
 """libsndfile's Opus compression level: 0 -> 256 kbit/s per channel, 1 -> 6 (linear), VBR."""
@@ -147,6 +149,7 @@ def pack(token_dir: Path, pack_dir: Path, level: float) -> dict[str, Any]:
         (tmp / "audio").mkdir()
         songs: list[dict[str, Any]] = []
         originals: list[np.ndarray] = []
+        code_dtypes: dict[str, str] = {}
         for shard, entries in _shards(index).items():
             source = token_dir / shard
             if not source.is_file():
@@ -159,7 +162,7 @@ def pack(token_dir: Path, pack_dir: Path, level: float) -> dict[str, Any]:
                     raise PackError(f"{source}: no tensor {missing[0]!r}")
                 for key in f.keys():
                     if key not in mixtures:
-                        codes[key] = f.get_tensor(key)
+                        codes[key] = _narrowed(f.get_tensor(key), f"{shard}/{key}", code_dtypes)
                         continue
                     mixture = f.get_tensor(key)  # [C, F * hop] float16
                     audio = mixture.float().numpy()
@@ -177,7 +180,8 @@ def pack(token_dir: Path, pack_dir: Path, level: float) -> dict[str, Any]:
                     originals.append(audio)
             save_file(codes, str(tmp / shard))
         shutil.copyfile(token_dir / INDEX_FILE, tmp / INDEX_FILE)
-        (tmp / MANIFEST).write_text(json.dumps({"format": PACK_FORMAT, "sample_rate": rate, "songs": songs}, indent=1) + "\n")
+        manifest = {"format": PACK_FORMAT, "sample_rate": rate, "songs": songs, "code_dtypes": code_dtypes}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         decoded = ((a, _decode(tmp / s["audio"], *s["shape"])) for a, s in zip(originals, songs))
         seconds = sum(s["shape"][1] for s in songs) / rate
         codes_bytes, opus_bytes = _size(list((tmp / "shards").iterdir())), _size(list((tmp / "audio").iterdir()))
@@ -203,6 +207,22 @@ def pack(token_dir: Path, pack_dir: Path, level: float) -> dict[str, Any]:
     return record
 
 
+def _narrowed(codes: torch.Tensor, name: str, dtypes: dict[str, str]) -> torch.Tensor:
+    """Integer codes that all lie in 0..255 as uint8 (half the bytes of int16), their dtype noted
+    in ``dtypes[name]``; anything else as it is."""
+    if codes.is_floating_point() or codes.dtype == torch.uint8 or codes.numel() == 0:
+        return codes
+    if int(codes.min()) < 0 or int(codes.max()) > 255:
+        return codes
+    dtypes[name] = str(codes.dtype).removeprefix("torch.")
+    return codes.to(torch.uint8)
+
+
+def _widened(tensor: torch.Tensor, dtype: str | None) -> torch.Tensor:
+    """A narrowed tensor back at its original dtype (``dtype`` None: it travelled as it is)."""
+    return tensor if dtype is None else tensor.to(getattr(torch, dtype))
+
+
 def unpack(pack_dir: Path, token_dir: Path, workers: int | None = None) -> int:
     """Rebuild a token folder at ``token_dir`` (written in a temporary folder beside it, then
     renamed) from ``pack_dir``; -> the number of songs."""
@@ -210,8 +230,9 @@ def unpack(pack_dir: Path, token_dir: Path, workers: int | None = None) -> int:
     if not manifest_path.is_file():
         raise PackError(f"{pack_dir} has no {MANIFEST}: not a pack folder (write one with `pack.py pack`)")
     manifest = json.loads(manifest_path.read_text())
-    if manifest.get("format") != PACK_FORMAT:
-        raise PackError(f"{manifest_path}: not a pack of format {PACK_FORMAT}")
+    if manifest.get("format") not in (1, PACK_FORMAT):
+        raise PackError(f"{manifest_path}: not a pack of format 1 or {PACK_FORMAT}")
+    code_dtypes: dict[str, str] = manifest.get("code_dtypes", {})
     index = read_index(pack_dir)
     if index is None:
         raise PackError(f"{pack_dir} has no {INDEX_FILE}")
@@ -227,7 +248,7 @@ def unpack(pack_dir: Path, token_dir: Path, workers: int | None = None) -> int:
         with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:  # libsndfile runs without the GIL
             for shard, songs in by_shard.items():
                 with safe_open(str(pack_dir / shard), framework="pt") as f:
-                    tensors = {key: f.get_tensor(key) for key in f.keys()}
+                    tensors = {key: _widened(f.get_tensor(key), code_dtypes.get(f"{shard}/{key}")) for key in f.keys()}
                 decoded = pool.map(lambda s: _decode(pack_dir / s["audio"], *s["shape"]), songs)
                 for song, audio in zip(songs, decoded):
                     tensors[mixture_key(song["key"])] = torch.from_numpy(audio).to(getattr(torch, song["dtype"])).contiguous()
