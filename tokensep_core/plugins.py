@@ -22,13 +22,13 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points, version
+from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pluggy
 
-from tokensep_core import hookspecs
+from tokensep_core import __version__, hookspecs
 from tokensep_core.commands import CommandTable
 from tokensep_core.deprecations import dac_deprecations_silenced
 from tokensep_core.providers import Provider
@@ -127,7 +127,7 @@ def _manager() -> pluggy.PluginManager:
 
 def _add_plugins(loaded: LoadedCommands, autoload: bool | None) -> None:
     """Import and register the built-in packages, then (unless disabled) the entry points."""
-    builtin_provider = Provider("tokensep", _version_of("tokensep"))
+    builtin_provider = Provider("tokensep", __version__)
     for module_name in BUILTIN_PLUGINS:
         with dac_deprecations_silenced():  # a plugin module may import dac
             module = importlib.import_module(module_name)
@@ -202,13 +202,6 @@ def _add_plugin(loaded: LoadedCommands, plugin: ModuleType | object, plugin_name
         loaded.failures.append(PluginFailure(provider.name, f"not a valid plugin: {_one_line(err)}"))
         return
     loaded.providers[plugin_name] = provider
-
-
-def _version_of(distribution: str) -> str:
-    try:
-        return version(distribution)
-    except Exception:
-        return "unknown"
 
 
 def _one_line(err: BaseException) -> str:
