@@ -6,6 +6,7 @@ from pathlib import Path
 
 import tokensep_core
 from tokensep_core.plugins import load_registry
+from tokensep_core.provenance import component_record
 
 PYPROJECT = Path(tokensep_core.__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -16,8 +17,6 @@ def test_the_source_tree_version_is_pyprojects_and_the_installed_one() -> None:
 
 
 def test_builtin_components_record_that_version() -> None:
-    from tokensep_core.provenance import component_record
-
     record = component_record(load_registry(), {"codec": "hcodec", "lm": "llama"})
     assert {entry["version"] for entry in record.values()} == {tokensep_core.__version__}
     assert {entry["provider"] for entry in record.values()} == {"tokensep"}
