@@ -86,7 +86,11 @@ class Trainer:
         """Train up to ``config.steps`` (resuming from the newest complete checkpoint, if any)."""
         ctx = dist_utils.setup(self.config.device)
         try:
-            return _Run(self, ctx).train()
+            result = _Run(self, ctx).train()
+            # every rank leaves its collectives before any tears the group down: a gloo rank that
+            # destroyed it while another still ran once aborted at exit (clean-clone CI, 2026-11-28)
+            dist_utils.barrier(ctx)
+            return result
         finally:
             ctx.close()
 
