@@ -8,6 +8,7 @@ import argparse
 
 from tokensep_core.data.corpus import build_corpus
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
 
@@ -62,6 +63,13 @@ def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_
         default=audio_format,
         help=f"song files: 32-bit float .wav, or 24-bit .flac at about 40 %% of the size (default {audio_format})",
     )
+    parser.add_argument(
+        "--vocal-production",
+        choices=VOCAL_PRODUCTIONS,
+        default="studio",
+        help="the lead vocal as rendered (dry: every corpus built before 2026-11-28's twenty-fifth session), or through a "
+        "studio chain drawn per song: high-pass, compression, a stereo room, sometimes an echo (default studio)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -75,6 +83,7 @@ def _excerpt_options(args: argparse.Namespace) -> dict:
         workers=args.workers,
         progress=not args.no_progress,
         audio_format=args.audio_format,
+        vocal_production=args.vocal_production,
     )
 
 

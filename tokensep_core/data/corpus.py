@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.vocal_production import VocalProduction
 from tokensep_core.data.writer import AudioFormat
 from tokensep_core.errors import TokensepError
 
@@ -158,6 +159,7 @@ def build_corpus(
     workers: int = 1,
     progress: bool = True,
     audio_format: AudioFormat = "flac",
+    vocal_production: VocalProduction = "studio",
 ) -> MidiSummary:
     """Fetch the packages, extract the MIDI files, render the songs into ``out`` (see module doc)."""
     out = Path(out)
@@ -213,4 +215,5 @@ def build_corpus(
         workers=workers,
         progress=progress,
         audio_format=audio_format,
+        vocal_production=vocal_production,
     )

@@ -31,6 +31,7 @@ from tokensep_core.data import midi_songs
 from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
 from tokensep_core.data.mixing import fit_headroom, mix
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
+from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS, VocalProduction
 from tokensep_core.data.voice_sources import clip_rate, read_voice_folder, usable_voices, voice_label
 from tokensep_core.data.writer import AudioFormat, is_complete, record_settings, run_jobs, write_song_folder
 from tokensep_core.errors import TokensepError
@@ -40,6 +41,7 @@ MANIFEST_FILE = "manifest.csv"
 MIDI_SUFFIXES = (".mid", ".midi")
 DRUM_KIT_STREAM = 1  # the drum kits' random stream, apart from the excerpts' and soundfonts'
 VOICE_STREAM = 2  # the voices' (plan: voice and clips; render: singing style)
+PRODUCTION_STREAM = 3  # the vocal chain's (render only)
 CLIPS_PER_SONG = 8
 
 
@@ -131,13 +133,33 @@ def _draw_voice(singers: list[Path | None], notes: int, rng: np.random.Generator
     return voice, tuple(clips[int(i)] for i in picks)
 
 
-def render_midi_song(song: MidiSong, seconds: float, sample_rate: int, program: str, folder: Path, audio_format: AudioFormat) -> None:
+def render_midi_song(
+    song: MidiSong,
+    seconds: float,
+    sample_rate: int,
+    program: str,
+    folder: Path,
+    audio_format: AudioFormat,
+    vocal_production: VocalProduction = "studio",
+) -> None:
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
     parts = midi_songs.assign_parts(midi_songs.read_midi(song.source))
     voice_rng = np.random.default_rng(np.random.SeedSequence([song.seed, VOICE_STREAM]))
+    production_rng = np.random.default_rng(np.random.SeedSequence([song.seed, PRODUCTION_STREAM]))
     stems = midi_songs.render_excerpt(
-        parts, song.start, seconds, sample_rate, program, song.soundfont, rng, song.drum_kit, song.voice_clips, voice_rng
+        parts,
+        song.start,
+        seconds,
+        sample_rate,
+        program,
+        song.soundfont,
+        rng,
+        song.drum_kit,
+        song.voice_clips,
+        voice_rng,
+        vocal_production,
+        production_rng,
     )
     balanced = fit_headroom(mix_levels(stems, rng))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
@@ -158,10 +180,16 @@ def write_midi_dataset(
     workers: int = 1,
     progress: bool = True,
     audio_format: AudioFormat = "wav",
+    vocal_production: VocalProduction = "studio",
 ) -> MidiSummary:
     """Render up to ``excerpts`` excerpts of ``seconds`` from every MIDI file under ``sources``
     into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes.
-    ``voice_labels`` name voice folders in the manifest (default: the folder's name)."""
+    ``voice_labels`` name voice folders in the manifest (default: the folder's name);
+    ``vocal_production`` "dry" leaves the lead as rendered (every corpus built before
+    2026-11-28's twenty-fifth session), "studio" puts it through a vocal chain
+    (:mod:`~tokensep_core.data.vocal_production`)."""
+    if vocal_production not in VOCAL_PRODUCTIONS:
+        raise TokensepError(f"data midi: vocal production {vocal_production!r} is not one of {', '.join(VOCAL_PRODUCTIONS)}")
     if seconds <= 0 or sample_rate <= 0 or excerpts < 1 or workers < 1 or not 0.0 <= test_fraction <= 1.0:
         raise TokensepError(
             f"data midi: need seconds > 0, sample rate > 0, excerpts >= 1, workers >= 1, 0 <= test fraction <= 1 "
@@ -193,11 +221,12 @@ def write_midi_dataset(
             "test_fraction": test_fraction,
             "seed": seed,
             "format": audio_format,
+            "vocal_production": vocal_production,
         },
         defining=_with_default_format,
     )
     todo = [song for song in plan if not is_complete(out / song.split / song.name, audio_format)]
-    jobs = [(song, seconds, sample_rate, program, out / song.split / song.name, audio_format) for song in todo]
+    jobs = [(song, seconds, sample_rate, program, out / song.split / song.name, audio_format, vocal_production) for song in todo]
     for _ in tqdm(run_jobs(render_midi_song, jobs, workers), total=len(jobs), desc="midi", unit="song", disable=not progress):
         pass
     _write_manifest(out / MANIFEST_FILE, plan, voice_labels or {})
@@ -206,9 +235,9 @@ def write_midi_dataset(
 
 
 def _with_default_format(settings: dict) -> dict:
-    """Settings recorded before the format, drum-kit and voice options were float WAV, without
-    kits or voices."""
-    return {"format": "wav", "drum_kits": [], "voices": [], **settings}
+    """Settings recorded before the format, drum-kit, voice and vocal-production options were
+    float WAV, without kits or voices, with dry vocals."""
+    return {"format": "wav", "drum_kits": [], "voices": [], "vocal_production": "dry", **settings}
 
 
 def _write_manifest(path: Path, plan: list[MidiSong], voice_labels: dict[str, str]) -> None:
