@@ -138,6 +138,12 @@ def test_train_cli_dispatches_to_a_registered_command(tmp_path, capsys):
     assert len(read_metrics(tmp_path / "run")) == 3
     loaded = TinyRegression(hidden=8)
     load_weights(tmp_path / "run" / "checkpoints" / "step_00000003", loaded.modules())
+    args = parser.parse_args(["train", "tiny", str(config_file), "--run-dir", str(tmp_path / "seeded"), "--seed", "5", "--steps", "2"])
+    assert args.func(args) == 0
+    recorded = json.loads((tmp_path / "seeded" / "config.json").read_text())["trainer"]
+    assert (recorded["seed"], recorded["steps"]) == (5, 2)
+    losses = [{k: v for k, v in read_metrics(run)[1].items() if k.endswith("/total")} for run in (tmp_path / "seeded", tmp_path / "run")]
+    assert losses[0] and losses[0] != losses[1]  # the same step with another seed: other data
     config_file.write_text("trainer:\n  stepz: 3\n")
     args = parser.parse_args(["train", "tiny", str(config_file), "--run-dir", str(tmp_path / "run2")])
     with pytest.raises(ConfigError, match="field 'stepz': unknown field"):

@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True, help="where checkpoints, metrics.csv and tensorboard/ go")
     parser.add_argument("--device", help="override trainer.device (auto, cpu, cuda, cuda:1, mps)")
     parser.add_argument("--steps", type=int, help="override trainer.steps")
+    parser.add_argument("--seed", type=int, help="override trainer.seed (data order, crops, dropout: a training seed)")
 
 
 def run(task: TrainingTaskSpec, args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def run(task: TrainingTaskSpec, args: argparse.Namespace) -> int:
 
     sections = read_config_file(args.config)
     trainer_section = dict(sections.pop("trainer", None) or {})
-    for field in ("device", "steps"):
+    for field in ("device", "steps", "seed"):
         if getattr(args, field) is not None:
             trainer_section[field] = getattr(args, field)
     config = validate_model(TrainerConfig, trainer_section, f"{args.config} [trainer]")
