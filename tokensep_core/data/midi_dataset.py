@@ -10,7 +10,9 @@ run without kits. With ``voices`` (folders of recorded speech, see
 :mod:`~tokensep_core.data.sung_speech`), each song draws, from another stream of its own, the
 synthetic singer or one voice and that voice's clips (one per lead note, at most
 :data:`CLIPS_PER_SONG`); the plan is otherwise that of the same run without voices, and the songs
-the synthetic singer sings are the same. A source file's excerpts all go to one split, chosen
+the synthetic singer sings are the same. With ``vocal_production`` "studio" (the default) the lead
+goes through a vocal chain drawn from a fourth stream (:mod:`~tokensep_core.data.vocal_production`):
+only the vocal stem and the song's balance change. A source file's excerpts all go to one split, chosen
 from its name (:func:`midi_songs.is_test_file`), so no composition is in both splits.
 """
 
