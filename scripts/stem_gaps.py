@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-STEMS = ("vocals", "drums", "bass", "other")
+from tokensep_core import STEMS
+
 FRAME_SECONDS = 0.02
 SILENT_BELOW_PEAK_DB = -80.0
 QUIET_BELOW_PEAK_DB = -50.0
