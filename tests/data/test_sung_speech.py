@@ -121,19 +121,74 @@ def test_units_are_the_voiced_words_not_the_pauses(tmp_path):
     assert units[-1].end <= words[-1] / rate + 0.02
 
 
-def test_each_note_is_sung_at_its_pitch(tmp_path):
+@pytest.mark.parametrize("vowels", sung_speech.VOWELS)
+def test_each_note_is_sung_at_its_pitch(tmp_path, vowels):
     clips = sorted(_voice(tmp_path / "voice").rglob("*.wav"))
     notes = _notes()
-    out = sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3))
+    out = sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3), vowels)
     errors = [_cents(out.astype(float), note) for note in notes]
     assert max(abs(e) for e in errors) < 30, errors
-    assert np.array_equal(out, sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3)))  # deterministic
+    assert np.array_equal(out, sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3), vowels))  # deterministic
 
 
-def test_units_start_at_the_onsets_and_stop_at_the_note_ends(tmp_path):
+def _unit(rate: int = SR) -> tuple[np.ndarray, float, float]:
+    """A syllable ``[T]``: 40 ms of noise (the onset consonant), then a voice at constant loudness
+    whose two formants glide for 120 ms into a vowel held 150 ms and glide 100 ms into a coda
+    (additive harmonics under a moving formant envelope) -> (audio, voicing onset s, the vowel's
+    centre s)."""
+    onset, glide_in, vowel, glide_out = 0.04, 0.12, 0.15, 0.1
+    t = np.arange(int((glide_in + vowel + glide_out) * rate)) / rate
+    turns = [0, glide_in, glide_in + vowel, t[-1]]
+    first, second = np.interp(t, turns, [300, 750, 750, 350]), np.interp(t, turns, [2200, 1150, 1150, 800])
+    harmonics = np.arange(1, 40)[:, None] * 140.0  # [K, 1] Hz
+    gains = 1 / (1 + ((harmonics - first) / 80) ** 2) + 0.5 / (1 + ((harmonics - second) / 120) ** 2)  # [K, T]
+    gains /= np.sqrt((gains**2).sum(axis=0))
+    voiced = (gains * np.sin(2 * np.pi * harmonics * t)).sum(axis=0)
+    noise = 0.05 * np.random.default_rng(0).standard_normal(int(onset * rate))
+    return np.concatenate([noise, voiced / np.abs(voiced).max()]), onset, onset + glide_in + vowel / 2
+
+
+def test_the_held_nucleus_is_the_steady_vowel_and_only_it_stretches():
+    audio, voiced, centre = _unit()
+    start, end = sung_speech.nucleus(audio, SR, voiced)
+    assert start <= centre <= end and voiced + 0.08 < start and end < voiced + 0.12 + 0.15 + 0.04
+    length = len(audio) / SR
+    source, output = sung_speech.time_map(length, voiced, 2.0, (start, end))
+    assert output[-1] == pytest.approx(2.0) and list(source) == pytest.approx([0, voiced, start, end, length])
+    natural = np.diff(source)
+    assert np.diff(output)[[0, 1, 3]] == pytest.approx(natural[[0, 1, 3]])  # consonants and glides at their speed
+    assert np.diff(output)[2] > 10 * natural[2]  # the vowel fills the note
+    short = sung_speech.time_map(length, voiced, 0.3, (start, end))[1]  # the edges would take more than half of the note
+    assert short[-1] == pytest.approx(0.3) and short[2] + (short[4] - short[3]) == pytest.approx(0.15)
+    # the stretched mode keeps only the lead-in and stretches the voiced part alike
+    assert list(sung_speech.time_map(length, voiced, 2.0, None)[1]) == pytest.approx([0, voiced, 2.0])
+
+
+def test_a_held_note_keeps_its_vowel_where_a_stretched_one_drags_the_glides():
+    audio, voiced, _ = _unit()
+    rate, note = SR, Note(0.0, 1.5, 57, 1.0)
+    contour = np.full(int(note.duration / sung_speech.POINT_STEP) + 2, 57.0)
+    first_formant = []
+    for held in (sung_speech.nucleus(audio, rate, voiced), None):
+        source, output = sung_speech.time_map(len(audio) / rate, voiced, note.duration, held)
+        sung = sung_speech.psola(audio, rate, source, output, contour, sung_speech.POINT_STEP, 1)
+        centroids = []  # spectral centroid below 1.5 kHz (the first formant's region) over the note's middle half
+        for t in np.arange(0.4, 1.1, 0.05):
+            frame = sung[int(t * rate) : int(t * rate) + 512] * np.hanning(512)
+            power = np.abs(np.fft.rfft(frame)) ** 2
+            freqs = np.fft.rfftfreq(512, 1 / rate)
+            low = freqs < 1500
+            centroids.append(float((freqs[low] * power[low]).sum() / power[low].sum()))
+        first_formant.append(np.ptp(centroids))
+    held_spread, stretched_spread = first_formant
+    assert held_spread < 0.5 * stretched_spread, first_formant  # held: one vowel; stretched: the glides cross it
+
+
+def test_stretched_units_stop_at_the_note_ends_and_held_ones_join_legato_notes(tmp_path):
     clips = sorted(_voice(tmp_path / "voice").rglob("*.wav"))
     notes = _notes()
-    out = sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3))
+    held = sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3))
+    out = sung_speech.sing(notes, clips, 5 * SR, SR, np.random.default_rng(3), "stretched")
     assert out.dtype == np.float32 and out.shape == (5 * SR,)
     assert 0.05 < np.sqrt(np.mean(out**2)) and np.abs(out).max() <= 0.9 + 1e-6  # not silent, no clipping
     sounding = np.zeros(len(out), bool)
@@ -143,6 +198,13 @@ def test_units_start_at_the_onsets_and_stop_at_the_note_ends(tmp_path):
         assert np.abs(out[a + 1 : a + 80]).max() > 0, note  # sound from the onset (after the 5-ms fade-in starts)
         assert np.sqrt(np.mean(out[a + int(0.05 * SR) : b - int(0.05 * SR)] ** 2)) > 0.03, note
     assert not out[~sounding].any()  # silence before, between and after the notes
+    phrase_ends = [n.start + n.duration for n, m in zip(notes, notes[1:]) if m.start - (n.start + n.duration) <= sung_speech.LEGATO_GAP]
+    assert len(phrase_ends) == 5
+    for end in phrase_ends:  # held: the 50-ms gap inside a phrase is a crossfade, not silence
+        gap = held[round(end * SR) : round((end + 0.05) * SR)]
+        assert not out[round(end * SR) : round((end + 0.05) * SR)].any() and np.sqrt(np.mean(gap**2)) > 0.01, end
+    rests = [(n.start + n.duration, m.start) for n, m in zip(notes, notes[1:]) if m.start - (n.start + n.duration) > sung_speech.LEGATO_GAP]
+    assert rests and all(not held[round(a * SR) : round(b * SR)].any() for a, b in rests)  # a rest stays silent
 
 
 def test_a_high_line_moves_down_whole_octaves_to_the_speaker(tmp_path):
@@ -237,6 +299,17 @@ def test_midi_dataset_with_voices_records_them_and_keeps_the_other_songs(tmp_pat
             assert np.sqrt(np.mean(vocals**2)) > 1e-3 and not np.allclose(vocals, plain)
     again = midi_dataset.write_midi_dataset(out, files, voices=[voice], **options)
     assert again.written == 0
+    # the sung vowels are a setting: recorded, a resume that changes them refused, a folder from before them stretched
+    assert json.loads((out / "midi.json").read_text())["sung_vowels"] == "held"
+    with pytest.raises(TokensepError, match="sung_vowels 'held' -> 'stretched'"):
+        midi_dataset.write_midi_dataset(out, files, voices=[voice], sung_vowels="stretched", **options)
+    settings = json.loads((out / "midi.json").read_text())
+    del settings["sung_vowels"]
+    (out / "midi.json").write_text(json.dumps(settings))
+    with pytest.raises(TokensepError, match="sung_vowels 'stretched' -> 'held'"):
+        midi_dataset.write_midi_dataset(out, files, voices=[voice], **options)
+    with pytest.raises(TokensepError, match="sung vowels 'sustained'"):
+        midi_dataset.write_midi_dataset(tmp_path / "x", files, voices=[voice], sung_vowels="sustained", **options)
     with pytest.raises(TokensepError, match="voices") as err:
         midi_dataset.write_midi_dataset(out, files, **options)
     assert "\n" not in str(err.value)

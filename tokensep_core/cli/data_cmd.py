@@ -8,6 +8,7 @@ import argparse
 
 from tokensep_core.data.corpus import build_corpus
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.sung_speech import VOWELS
 from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS
 from tokensep_core.data.writer import write_synthetic_dataset
 from tokensep_core.plugins import load_registry
@@ -70,6 +71,14 @@ def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_
         help="the lead vocal as rendered (dry: every corpus built before 2026-11-28's twenty-fifth session), or through a "
         "studio chain drawn per song: high-pass, compression, a stereo room, sometimes an echo (default studio)",
     )
+    parser.add_argument(
+        "--sung-vowels",
+        choices=VOWELS,
+        default="held",
+        help="a recorded voice holds each syllable's vowel through its note and glides legato notes into each other "
+        "(held), or stretches the whole syllable over the note (stretched: every corpus built before 2026-11-28's "
+        "twenty-sixth session) (default held)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -84,6 +93,7 @@ def _excerpt_options(args: argparse.Namespace) -> dict:
         progress=not args.no_progress,
         audio_format=args.audio_format,
         vocal_production=args.vocal_production,
+        sung_vowels=args.sung_vowels,
     )
 
 

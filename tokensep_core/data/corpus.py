@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.sung_speech import SungVowels
 from tokensep_core.data.vocal_production import VocalProduction
 from tokensep_core.data.writer import AudioFormat
 from tokensep_core.errors import TokensepError
@@ -160,6 +161,7 @@ def build_corpus(
     progress: bool = True,
     audio_format: AudioFormat = "flac",
     vocal_production: VocalProduction = "studio",
+    sung_vowels: SungVowels = "held",
 ) -> MidiSummary:
     """Fetch the packages, extract the MIDI files, render the songs into ``out`` (see module doc)."""
     out = Path(out)
@@ -216,4 +218,5 @@ def build_corpus(
         progress=progress,
         audio_format=audio_format,
         vocal_production=vocal_production,
+        sung_vowels=sung_vowels,
     )

@@ -33,6 +33,7 @@ from tokensep_core.data import midi_songs
 from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
 from tokensep_core.data.mixing import fit_headroom, mix
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
+from tokensep_core.data.sung_speech import VOWELS, SungVowels
 from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS, VocalProduction
 from tokensep_core.data.voice_sources import clip_rate, read_voice_folder, usable_voices, voice_label
 from tokensep_core.data.writer import AudioFormat, is_complete, record_settings, run_jobs, write_song_folder
@@ -143,6 +144,7 @@ def render_midi_song(
     folder: Path,
     audio_format: AudioFormat,
     vocal_production: VocalProduction = "studio",
+    sung_vowels: SungVowels = "held",
 ) -> None:
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
@@ -162,6 +164,7 @@ def render_midi_song(
         voice_rng,
         vocal_production,
         production_rng,
+        sung_vowels,
     )
     balanced = fit_headroom(mix_levels(stems, rng))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
@@ -183,15 +186,21 @@ def write_midi_dataset(
     progress: bool = True,
     audio_format: AudioFormat = "wav",
     vocal_production: VocalProduction = "studio",
+    sung_vowels: SungVowels = "held",
 ) -> MidiSummary:
     """Render up to ``excerpts`` excerpts of ``seconds`` from every MIDI file under ``sources``
     into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes.
     ``voice_labels`` name voice folders in the manifest (default: the folder's name);
     ``vocal_production`` "dry" leaves the lead as rendered (every corpus built before
     2026-11-28's twenty-fifth session), "studio" puts it through a vocal chain
-    (:mod:`~tokensep_core.data.vocal_production`)."""
+    (:mod:`~tokensep_core.data.vocal_production`); ``sung_vowels`` "held" holds each syllable's
+    vowel through its note and crossfades legato notes, "stretched" (every corpus built before
+    2026-11-28's twenty-sixth session) stretches the whole syllable
+    (:mod:`~tokensep_core.data.sung_speech`)."""
     if vocal_production not in VOCAL_PRODUCTIONS:
         raise TokensepError(f"data midi: vocal production {vocal_production!r} is not one of {', '.join(VOCAL_PRODUCTIONS)}")
+    if sung_vowels not in VOWELS:
+        raise TokensepError(f"data midi: sung vowels {sung_vowels!r} is not one of {', '.join(VOWELS)}")
     if seconds <= 0 or sample_rate <= 0 or excerpts < 1 or workers < 1 or not 0.0 <= test_fraction <= 1.0:
         raise TokensepError(
             f"data midi: need seconds > 0, sample rate > 0, excerpts >= 1, workers >= 1, 0 <= test fraction <= 1 "
@@ -224,11 +233,14 @@ def write_midi_dataset(
             "seed": seed,
             "format": audio_format,
             "vocal_production": vocal_production,
+            "sung_vowels": sung_vowels,
         },
         defining=_with_default_format,
     )
     todo = [song for song in plan if not is_complete(out / song.split / song.name, audio_format)]
-    jobs = [(song, seconds, sample_rate, program, out / song.split / song.name, audio_format, vocal_production) for song in todo]
+    jobs = [
+        (song, seconds, sample_rate, program, out / song.split / song.name, audio_format, vocal_production, sung_vowels) for song in todo
+    ]
     for _ in tqdm(run_jobs(render_midi_song, jobs, workers), total=len(jobs), desc="midi", unit="song", disable=not progress):
         pass
     _write_manifest(out / MANIFEST_FILE, plan, voice_labels or {})
@@ -237,9 +249,9 @@ def write_midi_dataset(
 
 
 def _with_default_format(settings: dict) -> dict:
-    """Settings recorded before the format, drum-kit, voice and vocal-production options were
-    float WAV, without kits or voices, with dry vocals."""
-    return {"format": "wav", "drum_kits": [], "voices": [], "vocal_production": "dry", **settings}
+    """Settings recorded before the format, drum-kit, voice, vocal-production and sung-vowel
+    options were float WAV, without kits or voices, with dry vocals and stretched vowels."""
+    return {"format": "wav", "drum_kits": [], "voices": [], "vocal_production": "dry", "sung_vowels": "stretched", **settings}
 
 
 def _write_manifest(path: Path, plan: list[MidiSong], voice_labels: dict[str, str]) -> None:

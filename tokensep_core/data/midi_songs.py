@@ -29,7 +29,7 @@ from tokensep_core.data import dsp
 from tokensep_core.data.drum_kits import render_drum_stem
 from tokensep_core.data.score import VOWELS, Note
 from tokensep_core.data.soundfont import fluidsynth_render
-from tokensep_core.data.sung_speech import sing
+from tokensep_core.data.sung_speech import SungVowels, sing
 from tokensep_core.data.vocal_production import VocalProduction, draw_chain, produce
 from tokensep_core.data.voice import make_singer, render_vocals
 from tokensep_core.errors import TokensepError
@@ -141,12 +141,14 @@ def render_excerpt(
     voice_rng: np.random.Generator | None = None,
     vocal_production: VocalProduction = "dry",
     production_rng: np.random.Generator | None = None,
+    sung_vowels: SungVowels = "stretched",
 ) -> dict[str, np.ndarray]:
     """One excerpt of ``parts`` -> unbalanced stems ``{stem: [2, n]}`` float32; the drums played by
     ``drum_kit`` (see :mod:`~tokensep_core.data.drum_kits`), or by ``soundfont``'s GM kit; the
     lead sung by the speech in ``voice_clips`` (its traits drawn from ``voice_rng``), or by the
     synthetic singer when there are none; with ``vocal_production`` "studio", the lead goes through
-    a chain drawn from ``production_rng`` (:mod:`~tokensep_core.data.vocal_production`)."""
+    a chain drawn from ``production_rng`` (:mod:`~tokensep_core.data.vocal_production`); a voice
+    sings with ``sung_vowels`` (:func:`~tokensep_core.data.sung_speech.sing`)."""
     n = round(seconds * sample_rate)
     audio: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory(prefix="tokensep-midi-") as tmp:
@@ -161,7 +163,7 @@ def render_excerpt(
         notes = lead_notes(_window(parts.vocals, start, seconds), rng)
         mono = None
         if notes and voice_clips:
-            mono = sing(notes, list(voice_clips), n, sample_rate, voice_rng if voice_rng is not None else rng)
+            mono = sing(notes, list(voice_clips), n, sample_rate, voice_rng if voice_rng is not None else rng, sung_vowels)
         elif notes:
             high = float(np.mean([note.pitch for note in notes])) > 62
             mono = render_vocals(notes, make_singer(rng, high), n, sample_rate, rng)
