@@ -184,6 +184,28 @@ def test_a_held_note_keeps_its_vowel_where_a_stretched_one_drags_the_glides():
     assert held_spread < 0.5 * stretched_spread, first_formant  # held: one vowel; stretched: the glides cross it
 
 
+def test_a_note_many_times_its_syllable_is_sung_to_its_end_at_one_level():
+    audio, voiced, _ = _unit()  # 0.41 s
+    audio = audio * np.geomspace(0.1, 1.0, len(audio))  # a syllable that swells by 20 dB
+    held = sung_speech.nucleus(audio, SR, voiced)
+    source, output = sung_speech.time_map(len(audio) / SR, voiced, 2.5, held)
+    contour = np.full(int(2.5 / sung_speech.POINT_STEP) + 2, 57.0)
+    short = sung_speech.psola(audio, SR, source, output, contour, sung_speech.POINT_STEP, 1, full_length=False)
+    assert len(short) / SR == pytest.approx(sung_speech.PRAAT_MAX_STRETCH * len(audio) / SR, abs=0.02)  # Praat's cap
+    sung = sung_speech.psola(audio, SR, source, output, contour, sung_speech.POINT_STEP, 1)
+    assert len(sung) / SR == pytest.approx(2.5, abs=0.02)
+    assert _cents(sung.astype(float), Note(0.0, 2.5, 57, 1.0)) == pytest.approx(0, abs=30)
+
+    def levels(x: np.ndarray) -> np.ndarray:  # dB of 0.1-s frames over the held vowel's middle
+        a, b = int((output[2] + 0.1) * SR), int((output[3] - 0.1) * SR)
+        frames = x[a : a + (b - a) // 1600 * 1600].reshape(-1, 1600)
+        return 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)))
+
+    steady = sung_speech.steady_level(sung, SR, output[2], output[3])
+    assert np.ptp(levels(sung)) > 3.0 and np.ptp(levels(steady)) < 1.0  # the swell held through the note, then evened
+    assert np.array_equal(steady[: int(output[2] * SR)], sung[: int(output[2] * SR)])  # the onset untouched
+
+
 def test_stretched_units_stop_at_the_note_ends_and_held_ones_join_legato_notes(tmp_path):
     clips = sorted(_voice(tmp_path / "voice").rglob("*.wav"))
     notes = _notes()

@@ -11,12 +11,14 @@ Units are taken round-robin over the clips, so with at least as many notes as cl
 sings. How a unit fills its note (``vowels``):
 
 - ``held``: its vowel nucleus (:func:`nucleus`, the steadiest loud stretch of its voicing) is
-  held through the note, while the consonants and glides around it keep their natural speed
-  (:func:`time_map`); a note followed within :data:`LEGATO_GAP` by the next one sings on into it
-  and crossfades over :data:`CROSSFADE`, so a phrase is one line;
+  held through the note at one level (:func:`steady_level`), lengthened in passes where Praat's
+  3× limit would stop it short (:func:`psola`), while the consonants and glides around it keep
+  their natural speed (:func:`time_map`); a note followed within :data:`LEGATO_GAP` by the next
+  one sings on into it and crossfades over :data:`CROSSFADE`, so a phrase is one line;
 - ``stretched`` (every corpus before 2026-11-28's twenty-sixth session): the lead-in (the consonant
   before the voicing) keeps its length, up to :data:`MAX_LEAD_SHARE` of the note, and the whole
-  voiced part stretches alike; each note stops at its end.
+  voiced part stretches alike, at most 3× (a longer note falls silent before its end); each note
+  stops at its end.
 
 Each unit is levelled to the same RMS, scaled by the note's velocity, faded in and out and placed
 from the note's onset: silence between notes that are not legato.
@@ -55,6 +57,9 @@ NUCLEUS_HOP, NUCLEUS_BANDS = 0.01, 24  # s, log-spaced bands of the nucleus sear
 NUCLEUS_SHARE = 0.4  # of the voiced part: the length of the held nucleus
 NUCLEUS_LEVEL_DB = 6.0
 MAX_EDGE_SHARE = 0.5  # of a note: the most that the consonants and glides around the nucleus take
+PRAAT_MAX_STRETCH = 3.0  # Praat's overlap-add lengthens at most this much (measured: 0.24 s asked for 1 s gives 0.72 s)
+PASS_STRETCH = 2.8  # the most one pass of psola's lengthening asks for
+LEVEL_WINDOW, MAX_LEVEL_GAIN_DB = 0.05, 12.0  # s, dB: how a held vowel is kept at one level
 
 
 @dataclass(frozen=True)
@@ -159,14 +164,57 @@ def time_map(length: float, lead: float, duration: float, held: tuple[float, flo
     return source, output
 
 
+def steady_level(sung: np.ndarray, rate: int, start: float, end: float) -> np.ndarray:
+    """``sung`` ``[T]`` with its held vowel (``start`` to ``end`` s) at one level: the vowel's
+    RMS envelope (:data:`LEVEL_WINDOW`) divided out and its median restored, the gain held within
+    :data:`MAX_LEVEL_GAIN_DB` and eased in and out over :data:`LEVEL_WINDOW`; a nucleus whose level
+    rose or fell would otherwise rise or fall through the whole note."""
+    a, b = int(start * rate), min(int(end * rate), len(sung))
+    window = int(LEVEL_WINDOW * rate)
+    if b - a < 4 * window:
+        return sung
+    power = np.convolve(sung[a:b] ** 2, np.ones(window) / window, "same")
+    envelope = np.sqrt(power) + 1e-9
+    limit = 10 ** (MAX_LEVEL_GAIN_DB / 20)
+    gain = np.clip(np.median(envelope) / envelope, 1 / limit, limit)
+    ease = np.minimum(1.0, np.minimum(np.arange(b - a), np.arange(b - a)[::-1]) / window)
+    out = sung.copy()
+    out[a:b] *= 1 + (gain - 1) * ease
+    return out
+
+
 def psola(
-    segment: np.ndarray, rate: int, source: np.ndarray, output: np.ndarray, contour: np.ndarray, step: float, seed: int
+    segment: np.ndarray,
+    rate: int,
+    source: np.ndarray,
+    output: np.ndarray,
+    contour: np.ndarray,
+    step: float,
+    seed: int,
+    full_length: bool = True,
 ) -> np.ndarray:
     """``segment`` ``[T]`` stretched along the piecewise-linear map ``source`` -> ``output`` (s,
     :func:`time_map`) and set to ``contour`` (MIDI pitch, one value per ``step`` s of output) by
-    Praat's overlap-add resynthesis -> ``[~output[-1] * rate]``. Praat draws random numbers when it
-    stretches; ``seed`` seeds them, so the result is repeatable."""
+    Praat's overlap-add resynthesis -> ``[~output[-1] * rate]``. Praat lengthens a stretch at most
+    :data:`PRAAT_MAX_STRETCH` times (a longer request comes out that long); with ``full_length``,
+    pieces that need more are first lengthened in passes of at most :data:`PASS_STRETCH` at their
+    own pitch. Without it (``stretched`` vowels, as every corpus before 2026-11-28's twenty-sixth
+    session) the result stops short. Praat draws random numbers when it stretches; ``seed`` seeds
+    them, so the result is repeatable."""
     run(f"random_initializeWithSeedUnsafelyButPredictably ({seed})")
+    source = np.asarray(source, dtype=float)
+    while full_length and np.max(np.diff(output) / np.maximum(np.diff(source), 1e-9)) > PASS_STRETCH:
+        ratios = np.diff(output) / np.maximum(np.diff(source), 1e-9)
+        longer = np.cumsum([0.0, *(np.diff(source) * np.clip(ratios, 1.0, PASS_STRETCH))])
+        segment = _overlap_add(segment, rate, source, longer, None, step)
+        source = longer * (len(segment) / rate / longer[-1])  # where the boundaries landed
+    return _overlap_add(segment, rate, source, output, contour, step)
+
+
+def _overlap_add(
+    segment: np.ndarray, rate: int, source: np.ndarray, output: np.ndarray, contour: np.ndarray | None, step: float
+) -> np.ndarray:
+    """One Praat overlap-add pass of :func:`psola` (``contour`` None: the segment's own pitch)."""
     sound = parselmouth.Sound(segment, sampling_frequency=rate)
     manipulation = call(sound, "To Manipulation", 0.01, PITCH_FLOOR, PITCH_CEILING)
     durations = call("Create DurationTier", "stretch", 0.0, sound.duration)
@@ -177,11 +225,12 @@ def psola(
         if k != pieces[-1]:
             call(durations, "Add point", source[k + 1] - 0.001, ratio)
     call([manipulation, durations], "Replace duration tier")
-    pitches = call("Create PitchTier", "melody", 0.0, sound.duration)
-    hz = 440.0 * 2.0 ** ((contour - 69.0) / 12.0)
-    for k, value in enumerate(hz):
-        call(pitches, "Add point", float(np.interp(k * step, output, source)), float(value))
-    call([manipulation, pitches], "Replace pitch tier")
+    if contour is not None:
+        pitches = call("Create PitchTier", "melody", 0.0, sound.duration)
+        hz = 440.0 * 2.0 ** ((contour - 69.0) / 12.0)
+        for k, value in enumerate(hz):
+            call(pitches, "Add point", float(np.interp(k * step, output, source)), float(value))
+        call([manipulation, pitches], "Replace pitch tier")
     return call(manipulation, "Get resynthesis (overlap-add)").values[0]
 
 
@@ -223,7 +272,9 @@ def sing(
             lead = unit.voiced - unit.start
             held = nucleus(segment, clip.rate, lead) if vowels == "held" else None
             source, output = time_map(len(segment) / clip.rate, lead, seconds, held)
-            sung = psola(segment, clip.rate, source, output, contour, POINT_STEP, int(rng.integers(2**31)))
+            sung = psola(segment, clip.rate, source, output, contour, POINT_STEP, int(rng.integers(2**31)), vowels == "held")
+            if held is not None:
+                sung = steady_level(sung, clip.rate, output[2], output[3])
         except parselmouth.PraatError as err:
             raise TokensepError(
                 f"voice: PSOLA failed on a unit of {clips[order[k % len(order)][0]]} ({str(err).strip().splitlines()[0]})"
