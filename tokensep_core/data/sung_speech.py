@@ -58,7 +58,7 @@ NUCLEUS_SHARE = 0.4  # of the voiced part: the length of the held nucleus
 NUCLEUS_LEVEL_DB = 6.0
 MAX_EDGE_SHARE = 0.5  # of a note: the most that the consonants and glides around the nucleus take
 PRAAT_MAX_STRETCH = 3.0  # Praat's overlap-add lengthens at most this much (measured: 0.24 s asked for 1 s gives 0.72 s)
-PASS_STRETCH = 2.8  # the most one pass of psola's lengthening asks for
+PASS_STRETCH, MAX_PASSES = 2.8, 6  # the most one pass of psola's lengthening asks for; 2.8^6 > 400x
 LEVEL_WINDOW, MAX_LEVEL_GAIN_DB = 0.05, 12.0  # s, dB: how a held vowel is kept at one level
 
 
@@ -198,13 +198,15 @@ def psola(
     Praat's overlap-add resynthesis -> ``[~output[-1] * rate]``. Praat lengthens a stretch at most
     :data:`PRAAT_MAX_STRETCH` times (a longer request comes out that long); with ``full_length``,
     pieces that need more are first lengthened in passes of at most :data:`PASS_STRETCH` at their
-    own pitch. Without it (``stretched`` vowels, as every corpus before 2026-11-28's twenty-sixth
+    own pitch (at most :data:`MAX_PASSES`). Without it (``stretched`` vowels, as every corpus before 2026-11-28's twenty-sixth
     session) the result stops short. Praat draws random numbers when it stretches; ``seed`` seeds
     them, so the result is repeatable."""
     run(f"random_initializeWithSeedUnsafelyButPredictably ({seed})")
     source = np.asarray(source, dtype=float)
-    while full_length and np.max(np.diff(output) / np.maximum(np.diff(source), 1e-9)) > PASS_STRETCH:
+    for _ in range(MAX_PASSES if full_length else 0):
         ratios = np.diff(output) / np.maximum(np.diff(source), 1e-9)
+        if ratios.max() <= PASS_STRETCH:
+            break
         longer = np.cumsum([0.0, *(np.diff(source) * np.clip(ratios, 1.0, PASS_STRETCH))])
         segment = _overlap_add(segment, rate, source, longer, None, step)
         source = longer * (len(segment) / rate / longer[-1])  # where the boundaries landed
