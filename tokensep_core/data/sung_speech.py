@@ -265,9 +265,9 @@ def sing(
         unit = clip.units[order[k % len(order)][1]]
         segment = clip.audio[int(unit.start * clip.rate) : int(unit.end * clip.rate)]
         legato = previous is not None and note.start - (previous.start + previous.duration) <= LEGATO_GAP
-        following = notes[k + 1] if k + 1 < len(notes) else None
-        joins = vowels == "held" and following is not None and following.start - (note.start + note.duration) <= LEGATO_GAP
-        seconds = following.start - note.start + CROSSFADE if joins and following is not None else note.duration
+        seconds = note.duration  # held vowels run a legato note on into the next one
+        if vowels == "held" and k + 1 < len(notes) and notes[k + 1].start - (note.start + note.duration) <= LEGATO_GAP:
+            seconds = notes[k + 1].start - note.start + CROSSFADE
         times = np.arange(int(seconds / POINT_STEP) + 2) * POINT_STEP
         contour = pitch_contour(times, note.pitch + shift, previous.pitch + shift if legato else None, style, note.duration)
         try:
