@@ -100,3 +100,8 @@ def test_two_cpu_ranks_under_torchrun_train_like_one_process_with_the_joint_batc
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
     for mine, theirs in zip(metrics(tmp_path / "ddp"), metrics(tmp_path / "single")):
         assert mine["head/mse"] == pytest.approx(theirs["head/mse"], abs=1e-5)
+    # the process group is gone when training returns: gloo threads left for the interpreter's
+    # finalisation once aborted a rank at exit (torch.distributed.nn held the group)
+    for rank in (0, 1):
+        threads = (tmp_path / "ddp" / f"threads_rank{rank}.txt").read_text().split()
+        assert not [name for name in threads if "gloo" in name], threads

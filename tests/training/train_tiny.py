@@ -6,6 +6,7 @@ python train_tiny.py RUN_DIR [--steps N] [--checkpoint-every N] [--sleep SECONDS
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def main() -> None:
     )
     dataset = NoisyRegressionStream(48) if args.iterable else NoisyRegression(48)
     train(TinyRegression(dropout=args.dropout, sleep=args.sleep), config, args.run_dir, dataset)
+    if "RANK" in os.environ and Path("/proc/self/task").is_dir():  # what outlives training, for the torchrun test
+        names = [(task / "comm").read_text().strip() for task in Path("/proc/self/task").iterdir()]
+        (Path(args.run_dir) / f"threads_rank{os.environ['RANK']}.txt").write_text("\n".join(names))
 
 
 if __name__ == "__main__":

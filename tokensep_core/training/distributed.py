@@ -9,6 +9,7 @@ the stepped group, plus broadcasting buffers from rank 0 each step, is what DDP 
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,6 +55,13 @@ def setup(device_name: str) -> DistContext:
         torch.cuda.set_device(device)
     owns = not dist.is_initialized()
     if owns:
+        # torch.distributed.nn binds the default group into its functions' default arguments when
+        # first imported. Imported after init (an optimizer's first use imports it through
+        # torch._dynamo), it kept the group alive after destroy_process_group: gloo's worker threads
+        # outlived the interpreter's finalisation, and one releasing its last work then aborted
+        # ("terminate called without an active exception", ~1 in 75 torchrun launches under load).
+        # Imported here, while no group exists, it binds None, and destroying the group joins them.
+        importlib.import_module("torch.distributed.nn")
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     return DistContext(dist.get_rank(), dist.get_world_size(), device, owns_group=owns)
 

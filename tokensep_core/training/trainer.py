@@ -87,8 +87,7 @@ class Trainer:
         ctx = dist_utils.setup(self.config.device)
         try:
             result = _Run(self, ctx).train()
-            # every rank leaves its collectives before any tears the group down: a gloo rank that
-            # destroyed it while another still ran once aborted at exit (clean-clone CI, 2026-11-28)
+            # every rank leaves its collectives before any tears the group down
             dist_utils.barrier(ctx)
             return result
         finally:
