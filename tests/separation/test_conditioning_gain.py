@@ -116,6 +116,23 @@ def test_the_logged_gain_is_clearly_positive_and_the_probe_measures_it_again(tra
     assert again == pytest.approx(last, abs=1e-5)
 
 
+@pytest.mark.slow
+def test_per_stem_gains_split_the_whole_and_every_stem_reads_its_tone_from_the_mixture(trained, registry):
+    from tokensep_core.cli.eval_conditioning_cmd import measure_conditioning
+
+    _, run_dir, _ = trained
+    scores = measure_conditioning(
+        run_dir, ToneSongs(ComponentConfig()), items=8, batch_size=8, device="cpu", registry=registry, per_stem=True
+    )
+    assert list(scores) == ["all", *STEMS]
+    assert scores["all"] == pytest.approx(measure_conditioning(run_dir, ToneSongs(ComponentConfig()), 8, device="cpu", registry=registry))
+    for name in ("ce_true", "ce_null", "ce_shuffled"):  # every stem has as many tokens: the whole is their mean
+        assert scores["all"][name] == pytest.approx(sum(scores[s][name] for s in STEMS) / len(STEMS), abs=1e-5)
+    for stem in STEMS:  # each stem's tone is named only by the mixture
+        assert scores[stem]["gain_shuffled"] > 0.05, (stem, scores[stem])
+    assert len({round(scores[s]["ce_true"], 4) for s in STEMS}) > 1  # each scope is its own stem's
+
+
 def test_held_out_items_are_fixed_crops_of_successive_songs_in_batches_of_two_or_more():
     from tokensep_core.separation.conditioning import held_out_items
 

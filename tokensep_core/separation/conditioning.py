@@ -93,18 +93,24 @@ def condition_losses(
     prefix_mask: Tensor | None,
     items: int,
     seed: int = 0,
+    stem: str | None = None,
 ) -> dict[str, Tensor]:
     """``{"true" | "null" | "shuffled": scalar CE}`` of the LM family's loss on ``codes``
     ``{stem: [B', K, T']}`` with prefix ``[B', P, D]`` as given, nulled and rolled by one item
     (``B' / items`` rows: a mono codec sees each channel of an item as its own row). Each
-    condition's loss sees the same random draws."""
+    condition's loss sees the same random draws. ``stem``: the CE of that stem's tokens alone
+    (the others weigh 0; they still sit in the sequence, so a stem generated after others is
+    scored given theirs, as at separation time)."""
     from tokensep_core.separation.training import LossConfig  # training.py builds on this module
 
     if items < 2 or prefix.shape[0] % items:
         raise ConfigError(f"conditioning gain: need 2+ items whose rows divide the prefix's {prefix.shape[0]}, got {items}")
+    if stem is not None and stem not in codes:
+        raise ConfigError(f"conditioning gain: no stem {stem!r} (the model has {', '.join(codes)})")
     rows = prefix.shape[0] // items
     lm = pipeline.lm
-    unsmoothed = LossConfig(label_smoothing=0.0, condition_dropout=0.0)
+    only = {} if stem is None else {name: float(name == stem) for name in codes}
+    unsmoothed = LossConfig(label_smoothing=0.0, condition_dropout=0.0, stem_weights=only)
     conditions = {
         "true": (prefix, prefix_mask),
         "null": (null_condition(prefix), prefix_mask),

@@ -15,6 +15,7 @@ With ``init_from`` the encoder and LM start from another separator's weights (fi
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,15 +157,23 @@ class SeparatorTask(TrainingTask):
     def conditioning(self, items: HeldOutItems, batch_size: int, device: torch.device) -> dict[str, float]:
         """Cross-entropies per token with the true, null and shuffled condition, averaged over
         ``items`` by item, and the two gains. Call in eval mode, without gradients."""
-        totals = dict.fromkeys(CONDITIONS, 0.0)
+        return self.conditioning_by_stem(items, batch_size, device, [None])[None]
+
+    def conditioning_by_stem(
+        self, items: HeldOutItems, batch_size: int, device: torch.device, stems: Sequence[str | None]
+    ) -> dict[str | None, dict[str, float]]:
+        """:meth:`conditioning` over each stem's tokens alone, ``{stem: scores}`` (``None``: all
+        stems, as :meth:`conditioning`); every batch is encoded once."""
+        totals = {stem: dict.fromkeys(CONDITIONS, 0.0) for stem in stems}
         for batch in items.batches(batch_size):
             count = batch["mixture"].shape[0]
             codes, prefix, mask = self.encode({k: v.to(device) for k, v in batch.items()}, items.sample_rate)
-            for name, loss in condition_losses(self.pipeline, codes, prefix, mask, count).items():
-                check_loss(loss, self.pipeline.labels["lm"])
-                totals[name] += float(loss) * count
+            for stem in stems:
+                for name, loss in condition_losses(self.pipeline, codes, prefix, mask, count, stem=stem).items():
+                    check_loss(loss, self.pipeline.labels["lm"])
+                    totals[stem][name] += float(loss) * count
         total = items.mixture.shape[0]
-        return gains({name: value / total for name, value in totals.items()})
+        return {stem: gains({name: value / total for name, value in ce.items()}) for stem, ce in totals.items()}
 
     def encode(self, batch: dict[str, Tensor], sample_rate: int) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
         """A batch (see the class) at ``sample_rate`` -> the LM's targets ``{stem: codes [B', K, T']}``
