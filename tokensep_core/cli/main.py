@@ -11,6 +11,8 @@ registered, so no codec, LM or teacher module is imported).
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import signal
 import sys
 import threading
@@ -90,6 +92,16 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reading end is closed (poll reports an error on it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no real stdout
+        return False
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
@@ -112,7 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with sigterm_as_interrupt():
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a reader that left shows here, not in the interpreter's exit
+            return code
+    except BrokenPipeError:
+        if not _stdout_reader_gone():  # another pipe (e.g. ffmpeg's): a real error
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141  # 128 + SIGPIPE, as a shell reports `tokensep … | head` cut short
     except TokensepError as err:
         print(f"tokensep: error: {err}", file=sys.stderr)
         return 1
