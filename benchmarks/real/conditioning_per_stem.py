@@ -18,15 +18,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from tokensep_core.plugins import load_registry
+
 STEMS = ("vocals", "drums", "bass", "other", "all")
 
 
-def score(model: str, data_config: str, items: int) -> dict[str, dict[str, float]]:
+def score(model: str, data_config: str, items: int, registry) -> dict[str, dict[str, float]]:
     from tokensep_core.cli.eval_conditioning_cmd import measure_conditioning
     from tokensep_core.data.open_dataset import open_dataset
-    from tokensep_core.plugins import load_registry
 
-    registry = load_registry()
     dataset = open_dataset(None, data_config, "test", registry)
     return measure_conditioning(model, dataset, items=items, device="cpu", registry=registry, per_stem=True)
 
@@ -67,13 +67,14 @@ def main() -> int:
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
     done = {(row["model"], row["data"]) for row in rows}
     pairs = [(m, d) for m in args.models.split(",") for d in args.data.split(",")]
+    registry = load_registry()  # once: plugins are found by scanning installed packages
     for model, spec in tqdm(pairs, desc="score", unit="pair"):
         data, _, items = spec.rpartition(":")
         if not data or not items.isdigit():
             parser.error(f"--data: {spec!r} is not DATA_CONFIG:ITEMS")
         if (model, data) in done:
             continue
-        row = {"model": model, "data": data, "items": int(items), "scores": score(model, data, int(items))}
+        row = {"model": model, "data": data, "items": int(items), "scores": score(model, data, int(items), registry)}
         with path.open("a") as f:
             f.write(json.dumps(row) + "\n")
         rows.append(row)
