@@ -81,16 +81,37 @@ def metric_table(summary: GridSummary, metric: str) -> tuple[list[str], list[lis
 
 def comparisons_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
     """Per declared comparison, metric and stem: the mean paired difference [95% interval], a's
-    wins of the pairs and where the interval lies."""
-    header = ["a", "b", "metric", "stem", "Δ [95% interval]", "a better", "interval"]
+    wins of the pairs, where the interval lies and whether both rows beat their own controls."""
+    header = ["a", "b", "metric", "stem", "Δ [95% interval]", "a better", "interval", "own controls"]
     rows = []
     for c in summary.comparisons:
         if c.error:
-            rows.append([c.a, c.b, "–", "–", c.error, "–", "–"])
+            rows.append([c.a, c.b, "–", "–", c.error, "–", "–", "–"])
         for metric, by_stem in c.differences.items():
             for stem, d in by_stem.items():
-                rows.append([c.a, c.b, metric, stem, cell(d), f"{d.wins}/{d.pairs}", _side(d)])
+                controls = own_controls(summary, (c.a, c.b), metric, stem)
+                rows.append([c.a, c.b, metric, stem, cell(d), f"{d.wins}/{d.pairs}", _side(d), controls])
     return header, rows
+
+
+def own_controls(summary: GridSummary, names: Sequence[str], metric: str, stem: str) -> str:
+    """Whether each named row beats its own mismatched control on ``metric`` and ``stem`` (the
+    controls table's interval lies above 0): ``both pass``, ``fails: ROW[, ROW]``, or ``–`` when a
+    row has no such control (too few songs, or the row is not in the grid)."""
+    by_name = {r.name: r for r in summary.rows}
+    failing = []
+    for name in names:
+        row = by_name.get(name)
+        verdict = row.verdicts.get(stem) if row is not None else None
+        difference = verdict.differences.get(metric) if verdict is not None else None
+        if difference is None or math.isnan(difference.low):
+            return "–"
+        if difference.low <= 0:
+            failing.append(name)
+    return FAILS_CONTROL + ", ".join(failing) if failing else "both pass"
+
+
+FAILS_CONTROL = "fails: "
 
 
 def _side(difference: Difference) -> str:
@@ -105,7 +126,9 @@ COMPARISONS_NOTE = (
     "Δ: a's score minus b's (b's minus a's for a lower-is-better metric, so positive means a is better), paired by song "
     "and seed and averaged over the pairs [95% two-level bootstrap interval: seeds, then songs, resampled]; a row whose "
     "output does not depend on the seed pairs with every seed of the other. a better: the pairs where a scored better, "
-    "of all pairs. interval: above 0 / below 0 when it excludes 0."
+    "of all pairs. interval: above 0 / below 0 when it excludes 0. own controls: whether each row's score on this metric "
+    "and stem beats its own mismatched control (Controls below); a row that fails it scores about as well against another "
+    "song's stems, so on that metric the difference tells how its output sounds more than whether it follows the song."
 )
 
 
@@ -296,7 +319,7 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _html_cell(text: str) -> str:
     """A table cell; a failed control stands out."""
-    flagged = ' class="flagged"' if text.startswith(DOES_NOT_USE) else ""
+    flagged = ' class="flagged"' if text.startswith((DOES_NOT_USE, FAILS_CONTROL)) else ""
     return f"<td{flagged}>{html.escape(text)}</td>"
 
 
@@ -374,7 +397,11 @@ def write_report(summary: GridSummary, out: Path, provenance: Provenance | None 
             "error": c.error,
             "seed_pairs": c.pairs,
             "differences": {
-                m: {s: {**vars(d), "excludes_zero": d.excludes_zero} for s, d in by_stem.items()} for m, by_stem in c.differences.items()
+                m: {
+                    s: {**vars(d), "excludes_zero": d.excludes_zero, "own_controls": own_controls(summary, (c.a, c.b), m, s)}
+                    for s, d in by_stem.items()
+                }
+                for m, by_stem in c.differences.items()
             },
         }
         for c in summary.comparisons
