@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -278,6 +279,22 @@ def test_clip_modes(tmp_path: Path) -> None:
     assert np.allclose(peaks["rescale"], [0.5 / 2.02, -1 / 1.01, 1.5 / 2.02])
     assert np.allclose(peaks["clamp"], [0.5, -1.0, 1.0]) and np.allclose(peaks["none"], [0.5, -2.0, 1.5])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clamp.wav", "none.wav", "rescale.wav"]
+
+
+def test_rescaled_stems_are_named_with_their_gain(tiny_run, tmp_path: Path, capsys) -> None:
+    mixture = _song(tmp_path / "quiet.wav", frames=6000)
+    sf.write(str(tmp_path / "loud.wav"), 50 * mixture, 16000, subtype="FLOAT")  # peak far above 1
+    out = tmp_path / "out"
+    args = ["-n", str(tiny_run[0]), "-o", str(out), "--two-stems", "vocals"]
+    assert main(["separate", str(tmp_path / "quiet.wav"), *args]) == 0
+    assert "rescaled" not in capsys.readouterr().err
+    assert main(["separate", str(tmp_path / "loud.wav"), *args]) == 0
+    [note] = [line for line in capsys.readouterr().err.splitlines() if "rescaled" in line]
+    no_vocals = sf.read(str(out / Path(tiny_run[0]).name / "loud" / "no_vocals.wav"), dtype="float32")[0]
+    assert float(np.abs(no_vocals).max()) == pytest.approx(1 / 1.01, abs=1e-3)  # divided by 1.01 x its peak
+    assert note.startswith("tokensep: note: rescaled to stay within ±1") and "no longer sum to the mixture" in note
+    # the mixture peaks near 50 x 0.4 = 20: the mixture minus the vocals is turned down by more than 20 dB
+    assert float(re.search(r"no_vocals\.wav (-[0-9.]+) dB", note).group(1)) < -20
 
 
 def test_shifts_average_seeded_draws(separator: GenerativeSeparator) -> None:

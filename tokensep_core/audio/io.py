@@ -358,9 +358,10 @@ def _ffmpeg_mp3(source: Path, target: Path, gain: float, settings: Mp3Settings, 
         raise AudioError(f"{path}: cannot encode MP3 (ffmpeg: {lines[-1] if lines else 'failed'})")
 
 
-def commit_all(writers: list[AudioWriter]) -> None:
+def commit_all(writers: list[AudioWriter]) -> dict[Path, float]:
     """Commit every writer, or none: a failure, Ctrl-C or SIGTERM deletes the files already placed
-    and the rest (an interrupt waits until the file being placed is recorded)."""
+    and the rest (an interrupt waits until the file being placed is recorded). -> ``{path: gain}``
+    of every file placed: the factor ``rescale`` divided it by (1: unchanged)."""
     placed: list[Path] = []
     made = [writer._made for writer in writers]  # a committed writer forgets the folders it made
     try:
@@ -374,6 +375,7 @@ def commit_all(writers: list[AudioWriter]) -> None:
             writer._made = folders
         abort_all(writers)
         raise
+    return {path: writer.gain for path, writer in zip(placed, writers)}
 
 
 @contextmanager

@@ -10,6 +10,7 @@ help come from the pydantic-only InferenceConfig); ``run`` imports the separator
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -361,8 +362,8 @@ def run(args: argparse.Namespace) -> int:
         device = getattr(built, "device", args.device)
         print(f"tokensep: model {model.name}{default} ({model.help}) on {device}; stems {', '.join(names)}", file=sys.stderr)
 
-        def separate(track: Path, targets: dict[str, Path]) -> None:
-            separate_whole_file(built, track, targets, subtype, clip=args.clip_mode, mp3=mp3)
+        def separate(track: Path, targets: dict[str, Path]) -> dict[Path, float]:
+            return separate_whole_file(built, track, targets, subtype, clip=args.clip_mode, mp3=mp3)
 
     else:
         path = model.checkpoint()
@@ -376,8 +377,8 @@ def run(args: argparse.Namespace) -> int:
             names = list(separator.check_stems(requested))
         print(f"tokensep: model {model.name}{default} from {path} on {separator.device}; stems {', '.join(names)}", file=sys.stderr)
 
-        def separate(track: Path, targets: dict[str, Path]) -> None:
-            separator.separate_file(track, targets, subtype, progress=interactive, clip=args.clip_mode, mp3=mp3)
+        def separate(track: Path, targets: dict[str, Path]) -> dict[Path, float]:
+            return separator.separate_file(track, targets, subtype, progress=interactive, clip=args.clip_mode, mp3=mp3)
 
     ext = "mp3" if args.mp3 else "flac" if args.flac else "wav"
     root = Path(args.out)
@@ -389,12 +390,28 @@ def run(args: argparse.Namespace) -> int:
     for track in tqdm(files, desc="songs", unit="song", disable=len(files) < 2 or not interactive):
         targets = plan[track]
         try:
-            separate(track, targets)
+            gains = separate(track, targets)
             tqdm.write(f"{track} -> {targets[names[0]].parent}")
+            _note_rescaled(gains)
         except TokensepError as err:
             failures += 1
             tqdm.write(f"tokensep: error: {err}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _note_rescaled(gains: dict[Path, float]) -> None:
+    """Say which files ``--clip-mode rescale`` turned down: each is scaled on its own, so the
+    stems no longer sum to the mixture at their written levels."""
+    from tqdm import tqdm
+
+    rescaled = {path: gain for path, gain in gains.items() if gain < 1.0}
+    if rescaled:
+        levels = ", ".join(f"{path.name} {20 * math.log10(gain):.1f} dB" for path, gain in rescaled.items())
+        tqdm.write(
+            f"tokensep: note: rescaled to stay within ±1 ({levels}); these stems no longer sum to the mixture "
+            "(--clip-mode clamp, or none with --float32, keeps their levels)",
+            file=sys.stderr,
+        )
 
 
 def _built_stems(separator: Separator, requested: list[str] | None, two_stems: str | None) -> list[str]:

@@ -256,7 +256,7 @@ class GenerativeSeparator(Separator):
         progress: bool = False,
         clip: ClipMode = "clamp",
         mp3: Mp3Settings | None = None,
-    ) -> None:
+    ) -> dict[Path, float]:
         """Separate the audio file ``path`` into ``{stem: output file}``, streaming: the mixture is
         read and the stems written one batch of segments at a time, so memory does not grow with
         the song's length. Every target is written under a temporary name and all are renamed
@@ -264,7 +264,8 @@ class GenerativeSeparator(Separator):
 
         A target named ``no_STEM`` gets the mixture minus ``STEM`` (demucs's ``--two-stems``), so
         the two sum to the mixture. A file libsndfile cannot read is decoded by ffmpeg first.
-        ``clip`` and ``mp3`` (for ``.mp3`` targets): see :class:`~tokensep_core.audio.io.AudioWriter`."""
+        ``clip`` and ``mp3`` (for ``.mp3`` targets): see :class:`~tokensep_core.audio.io.AudioWriter`.
+        -> ``{output file: gain}``: the factor ``clip="rescale"`` scaled each by (1: unchanged)."""
         sources = output_stems(self, targets)
         complements = {name: stem for name, stem in sources.items() if name != stem}
         generated = self.check_stems(list(dict.fromkeys(sources.values())))
@@ -289,7 +290,7 @@ class GenerativeSeparator(Separator):
             except BaseException:
                 abort_all(writers)
                 raise
-            commit_all(writers)
+            return commit_all(writers)
 
     def separate_stream(
         self, read: ReadFn, length: int, sample_rate: int, channels: int, stems: Sequence[str] | None = None, progress: bool = False

@@ -40,10 +40,11 @@ def separate_whole_file(
     subtype: Subtype = "PCM_16",
     clip: ClipMode = "clamp",
     mp3: Mp3Settings | None = None,
-) -> None:
+) -> dict[Path, float]:
     """Separate the audio file ``path`` into ``{stem: output file}`` with ``separator.separate``
     on the whole mixture (memory grows with the song's length). A target ``no_STEM`` gets the
-    mixture minus ``STEM``. On any error no output file (nor a folder made for one) exists."""
+    mixture minus ``STEM``. On any error no output file (nor a folder made for one) exists.
+    -> ``{output file: gain}``: the factor ``clip="rescale"`` scaled each by (1: unchanged)."""
     sources = output_stems(separator, targets)
     mixture, sample_rate = read_audio(path)
     with torch.inference_mode():
@@ -64,4 +65,4 @@ def separate_whole_file(
     except BaseException:
         abort_all(writers)
         raise
-    commit_all(writers)
+    return commit_all(writers)
