@@ -4,8 +4,9 @@ separation."""
 
 import math
 
-from tokensep_core.bench.report import comparisons_table, html_report, own_controls
-from tokensep_core.bench.summary import ComparisonSummary, GridSummary, RowSummary
+from tokensep_core.bench.plots import write_plots
+from tokensep_core.bench.report import comparisons_table, html_report
+from tokensep_core.bench.summary import ComparisonSummary, GridSummary, RowSummary, own_controls
 from tokensep_core.evaluation.controls import StemVerdict
 from tokensep_core.evaluation.stats import Difference, Estimate
 
@@ -51,3 +52,13 @@ def test_the_html_report_flags_a_comparison_whose_rows_fail_their_controls() -> 
     page = html_report(_grid(), plots={})
     assert '<td class="flagged">fails: a, b</td>' in page
     assert "<td>both pass</td>" in page
+
+
+def test_each_comparison_gets_a_plot_inlined_in_the_report(tmp_path) -> None:
+    grid = _grid()
+    plots = write_plots(grid, tmp_path / "plots")
+    [chart] = plots["comparisons"]
+    assert chart.name == "compare_a_vs_b.png" and chart.read_bytes()[:4] == b"\x89PNG"
+    page = html_report(grid, plots)
+    comparisons = page.split("<h2>Comparisons</h2>")[1].split("<h2>Controls</h2>")[0]
+    assert comparisons.count("data:image/png;base64,") == 1

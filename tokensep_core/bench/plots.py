@@ -1,9 +1,11 @@
 """PNG plots of a grid (matplotlib, no display): bars per metric and stem with 95 % intervals
-(each row beside its hatched mismatched-reference control), and quality versus real-time factor."""
+(each row beside its hatched mismatched-reference control), quality versus real-time factor, and
+per declared comparison its paired differences (hollow where a row fails its own control)."""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 
 from tokensep_core.audio.io import atomic_path  # noqa: E402
-from tokensep_core.bench.summary import MEAN, GridSummary  # noqa: E402
+from tokensep_core.bench.summary import MEAN, ComparisonSummary, GridSummary, own_controls  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -56,7 +58,8 @@ def bar_chart(summary: GridSummary, metric: str, path: Path) -> Path:
     arrow = "higher is better" if summary.higher_is_better.get(metric, True) else "lower is better"
     ax.set_title(f"{metric} ({arrow}; 95% CI over songs and seeds)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if bars:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)
 
 
@@ -79,12 +82,53 @@ def quality_vs_speed(summary: GridSummary, metric: str, path: Path) -> Path:
     return _save(fig, path)
 
 
+def comparison_chart(summary: GridSummary, comparison: ComparisonSummary, path: Path) -> Path:
+    """One panel per metric: per stem, the mean paired difference a − b (oriented: positive, a is
+    better) with its 95 % interval, coloured by where the interval lies; a hollow marker where a
+    row does not beat its own mismatched control on that metric and stem."""
+    metrics = [m for m in summary.metrics if m in comparison.differences]
+    fig, axes = plt.subplots(1, max(1, len(metrics)), figsize=(2.6 * max(1, len(metrics)) + 1.0, 0.5 * len(summary.stems) + 1.4))
+    axes = np.atleast_1d(axes)
+    for ax, metric in zip(axes, metrics):
+        by_stem = comparison.differences[metric]
+        stems = [s for s in summary.stems if s in by_stem and math.isfinite(by_stem[s].value)]
+        for y, stem in enumerate(stems):
+            d = by_stem[stem]
+            bounded = math.isfinite(d.low) and math.isfinite(d.high)
+            colour = "C2" if bounded and d.low > 0 else "C3" if bounded and d.high < 0 else "0.45"
+            passes = own_controls(summary, (comparison.a, comparison.b), metric, stem) == "both pass"
+            if bounded:
+                ax.plot([d.low, d.high], [y, y], color=colour, lw=2)
+            ax.plot(d.value, y, "o", ms=7, color=colour, markerfacecolor=colour if passes else "white")
+        ax.axvline(0.0, color="0.2", lw=0.8)
+        ax.set_yticks(range(len(stems)), stems if ax is axes[0] else [""] * len(stems))
+        ax.set_ylim(-0.6, len(stems) - 0.4)
+        ax.invert_yaxis()
+        ax.set_title(metric, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(
+        f"{comparison.a} − {comparison.b} (positive: {comparison.a} better; 95% CI; hollow: a row fails its own control)", fontsize=9
+    )
+    return _save(fig, path)
+
+
+def _file_part(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
 def write_plots(summary: GridSummary, out_dir: Path) -> dict[str, list[Path]]:
-    """``OUT/plots/<metric>.png`` and ``OUT/plots/<metric>_vs_rtf.png`` for every metric."""
+    """``OUT/plots/<metric>.png`` and ``OUT/plots/<metric>_vs_rtf.png`` for every metric, and
+    ``OUT/plots/compare_<a>_vs_<b>.png`` (under the key ``comparisons``) for every declared
+    comparison that has differences."""
     plots: dict[str, list[Path]] = {}
     for metric in summary.metrics:
         plots[metric] = [
             bar_chart(summary, metric, out_dir / f"{metric}.png"),
             quality_vs_speed(summary, metric, out_dir / f"{metric}_vs_rtf.png"),
         ]
+    plots["comparisons"] = [
+        comparison_chart(summary, c, out_dir / f"compare_{_file_part(c.a)}_vs_{_file_part(c.b)}.png")
+        for c in summary.comparisons
+        if c.differences
+    ]
     return plots

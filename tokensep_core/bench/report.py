@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensep_core.bench.plots import write_plots
-from tokensep_core.bench.summary import MEAN, GridSummary, RowSummary
+from tokensep_core.bench.summary import FAILS_CONTROL, MEAN, GridSummary, RowSummary, own_controls
 from tokensep_core.evaluation.controls import DOES_NOT_USE, earlier_estimates, pairing_text
 from tokensep_core.evaluation.machine import machine_line
 from tokensep_core.evaluation.stats import Difference, Estimate
@@ -92,26 +92,6 @@ def comparisons_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]
                 controls = own_controls(summary, (c.a, c.b), metric, stem)
                 rows.append([c.a, c.b, metric, stem, cell(d), f"{d.wins}/{d.pairs}", _side(d), controls])
     return header, rows
-
-
-def own_controls(summary: GridSummary, names: Sequence[str], metric: str, stem: str) -> str:
-    """Whether each named row beats its own mismatched control on ``metric`` and ``stem`` (the
-    controls table's interval lies above 0): ``both pass``, ``fails: ROW[, ROW]``, or ``–`` when a
-    row has no such control (too few songs, or the row is not in the grid)."""
-    by_name = {r.name: r for r in summary.rows}
-    failing = []
-    for name in names:
-        row = by_name.get(name)
-        verdict = row.verdicts.get(stem) if row is not None else None
-        difference = verdict.differences.get(metric) if verdict is not None else None
-        if difference is None or math.isnan(difference.low):
-            return "–"
-        if difference.low <= 0:
-            failing.append(name)
-    return FAILS_CONTROL + ", ".join(failing) if failing else "both pass"
-
-
-FAILS_CONTROL = "fails: "
 
 
 def _side(difference: Difference) -> str:
@@ -353,7 +333,9 @@ def html_report(summary: GridSummary, plots: dict[str, list[Path]], provenance: 
         parts.append(f"<h2>{html.escape(metric)} {_arrow(summary, metric)}</h2>" + _html_table(*metric_table(summary, metric)))
         parts.extend(_img(path) for path in plots.get(metric, []))
     if summary.comparisons:
-        parts.append("<h2>Comparisons</h2><p>" + html.escape(COMPARISONS_NOTE) + "</p>" + _html_table(*comparisons_table(summary)))
+        parts.append("<h2>Comparisons</h2><p>" + html.escape(COMPARISONS_NOTE) + "</p>")
+        parts.extend(_img(path) for path in plots.get("comparisons", []))
+        parts.append(_html_table(*comparisons_table(summary)))
     parts.append("<h2>Controls</h2><p>" + html.escape(controls_note(summary)) + "</p>" + _html_table(*controls_table(summary)))
     if provenance:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in provenance_lines(provenance))

@@ -312,3 +312,23 @@ def compare(a: RowSummary, b: RowSummary, higher_is_better: dict[str, bool]) -> 
             scores_b = np.array([matrix(other, [sb], songs)[0] for _, sb in comparison.pairs])
             comparison.differences.setdefault(metric, {})[stem] = paired_difference(scores_a, scores_b, higher_is_better.get(metric, True))
     return comparison
+
+
+def own_controls(summary: GridSummary, names: Sequence[str], metric: str, stem: str) -> str:
+    """Whether each named row beats its own mismatched control on ``metric`` and ``stem`` (the
+    controls table's interval lies above 0): ``both pass``, ``fails: ROW[, ROW]``, or ``–`` when a
+    row has no such control (too few songs, or the row is not in the grid)."""
+    by_name = {r.name: r for r in summary.rows}
+    failing = []
+    for name in names:
+        row = by_name.get(name)
+        verdict = row.verdicts.get(stem) if row is not None else None
+        difference = verdict.differences.get(metric) if verdict is not None else None
+        if difference is None or math.isnan(difference.low):
+            return "–"
+        if difference.low <= 0:
+            failing.append(name)
+    return FAILS_CONTROL + ", ".join(failing) if failing else "both pass"
+
+
+FAILS_CONTROL = "fails: "
