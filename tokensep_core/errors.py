@@ -13,10 +13,6 @@ class RegistryError(TokensepError):
     """A component name is unknown, duplicated, or registered with a broken contract."""
 
 
-class PluginError(TokensepError):
-    """A plugin package failed to import or to register its components."""
-
-
 class AudioError(TokensepError):
     """An audio file cannot be read or written."""
 
