@@ -119,21 +119,24 @@ def corpus(report: Report, model: str) -> list[str]:
     return lines
 
 
-def baseline(report: Report, model: str, other: str) -> list[str]:
+def baseline(report: Report, model: str, other: str, ceiling: str) -> list[str]:
+    """The model against ``other`` row by row, and the pipeline's ceiling (``ceiling``: the
+    model's last stage on perfect tokens) against ``other`` beside it."""
     m, b = row(report, model), row(report, other)
-    versus = comparison(report, model, other)
+    versus, ceiling_versus = comparison(report, model, other), comparison(report, ceiling, other)
     seeds = len(b.get("seeds") or []) or 1
     lines = [
         f"## {other}: same data, same compute ({counts(m, 'visqol')}; {other}: {seeds} training seed(s) finished)\n",
-        f"| stem | metric | model | {other} | Δ | own controls | model better |",
-        "|---|---|---|---|---|---|---|",
+        f"Last column: {ceiling} (the model's last stage given perfect tokens) minus {other}.\n",
+        f"| stem | metric | model | {other} | Δ | own controls | model better | {ceiling} Δ |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for stem in STEMS:
         for metric in ("mel_distance", "visqol", "csdr", "si_sdr"):
             d = versus[metric][stem]
             lines.append(
                 f"| {stem} | {metric} | {value(m, metric, stem)} | {value(b, metric, stem)} | {interval(d)} "
-                f"| {d.get('own_controls', '–')} | {met(d)} |"
+                f"| {d.get('own_controls', '–')} | {met(d)} | {interval(ceiling_versus[metric][stem])} |"
             )
     return lines
 
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--corpus", default="corpus-gpu", help="report folder for the held-out corpus songs")
     parser.add_argument("--baseline", default="corpus-x8", help="report folder with the same-compute baseline")
     parser.add_argument("--baseline-row", default="htdemucs_x8")
+    parser.add_argument("--ceiling-row", default="decoder_oracle", help="the model's last stage on perfect tokens, in --baseline")
     parser.add_argument("--out", type=Path, help="also write the Markdown here")
     args = parser.parse_args()
     sections = [
@@ -157,7 +161,7 @@ def main() -> None:
         "",
         *corpus(load(args.corpus), args.row),
         "",
-        *baseline(load(args.baseline), args.row, args.baseline_row),
+        *baseline(load(args.baseline), args.row, args.baseline_row, args.ceiling_row),
     ]
     text = "\n".join(sections) + "\n"
     print(text, end="")
