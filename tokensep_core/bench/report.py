@@ -45,7 +45,7 @@ def _arrow(summary: GridSummary, metric: str) -> str:
 
 
 def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
-    header = ["row", "kind", "status", "train steps", "train min", "RTF", "threads", "peak MiB", "error"]
+    header = ["row", "kind", "status", "train steps", "train min", "RTF", "CPU share", "threads", "peak MiB", "error"]
     rows = [
         [
             r.name,
@@ -54,6 +54,7 @@ def cost_table(summary: GridSummary) -> tuple[list[str], list[list[str]]]:
             "/".join(dict.fromkeys(str(t["steps"]) for t in r.training if "steps" in t)) or "–",
             fmt(sum(t.get("minutes", 0.0) for t in r.training), 2) if r.training else "–",
             fmt(r.real_time_factor, 4),
+            fmt(r.cpu_share, 2),
             str(r.machine.get("threads", "–")),
             fmt(r.peak_rss_mib, 0),
             r.error or "",
@@ -213,7 +214,8 @@ Provenance = dict[str, Any]
 CELLS_NOTE = (
     "Cells: aggregate over songs and seeds (cSDR median, others mean) [95% two-level bootstrap interval: seeds, then songs, "
     "resampled]; `mean`: the mean over stems; per-seed mean: the smallest and largest of the per-seed means over stems. "
-    "RTF: separation time / audio time."
+    "RTF: separation time / audio time. CPU share: the process's CPU time while it separated over wall time times its "
+    "threads; well below 1 on a CPU run, it waited for a core another process held, and its RTF overstates ('–': not kept)."
 )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from tokensep_core.bench.compute import add
 from tokensep_core.evaluation import Evaluation
 from tokensep_core.evaluation.controls import Scores, StemVerdict, by_reference
+from tokensep_core.evaluation.evaluate import separation_cpu_share
 from tokensep_core.evaluation.stats import Difference, Estimate, nanmean, paired_difference, pooled_estimate
 from tokensep_core.metrics.aggregate import aggregate_tracks
 
@@ -46,6 +47,8 @@ class RowSummary:
     codec_compute: dict[str, dict[str, float]] = field(default_factory=dict)
     """``{codec: {wall_seconds, cpu_seconds}}`` of the grid codecs the row uses."""
     real_time_factor: float = float("nan")
+    cpu_share: float = float("nan")
+    """CPU time over wall time times threads while it separated (:func:`~tokensep_core.evaluation.evaluate.separation_cpu_share`)."""
     peak_rss_mib: float = float("nan")
     machine: dict[str, Any] = field(default_factory=dict)
     """Where the evaluation ran (CPU, torch threads, device): resumed rows may come from other runs."""
@@ -159,6 +162,7 @@ def _fill(row: RowSummary, evaluations: list[Evaluation], seed_dependent: bool |
     row.real_time_factor = sum(s.separation_seconds for e in evaluations for s in e.songs) / audio if audio else math.nan
     row.peak_rss_mib = max((e.peak_rss_mib for e in evaluations), default=math.nan)
     row.machine = evaluations[0].machine
+    row.cpu_share = separation_cpu_share((s for e in evaluations for s in e.songs), row.machine)
     row.mixture_consistency = _mixture_consistency(row, evaluations[0])
     row.mismatched_offset = evaluations[0].mismatched_offset  # the runs of a row share its config
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -61,6 +61,22 @@ class SongResult:
     peak_rss_mib: float
     peak_cuda_mib: float | None
     scores: Scores
+    separation_cpu_seconds: float = math.nan
+    """CPU time of this process while it separated (NaN in results stored before it was kept)."""
+
+
+def separation_cpu_share(songs: Iterable[SongResult], machine: Mapping[str, Any]) -> float:
+    """CPU time over wall time times torch's threads, over the separations of ``songs``: about 1
+    when every thread had a core to itself; well below 1 on a CPU run when it waited for a core
+    another process held (its real-time factor then overstates). NaN where a separation's CPU
+    time was not kept or the thread count is unknown."""
+    songs = list(songs)
+    threads = machine.get("threads")
+    wall = sum(s.separation_seconds for s in songs)
+    cpu = sum(s.separation_cpu_seconds for s in songs)
+    if not songs or not threads or wall <= 0 or math.isnan(cpu):
+        return math.nan
+    return cpu / (wall * threads)
 
 
 @dataclass
@@ -126,6 +142,11 @@ class Evaluation:
         return sum(r.separation_seconds for r in self.songs) / audio if audio else float("nan")
 
     @property
+    def cpu_share(self) -> float:
+        """:func:`separation_cpu_share` of every separation."""
+        return separation_cpu_share(self.songs, self.machine)
+
+    @property
     def peak_rss_mib(self) -> float:
         return max((r.peak_rss_mib for r in self.songs), default=float("nan"))
 
@@ -154,6 +175,7 @@ class Evaluation:
             **asdict(self),
             "summary": self.summary(),
             "real_time_factor": self.real_time_factor,
+            "cpu_share": self.cpu_share,
             "peak_rss_mib": self.peak_rss_mib,
             "peak_cuda_mib": self.peak_cuda_mib,
             "mismatched_summary": self.summary(mismatched=True),
@@ -285,6 +307,7 @@ def evaluate(
                     usage.peak_rss_mib,
                     usage.peak_cuda_mib,
                     scores,
+                    usage.cpu_seconds,
                 )
             )
     for control in mismatched:

@@ -1,4 +1,5 @@
-"""Measuring the cost of a block of work: wall time and peak resident memory of this process."""
+"""Measuring the cost of a block of work: wall time, CPU time and peak resident memory of this
+process."""
 
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ def _reset_hwm() -> bool:
 
 
 class Usage:
-    """``with Usage() as usage:`` -> ``usage.seconds`` (wall), ``usage.peak_rss_mib`` (peak
-    resident memory of the whole process during the block) and ``usage.peak_cuda_mib`` (peak
-    CUDA memory allocated by torch, None without CUDA).
+    """``with Usage() as usage:`` -> ``usage.seconds`` (wall), ``usage.cpu_seconds`` (CPU time of
+    every thread of this process), ``usage.peak_rss_mib`` (peak resident memory of the whole
+    process during the block) and ``usage.peak_cuda_mib`` (peak CUDA memory allocated by torch,
+    None without CUDA).
 
     On Linux the kernel's own peak counter is reset and read (exact); elsewhere a thread
     samples the resident size every 10 ms.
@@ -44,6 +46,7 @@ class Usage:
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
         self.peak_rss_mib = 0.0
         self.peak_cuda_mib: float | None = None
         self._sampler: threading.Thread | None = None
@@ -56,6 +59,7 @@ class Usage:
             self._sampler = threading.Thread(target=self._sample, daemon=True)
             self._sampler.start()
         self._started = time.perf_counter()
+        self._cpu_started = time.process_time()
         return self
 
     def _sample(self) -> None:
@@ -67,6 +71,7 @@ class Usage:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.seconds = time.perf_counter() - self._started
+        self.cpu_seconds = time.process_time() - self._cpu_started
         if self._sampler is not None:
             self._stop.set()
             self._sampler.join()
