@@ -34,17 +34,21 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     for row in ("sequential", "independent"):  # trained once per seed
         assert [p.parent.name for p in sorted((out / "rows" / row).glob("seed_*/result.json"))] == ["seed_0", "seed_1"]
         assert f"| {row} | generative | ok | 10 |" in markdown and f"| {row} | 2 | cpu |" in markdown
-    assert "| broken_codec | separator | failed | – | – | – | – | – | unknown codec 'no_such_codec'" in markdown
+    assert "| broken_codec | separator | failed | – | – | – | – | – | – | unknown codec 'no_such_codec'" in markdown
     comparisons = markdown.split("## Comparisons")[1].split("## Controls")[0]
     assert comparisons.count("| sequential | independent | ") == comparisons.count("| sequential | mixture_copy | ") == 13
     usdr, csdr = markdown.split("## usdr ↑")[1].split("## onset_f ↑")[0].split("## csdr ↑")
     assert "| silence | " + "0.00 [0.00, 0.00] | " * 4 + "0.00 | – |" in usdr  # the floor: 0 dB on every stem
     assert "| silence | – | – | – | – | – | – |" in csdr  # BSSEval skips windows with a silent estimate
+    comparison_plots = [f"compare_{c['a']}_vs_{c['b']}.png" for c in grid["comparisons"]]
     assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
-        f"{m}{suffix}.png" for m in ("si_sdr", "usdr", "csdr", "onset_f") for suffix in ("", "_vs_rtf")
+        [f"{m}{suffix}.png" for m in ("si_sdr", "usdr", "csdr", "onset_f") for suffix in ("", "_vs_rtf")] + comparison_plots
     )
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 8 and "broken_codec" in page
+    assert page.count("data:image/png;base64,") == 8 + len(comparison_plots) and "broken_codec" in page
+    header = next(line for line in markdown.splitlines() if line.startswith("| row | kind |")).split(" | ")
+    sequential = next(line for line in markdown.splitlines() if line.startswith("| sequential | generative | ok |")).split(" | ")
+    assert 0 < float(sequential[header.index("CPU share")]) <= 1.05  # CPU time over wall time x threads
     # the provenance block: the exact command, the code version (git commit), the machine with its threads, the seeds
     provenance = markdown.split("\n## Provenance\n\n")[1]
     assert f"- Command: tokensep bench {path} -o {out}\n" in provenance
