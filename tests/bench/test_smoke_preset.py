@@ -48,7 +48,7 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     assert page.count("data:image/png;base64,") == 8 + len(comparison_plots) and "broken_codec" in page
     header = next(line for line in markdown.splitlines() if line.startswith("| row | kind |")).split(" | ")
     sequential = next(line for line in markdown.splitlines() if line.startswith("| sequential | generative | ok |")).split(" | ")
-    assert 0 < float(sequential[header.index("CPU share")]) <= 1.05  # CPU time over wall time x threads
+    assert 0 < float(sequential[header.index("CPU share")]) < 1.5  # CPU time over wall time x threads: about 1
     # the provenance block: the exact command, the code version (git commit), the machine with its threads, the seeds
     provenance = markdown.split("\n## Provenance\n\n")[1]
     assert f"- Command: tokensep bench {path} -o {out}\n" in provenance
