@@ -12,6 +12,7 @@ import torch
 from tokensep_core.errors import ConfigError
 from tokensep_core.evaluation import Evaluation, MetricSpec, build_metrics, evaluate, select_metrics, write_evaluation
 from tokensep_core.evaluation.evaluate import SongResult
+from tokensep_core.evaluation.tables import write_json
 from tokensep_core.interfaces import Song
 from tokensep_core.metrics import SISDR, USDR
 from tokensep_core.plugins import load_registry
@@ -53,7 +54,7 @@ def test_scores_are_the_metrics_of_each_stem_and_stems_are_written(registry, tmp
     assert rate == 8000 and torch.allclose(torch.from_numpy(written.T), songs[1].mixture, atol=1e-6)
 
 
-def test_csdr_aggregates_by_median_the_others_by_mean() -> None:
+def test_csdr_aggregates_by_median_the_others_by_mean(tmp_path) -> None:
     evaluation = Evaluation("x", [{"name": "csdr"}, {"name": "si_sdr"}], {"csdr": True, "si_sdr": True})
     for i, value in enumerate([1.0, 2.0, 10.0]):
         evaluation.songs.append(SongResult(f"s{i}", 0, 1.0, 0.5, 100.0, None, {"bass": {"csdr": value, "si_sdr": value}}))
@@ -62,6 +63,10 @@ def test_csdr_aggregates_by_median_the_others_by_mean() -> None:
     assert evaluation.real_time_factor == pytest.approx(0.5)
     restored = Evaluation.from_dict(json.loads(json.dumps(evaluation.to_dict())))
     assert restored.summary() == summary
+    # no CPU time kept (a result stored before it was): strict JSON stores NaN as null, read back as NaN
+    path = write_json(tmp_path / "evaluation.json", evaluation.to_dict())
+    strict = Evaluation.from_dict(json.loads(path.read_text()))
+    assert math.isnan(strict.songs[0].separation_cpu_seconds) and math.isnan(strict.cpu_share)
 
 
 def test_seed_scores_are_averaged_per_song_before_aggregating() -> None:

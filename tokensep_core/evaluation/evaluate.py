@@ -65,6 +65,12 @@ class SongResult:
     """CPU time of this process while it separated (NaN in results stored before it was kept)."""
 
 
+def _nan_for_none(song: Mapping[str, Any]) -> float:
+    """A stored song's separation CPU seconds; NaN where they were not kept (absent, or NaN stored as null)."""
+    value = song.get("separation_cpu_seconds")
+    return math.nan if value is None else float(value)
+
+
 def separation_cpu_share(songs: Iterable[SongResult], machine: Mapping[str, Any]) -> float:
     """CPU time over wall time times torch's threads, over the separations of ``songs``: about 1
     when every thread had a core to itself; well below 1 on a CPU run when it waited for a core
@@ -188,7 +194,10 @@ class Evaluation:
             separator=data["separator"],
             metrics=data["metrics"],
             higher_is_better=data["higher_is_better"],
-            songs=[SongResult(**{**song, "scores": _nan_for_null(song["scores"])}) for song in data["songs"]],
+            songs=[
+                SongResult(**{**song, "scores": _nan_for_null(song["scores"]), "separation_cpu_seconds": _nan_for_none(song)})
+                for song in data["songs"]
+            ],
             issues=list(data.get("issues", [])),
             machine=dict(data.get("machine") or {}),
             mismatched=[ControlResult(**{**r, "scores": _nan_for_null(r["scores"])}) for r in data.get("mismatched", [])],
