@@ -64,3 +64,13 @@ def test_smoke_grid_reports_every_row_and_resumes(tmp_path, capsys) -> None:
     assert "1 rows run, 6 already done, 1 failed" in capsys.readouterr().out
     assert (out / "rows" / "sequential" / "seed_1" / "result.json").stat().st_mtime_ns == stamp
     assert "| oracle | inf [inf, inf] |" in (out / "results.md").read_text()  # the oracle's cSDR survives the JSON round trip
+
+    # --report-only runs nothing, not even the failed row, and reports it as it was stored
+    before = (out / "results.md").read_text()
+    assert main(["bench", str(path), "-o", str(out), "--report-only"]) == 1
+    assert "0 rows run, 7 already done, 1 failed" in capsys.readouterr().out
+    after = (out / "results.md").read_text()
+    assert "| broken_codec | separator | failed |" in after and f"- Command: tokensep bench {path} -o {out} --report-only\n" in after
+    assert before.split("## Provenance")[0].replace(" --report-only", "") == after.split("## Provenance")[0].replace(" --report-only", "")
+    assert main(["bench", str(path), "-o", str(out), "--report-only", "--rows", "oracle"]) != 0
+    assert "--report-only runs no row, so --rows cannot apply" in capsys.readouterr().err

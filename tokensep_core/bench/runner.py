@@ -208,7 +208,11 @@ def run_grid(
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:
-                    result = {**_new_result(run, seed), "status": "pending", "error": f"{NOT_RUN} (another row was selected with --rows)"}
+                    result = _stored_failure(run_dir) or {
+                        **_new_result(run, seed),
+                        "status": "pending",
+                        "error": f"{NOT_RUN} (not among the rows this process runs)",
+                    }
                 elif result is None:
                     with run_lock(run_dir) as mine:
                         # another process may be running it, or have finished it since it was read
@@ -229,6 +233,12 @@ def run_grid(
         results.append(_row_result(row, runs, codec_compute))
         (ran if fresh else skipped).append(row.name)
     return GridRun(grid, results, ran, skipped)
+
+
+def _stored_failure(run_dir: Path) -> dict[str, Any] | None:
+    """The stored result of a run that failed (reported as it is when the run is not selected)."""
+    previous = stored_result(run_dir)
+    return previous if previous is not None and previous.get("status") == "failed" else None
 
 
 def _running_elsewhere(run: Row, seed: int | None, run_dir: Path) -> dict[str, Any]:
