@@ -10,7 +10,7 @@ import time
 import yaml
 
 from tokensep_core.bench import run_grid
-from tokensep_core.runtime.run_lock import LOCK_FILE, run_lock
+from tokensep_core.runtime.run_lock import LOCK_FILE, held_elsewhere, run_lock
 
 GRID = {
     "baselines": [{"name": "copy", "separator": {"name": "mixture_copy"}}, {"name": "oracle", "separator": {"name": "oracle"}}],
@@ -66,3 +66,36 @@ def test_the_holder_removes_the_lock_file_and_a_refused_caller_leaves_it(tmp_pat
             assert not second
         assert (tmp_path / LOCK_FILE).is_file()  # the refused caller did not remove the holder's file
     assert not (tmp_path / LOCK_FILE).exists()
+
+
+def test_a_report_only_pass_names_a_run_another_process_holds_without_taking_its_lock(tmp_path) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(GRID))
+    out = tmp_path / "out"
+    run_dir = out / "rows" / "copy"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import fcntl, os, sys\nos.makedirs({str(run_dir)!r}, exist_ok=True)\n"
+            f"fd = os.open({str(run_dir / LOCK_FILE)!r}, os.O_RDWR | os.O_CREAT)\nfcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\ninput()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert held_elsewhere(run_dir) and not held_elsewhere(tmp_path)  # no lock file there
+        report = run_grid(grid, out, only=[])  # what --report-only runs: nothing
+        by_row = {r["row"]: r for r in report.results}
+        assert report.ran == [] and by_row["copy"]["error"] == "running in another process"
+        assert by_row["oracle"]["error"].startswith("not run yet")
+        assert held_elsewhere(run_dir)  # the probe never took the holder's lock
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not held_elsewhere(run_dir)
+    with run_lock(run_dir) as mine:
+        assert mine and not held_elsewhere(run_dir)  # this process's own lock is not another's

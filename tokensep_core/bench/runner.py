@@ -27,7 +27,7 @@ from tokensep_core.evaluation.tables import write_json, write_text
 from tokensep_core.interfaces import StemDataset
 from tokensep_core.plugins import LoadedPlugins, load_plugins
 from tokensep_core.registry import ComponentRegistry
-from tokensep_core.runtime.run_lock import run_lock
+from tokensep_core.runtime.run_lock import held_elsewhere, run_lock
 from tokensep_core.training import TrainerConfig, train
 from tokensep_core.training.checkpoint import recorded_checksums, resolve_checkpoint
 from tokensep_core.training.spec import TrainingTaskSpec
@@ -208,11 +208,11 @@ def run_grid(
                 run_dir = row_dir if seed is None else row_dir / f"seed_{seed}"
                 result = _finished(run, seed, run_dir)
                 if result is None and only is not None and row.name not in only:
-                    result = _stored_failure(run_dir) or {
-                        **_new_result(run, seed),
-                        "status": "pending",
-                        "error": f"{NOT_RUN} (not among the rows this process runs)",
-                    }
+                    result = _stored_failure(run_dir) or (
+                        _running_elsewhere(run, seed, run_dir)
+                        if held_elsewhere(run_dir)
+                        else {**_new_result(run, seed), "status": "pending", "error": f"{NOT_RUN} (not among the rows this process runs)"}
+                    )
                 elif result is None:
                     with run_lock(run_dir) as mine:
                         # another process may be running it, or have finished it since it was read

@@ -35,3 +35,22 @@ def run_lock(folder: str | Path) -> Iterator[bool]:
             (folder / LOCK_FILE).unlink(missing_ok=True)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def held_elsewhere(folder: str | Path) -> bool:
+    """Whether another process holds ``folder``'s lock now, read from Linux's ``/proc/locks``
+    without taking it (taking it to test it could make the holder's own attempt fail); False
+    where that cannot be told."""
+    try:
+        lock = (Path(folder) / LOCK_FILE).stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    key = f"{os.major(lock.st_dev):02x}:{os.minor(lock.st_dev):02x}:{lock.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()
+        if "FLOCK" in fields and "->" not in fields and key in fields:
+            holder = fields[fields.index(key) - 1]
+            if holder != str(os.getpid()):
+                return True
+    return False
