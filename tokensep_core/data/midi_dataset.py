@@ -31,8 +31,8 @@ from tqdm import tqdm
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data import midi_songs
 from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
-from tokensep_core.data.mixing import fit_headroom, mix
-from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer, mix_levels
+from tokensep_core.data.mixing import fit_headroom, mix, mix_levels
+from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer
 from tokensep_core.data.sung_speech import VOWELS, SungVowels
 from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS, VocalProduction
 from tokensep_core.data.voice_sources import clip_rate, read_voice_folder, usable_voices, voice_label

@@ -23,6 +23,19 @@ def balance(stems: Mapping[str, np.ndarray], gains_db: Mapping[str, float], loud
     return {name: torch.from_numpy((wav * factor).astype(np.float32)) for name, wav in scaled.items()}
 
 
+STEM_GAIN_RANGES_DB = {"vocals": (-2.0, 3.0), "drums": (-3.0, 2.0), "bass": (-4.0, 1.0), "other": (-5.0, 1.0)}
+"""Each stem's gain is drawn uniformly from its range (dB, on unit-RMS stems), in this order."""
+
+
+def mix_levels(
+    stems: Mapping[str, np.ndarray], rng: np.random.Generator, loudness_range_db: tuple[float, float] = (-26.0, -14.0)
+) -> dict[str, Tensor]:
+    """Stems ``{stem: [C, n]}`` (vocals, drums, bass, other) balanced with random per-stem gains
+    (:data:`STEM_GAIN_RANGES_DB`) and a random mixture loudness -> float32 tensors (:func:`balance`)."""
+    gains_db = {name: rng.uniform(*limits) for name, limits in STEM_GAIN_RANGES_DB.items()}
+    return balance(stems, gains_db, float(rng.uniform(*loudness_range_db)))
+
+
 def mix(stems: Mapping[str, Tensor]) -> Tensor:
     """The mixture ``[C, T]``: the stems summed in their mapping order, in float32 (numpy, which
     is much faster than torch's thread pool for this on a busy CPU)."""

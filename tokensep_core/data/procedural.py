@@ -10,7 +10,7 @@ from tokensep_core import STEMS
 from tokensep_core.config import ComponentConfig
 from tokensep_core.data import dsp
 from tokensep_core.data.drums import make_kit, render_drums
-from tokensep_core.data.mixing import balance
+from tokensep_core.data.mixing import mix_levels
 from tokensep_core.data.score import compose
 from tokensep_core.data.tonal import bass_voice, other_voice, render_notes
 from tokensep_core.data.voice import make_singer, render_vocals
@@ -54,5 +54,4 @@ class ProceduralRenderer(Renderer):
             vocals = room(vocals, rng.uniform(0.1, 0.35))
             other = room(other, rng.uniform(0.1, 0.35))
         audio = {"vocals": vocals, "drums": drums, "bass": bass, "other": other}
-        gains_db = {"vocals": rng.uniform(-2, 3), "drums": rng.uniform(-3, 2), "bass": rng.uniform(-4, 1), "other": rng.uniform(-5, 1)}
-        return balance({name: audio[name] for name in STEMS}, gains_db, float(rng.uniform(*self.config.loudness_range_db)))
+        return mix_levels({name: audio[name] for name in STEMS}, rng, self.config.loudness_range_db)

@@ -17,7 +17,7 @@ from torch import Tensor
 from tokensep_core import STEMS
 from tokensep_core.audio.io import read_audio
 from tokensep_core.config import ComponentConfig
-from tokensep_core.data.mixing import balance
+from tokensep_core.data.mixing import mix_levels
 from tokensep_core.data.score import Score, compose
 from tokensep_core.errors import TokensepError
 from tokensep_core.interfaces import Renderer
@@ -98,15 +98,6 @@ class SoundfontRenderer(Renderer):
     def _synthesize(self, midi: pretty_midi.PrettyMIDI, base: Path, n: int, sample_rate: int) -> np.ndarray:
         """Render one stem's MIDI -> ``[2, n]`` (cut or zero-padded to ``n``)."""
         return fluidsynth_render(midi, base, n, sample_rate, self.program, self.soundfont, self.config.reverb)
-
-
-def mix_levels(
-    stems: dict[str, np.ndarray], rng: np.random.Generator, loudness_range_db: tuple[float, float] = (-26.0, -14.0)
-) -> dict[str, Tensor]:
-    """Rendered stems ``{stem: [2, n]}`` balanced with random per-stem gains and a random mixture
-    loudness -> float32 tensors (see :func:`mixing.balance`)."""
-    gains_db = {"vocals": rng.uniform(-2, 3), "drums": rng.uniform(-3, 2), "bass": rng.uniform(-4, 1), "other": rng.uniform(-5, 1)}
-    return balance(stems, gains_db, float(rng.uniform(*loudness_range_db)))
 
 
 def fluidsynth_render(
