@@ -1,12 +1,15 @@
-"""Shared fixtures: the repository root, the shared data folder beside it, and a tiny separator
-trained for a few steps on synthetic songs."""
+"""Shared fixtures: the repository root, the shared data folder beside it, a tiny separator
+trained for a few steps on synthetic songs, and :func:`load_script` for the scripts under
+benchmarks/."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,6 +19,17 @@ from tokensep_core.training import TrainerConfig, train
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 REAL_TRACK = SHARED_DATA / "real" / "The Easton Ellises - Falcon 69"
+
+
+def load_script(relative: str, name: str | None = None) -> ModuleType:
+    """A script of the repository (e.g. ``benchmarks/speed.py``, not a package module) imported as
+    the module ``name`` (default: ``script_`` and its file's stem), registered in ``sys.modules``."""
+    path = REPO_ROOT / relative
+    spec = importlib.util.spec_from_file_location(name or f"script_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real" / "pool_pairs.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("pool_pairs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_pooled_differences_match_on_song_and_seed(tmp_path, capsys):
-    pool = _load()
+    pool = load_script("benchmarks/real/pool_pairs.py")
     scores = tmp_path / "scores.csv"
     with scores.open("w", newline="") as f:
         w = csv.writer(f)

@@ -1,16 +1,14 @@
 """benchmarks/stem_proxies.py's routing table: where each true stem's energy went."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "stem_proxies.py"
-spec = importlib.util.spec_from_file_location("stem_proxies", SCRIPT)
-stem_proxies = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(stem_proxies)
+from tests.conftest import load_script
+
+stem_proxies = load_script("benchmarks/stem_proxies.py")
 
 RATE = 16000
 

@@ -3,23 +3,13 @@ every interval lies above 0, and a shortfall stated by how much."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real" / "targets.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("targets", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_a_target_is_met_only_when_every_interval_lies_above_zero() -> None:
-    targets = _load()
+    targets = load_script("benchmarks/real/targets.py")
     above = {"value": 0.3, "low": 0.1, "high": 0.5}
     reaches_zero = {"value": 0.2, "low": -0.1, "high": 0.5}
     below = {"value": -0.4, "low": -0.6, "high": -0.2}
@@ -31,7 +21,7 @@ def test_a_target_is_met_only_when_every_interval_lies_above_zero() -> None:
 
 
 def test_the_committed_reports_give_one_line_per_stem_and_metric(monkeypatch, capsys) -> None:
-    targets = _load()
+    targets = load_script("benchmarks/real/targets.py")
     monkeypatch.setattr("sys.argv", ["targets.py"])
     targets.main()
     lines = capsys.readouterr().out.splitlines()
@@ -43,7 +33,7 @@ def test_the_committed_reports_give_one_line_per_stem_and_metric(monkeypatch, ca
 
 
 def test_a_row_missing_from_a_report_is_named(monkeypatch) -> None:
-    targets = _load()
+    targets = load_script("benchmarks/real/targets.py")
     monkeypatch.setattr("sys.argv", ["targets.py", "--row", "no_such_row"])
     with pytest.raises(SystemExit, match="row 'no_such_row' is not in the report"):
         targets.main()

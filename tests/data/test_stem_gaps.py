@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import soundfile as sf
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "stem_gaps.py"
+from tests.conftest import load_script
+
 SR = 8000
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("stem_gaps", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_silent_shares_per_stem(tmp_path, capsys):
-    gaps = _load()
+    gaps = load_script("scripts/stem_gaps.py")
     tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(2 * SR) / SR)
     for k, vocal_silent in enumerate((0.5, 0.25)):
         song = tmp_path / f"song_{k}"

@@ -1,23 +1,20 @@
 """benchmarks/profile_decode.py runs on the paper LM in both modes and prints a profile table."""
 
-import importlib.util
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.conftest import REPO_ROOT, load_script
+
+BENCHMARKS = REPO_ROOT / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def profile_decode():
     sys.path.insert(0, str(BENCHMARKS))  # --generate imports speed.py from beside it, as when run as a script
     try:
-        spec = importlib.util.spec_from_file_location("profile_decode_benchmark", BENCHMARKS / "profile_decode.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
+        yield load_script("benchmarks/profile_decode.py", "profile_decode_benchmark")
     finally:
         sys.path.remove(str(BENCHMARKS))
 

@@ -1,12 +1,9 @@
 """The speed benchmark's helpers and the inference speed options (bf16, preallocated cache)."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
+from tests.conftest import load_script
 from tokensep_core.runtime.precision import inference_precision, packed_linears
 from tokensep_core.separation.pipeline import PipelineConfig
 from tokensep_core.separation.separator import GenerativeSeparator, InferenceConfig
@@ -15,12 +12,7 @@ from tokensep_lms.llama import LlamaLM, LlamaLMConfig
 
 @pytest.fixture(scope="module")
 def speed():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "speed.py"
-    spec = importlib.util.spec_from_file_location("speed_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/speed.py", "speed_benchmark")
 
 
 def tiny_separator(**inference) -> GenerativeSeparator:
