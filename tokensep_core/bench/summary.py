@@ -318,6 +318,10 @@ def compare(a: RowSummary, b: RowSummary, higher_is_better: dict[str, bool]) -> 
     return comparison
 
 
+FAILS_CONTROL = "fails: "
+"""How :func:`own_controls` begins when a row fails its own control."""
+
+
 def own_controls(summary: GridSummary, names: Sequence[str], metric: str, stem: str) -> str:
     """Whether each named row beats its own mismatched control on ``metric`` and ``stem`` (the
     controls table's interval lies above 0): ``both pass``, ``fails: ROW[, ROW]``, or ``–`` when a
@@ -333,6 +337,3 @@ def own_controls(summary: GridSummary, names: Sequence[str], metric: str, stem: 
         if difference.low <= 0:
             failing.append(name)
     return FAILS_CONTROL + ", ".join(failing) if failing else "both pass"
-
-
-FAILS_CONTROL = "fails: "
