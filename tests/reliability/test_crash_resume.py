@@ -88,13 +88,13 @@ def _check_visible_songs_complete(out: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [3])
 def test_data_synth_killed_and_rerun_equals_an_uninterrupted_run(tmp_path: Path, seed: int) -> None:
-    args = ["--songs", "8", "--seconds", "1", "--sample-rate", "16000", "--seed", "5", "--test-fraction", "0.25", "--no-progress"]
+    args = ["--songs", "20", "--seconds", "1", "--sample-rate", "16000", "--seed", "5", "--test-fraction", "0.25", "--no-progress"]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     subprocess.run([*TOKENSEP, "data", "synth", str(reference), *args], cwd=REPO, check=True, capture_output=True, timeout=300)
 
     _kill_during(["data", "synth", str(killed), *args], killed, seed, lambda out: len(_songs_done(out)))
     _check_visible_songs_complete(killed)
-    assert 2 <= len(_songs_done(killed)) < 8
+    assert 2 <= len(_songs_done(killed)) < 20
 
     result = subprocess.run(
         [*TOKENSEP, "data", "synth", str(killed), *args], cwd=REPO, check=True, capture_output=True, text=True, timeout=300
