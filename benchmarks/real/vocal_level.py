@@ -3,7 +3,8 @@
 by ``--down`` dB (the other stems unchanged). Both are separated with ``tokensep separate`` and
 scored with :func:`stem_proxies.routing`: the share of the true vocals' energy that reaches each
 output. Prints the mean shares of both mixes and the paired change of the vocal share, with a
-bootstrap interval over songs × seeds.
+bootstrap interval over songs (each song's seeds averaged first). One ``tokensep separate`` call
+per seed separates every remix, so the model loads once per seed.
 
     OMP_NUM_THREADS=1 python benchmarks/real/vocal_level.py runs/corpus-44k/valid --down 4 --seeds 0,1
 """
@@ -28,17 +29,29 @@ def read_stems(song: Path) -> dict[str, np.ndarray]:
     return {stem: sf.read(next(song.glob(f"{stem}.*")), always_2d=True)[0] for stem in STEMS}
 
 
-def vocal_routing(model: str, mixture: np.ndarray, references: dict[str, np.ndarray], rate: int, seed: int, work: Path) -> np.ndarray:
-    """Separate ``mixture [T, C]`` with ``tokensep separate -n model --seed seed`` -> the true
-    vocals' shares ``[4]`` (vocals, drums, bass, other outputs)."""
-    wav = work / "mixture.wav"
-    sf.write(wav, mixture.astype(np.float32), rate, subtype="FLOAT")
-    out = work / f"out{seed}"
-    command = [sys.executable, "-m", "tokensep_core.cli.main", "separate", str(wav), "-n", model, "-o", str(out)]
+LABELS = ("as built", "turned down")
+
+
+def separate_all(model: str, mixtures: dict[str, np.ndarray], rate: int, seed: int, work: Path) -> dict[str, np.ndarray]:
+    """Separate every ``{name: mixture [T, C]}`` in one ``tokensep separate -n model --seed seed``
+    call (one model load) -> ``{name: estimates [4, T, C]}`` (vocals, drums, bass, other)."""
+    inputs, out = work / "mixtures", work / f"out{seed}"
+    inputs.mkdir(exist_ok=True)
+    for name, mixture in mixtures.items():
+        sf.write(inputs / f"{name}.wav", mixture.astype(np.float32), rate, subtype="FLOAT")
+    command = [sys.executable, "-m", "tokensep_core.cli.main", "separate", str(inputs), "-n", model, "-o", str(out)]
     subprocess.run([*command, "--seed", str(seed), "--float32", "--clip-mode", "none"], check=True, capture_output=True)
-    folder = next(out.glob("*/mixture"))
-    estimates = np.stack([sf.read(folder / f"{stem}.wav", always_2d=True)[0] for stem in STEMS])
-    return routing(estimates, np.stack([references[stem] for stem in STEMS]), rate)[0]
+    folders = {folder.name: folder for folder in out.glob("*/*") if folder.is_dir()}
+    return {name: np.stack([sf.read(folders[name] / f"{stem}.wav", always_2d=True)[0] for stem in STEMS]) for name in mixtures}
+
+
+def song_bootstrap(change: np.ndarray, draws: int = 2000) -> tuple[float, float]:
+    """95 % interval of the mean of ``change [songs, seeds]``, resampling songs (a song's seeds
+    stay together: they share its voice)."""
+    rng = np.random.default_rng(0)
+    per_song = change.mean(axis=1)
+    means = per_song[rng.integers(0, len(per_song), (draws, len(per_song)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def main() -> None:
@@ -49,28 +62,46 @@ def main() -> None:
     parser.add_argument("-n", "--model", default="separator-small")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    shares: dict[str, list[np.ndarray]] = {"as built": [], "turned down": []}
-    songs = [song for song in sorted(args.songs.iterdir()) if song.is_dir()]
+    mixtures: dict[str, np.ndarray] = {}
+    references: dict[str, dict[str, np.ndarray]] = {}
+    rates = set()
+    for song in sorted(path for path in args.songs.iterdir() if path.is_dir()):
+        stems = read_stems(song)
+        if not np.abs(stems["vocals"]).any():
+            continue
+        rates.add(sf.info(next(song.glob("vocals.*"))).samplerate)
+        for label, gain in zip(LABELS, (1.0, 10 ** (-args.down / 20)), strict=True):
+            name = f"{song.name}.{LABELS.index(label)}"
+            references[name] = dict(stems, vocals=stems["vocals"] * gain)
+            mixtures[name] = sum(references[name].values())
+    if len(rates) != 1:
+        sys.exit(f"vocal_level: the songs under {args.songs} need one sample rate, found {sorted(rates)}")
+    rate = rates.pop()
+    # shares[label][song, seed] = the true vocals' shares [4]
+    songs = sorted({name.rsplit(".", 1)[0] for name in mixtures})
+    shares = {label: np.zeros((len(songs), len(seeds), len(STEMS))) for label in LABELS}
     with tempfile.TemporaryDirectory() as tmp:
-        for song in songs:
-            stems = read_stems(song)
-            if not np.abs(stems["vocals"]).any():
-                continue
-            rate = sf.info(next(song.glob("vocals.*"))).samplerate
-            for label, gain in (("as built", 1.0), ("turned down", 10 ** (-args.down / 20))):
-                references = dict(stems, vocals=stems["vocals"] * gain)
-                mixture = sum(references.values())
-                for seed in seeds:
-                    shares[label].append(vocal_routing(args.model, mixture, references, rate, seed, Path(tmp)))
-            print(f"{song.name}: vocal share {shares['as built'][-1][0]:.3f} -> {shares['turned down'][-1][0]:.3f}", flush=True)
-    built, down = np.array(shares["as built"]), np.array(shares["turned down"])
+        for j, seed in enumerate(seeds):
+            estimates = separate_all(args.model, mixtures, rate, seed, Path(tmp))
+            for i, song in enumerate(songs):
+                for k, label in enumerate(LABELS):
+                    name = f"{song}.{k}"
+                    truth = np.stack([references[name][stem] for stem in STEMS])
+                    shares[label][i, j] = routing(estimates[name], truth, rate)[0]
+            print(f"seed {seed}: {len(mixtures)} mixtures separated", flush=True)
+    built, down = shares["as built"], shares["turned down"]
+    for i, song in enumerate(songs):
+        print(f"{song}: vocal share {built[i, :, 0].mean():.3f} -> {down[i, :, 0].mean():.3f} (mean of {len(seeds)} seeds)")
     for label, values in (("as built", built), (f"vocals -{args.down:g} dB", down)):
-        print(f"{label}: {len(values)} separations; true vocals -> vocals / drums / bass / other {np.round(values.mean(0), 3)}")
-    change = down[:, 0] - built[:, 0]
-    draws = np.random.default_rng(0).choice(change, (2000, len(change))).mean(1)
+        print(
+            f"{label}: {len(songs)} songs x {len(seeds)} seeds; true vocals -> vocals / drums / bass / other {np.round(values.mean((0, 1)), 3)}"
+        )
+    change = down[:, :, 0] - built[:, :, 0]
+    low, high = song_bootstrap(change)
     print(
-        f"vocal share change {change.mean():+.3f} [{np.percentile(draws, 2.5):+.3f}, {np.percentile(draws, 97.5):+.3f}] "
-        f"(95% bootstrap over songs x seeds), lower in {int((change < 0).sum())}/{len(change)}"
+        f"vocal share change {change.mean():+.3f} [{low:+.3f}, {high:+.3f}] (95% bootstrap over {len(songs)} songs, "
+        f"each the mean of its {len(seeds)} seeds), lower in {int((change.mean(1) < 0).sum())}/{len(songs)} songs "
+        f"and {int((change < 0).sum())}/{change.size} separations"
     )
 
 
