@@ -164,3 +164,45 @@ def test_excerpts_where_more_stems_play_come_first():
     parts = midi_songs.assign_parts(midi)
     assert midi_songs.excerpt_starts(midi, parts, 4.0, 2, np.random.default_rng(0)) == [0.0, 4.0]
     assert len(midi_songs.excerpt_starts(midi, parts, 4.0, 4, np.random.default_rng(0))) == 4  # then 3-stem windows
+
+
+def _rms_db(wav: torch.Tensor) -> float:
+    return 10 * float(torch.log10(wav.double().pow(2).mean()))
+
+
+def test_a_lower_vocal_gain_range_moves_only_the_voice(tmp_path):
+    """--vocal-gain-db: the same song with its voice 6 dB further down; the other stems are the
+    same up to the song's one balance factor; an old folder resumes with the default range only."""
+    sources = tmp_path / "midi"
+    sources.mkdir()
+    _song(notes=32).write(str(sources / "alpha.mid"))
+    options = dict(seconds=2.0, sample_rate=SR, excerpts=1, test_fraction=0.0, seed=1, progress=False)
+    songs = {}
+    for label, gains in (("level", (0.0, 0.0)), ("quiet", (-6.0, -6.0))):
+        write_midi_dataset(tmp_path / label, [sources], **options, vocal_gain_db=gains)
+        folder = tmp_path / label / "train" / "alpha_00"
+        songs[label] = {name: read_audio(folder / f"{name}.wav")[0] for name in SONG_FILES}
+        assert json.loads((tmp_path / label / "midi.json").read_text())["vocal_gain_db"] == list(gains)
+    level, quiet = songs["level"], songs["quiet"]
+    assert torch.allclose(sum(quiet[s] for s in STEMS), quiet["mixture"], atol=1e-6, rtol=0)
+    gain = float((quiet["bass"] * level["bass"]).sum() / level["bass"].pow(2).sum())
+    for stem in ("drums", "bass", "other"):
+        assert torch.allclose(quiet[stem], gain * level[stem], atol=1e-5), stem
+    voice_vs_bass = {label: _rms_db(song["vocals"]) - _rms_db(song["bass"]) for label, song in songs.items()}
+    assert voice_vs_bass["quiet"] - voice_vs_bass["level"] == pytest.approx(-6.0, abs=0.01)
+    with pytest.raises(TokensepError, match="vocal_gain_db"):
+        write_midi_dataset(tmp_path / "quiet", [sources], **options, vocal_gain_db=(-5.0, -5.0))
+    settings = json.loads((tmp_path / "level" / "midi.json").read_text())
+    del settings["vocal_gain_db"]  # recorded before the option: the default range
+    (tmp_path / "level" / "midi.json").write_text(json.dumps(settings))
+    with pytest.raises(TokensepError, match=r"vocal_gain_db \[-2.0, 3.0\] -> \[0.0, 0.0\]"):
+        write_midi_dataset(tmp_path / "level", [sources], **options, vocal_gain_db=(0.0, 0.0))
+    assert write_midi_dataset(tmp_path / "level", [sources], **options).skipped == 1
+
+
+@pytest.mark.parametrize("gains", [("3", "-2"), ("nan", "0")])
+def test_corpus_refuses_a_bad_vocal_gain_range_before_fetching(tmp_path, capsys, gains):
+    assert main(["data", "corpus", str(tmp_path / "out"), "--vocal-gain-db", *gains]) != 0
+    error = capsys.readouterr().err
+    assert "vocal gain range" in error and len(error.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

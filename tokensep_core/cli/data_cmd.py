@@ -8,6 +8,7 @@ import argparse
 
 from tokensep_core.data.corpus import build_corpus
 from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.mixing import STEM_GAIN_RANGES_DB
 from tokensep_core.data.sung_speech import VOWELS
 from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS
 from tokensep_core.data.writer import write_synthetic_dataset
@@ -79,6 +80,16 @@ def _add_excerpt_arguments(parser: argparse.ArgumentParser, excerpts: int, test_
         "(held), or stretches the whole syllable over the note (stretched: every corpus built before 2026-11-28's "
         "twenty-sixth session) (default held)",
     )
+    low, high = STEM_GAIN_RANGES_DB["vocals"]
+    parser.add_argument(
+        "--vocal-gain-db",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=(low, high),
+        help="range each song's vocal gain is drawn from, in dB on unit-RMS stems (drums, bass and other keep theirs); "
+        f"lower it for quieter voices: the songs, their other stems and the draws stay the same (default {low:g} {high:g})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -94,6 +105,7 @@ def _excerpt_options(args: argparse.Namespace) -> dict:
         audio_format=args.audio_format,
         vocal_production=args.vocal_production,
         sung_vowels=args.sung_vowels,
+        vocal_gain_db=tuple(args.vocal_gain_db),
     )
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokensep_core.audio.io import atomic_path
-from tokensep_core.data.midi_dataset import MidiSummary, write_midi_dataset
+from tokensep_core.data.midi_dataset import MidiSummary, check_render_options, write_midi_dataset
+from tokensep_core.data.mixing import STEM_GAIN_RANGES_DB
 from tokensep_core.data.sung_speech import SungVowels
 from tokensep_core.data.vocal_production import VocalProduction
 from tokensep_core.data.writer import AudioFormat
@@ -162,8 +163,10 @@ def build_corpus(
     audio_format: AudioFormat = "flac",
     vocal_production: VocalProduction = "studio",
     sung_vowels: SungVowels = "held",
+    vocal_gain_db: tuple[float, float] = STEM_GAIN_RANGES_DB["vocals"],
 ) -> MidiSummary:
     """Fetch the packages, extract the MIDI files, render the songs into ``out`` (see module doc)."""
+    check_render_options(seconds, sample_rate, excerpts, workers, test_fraction, vocal_production, sung_vowels, vocal_gain_db)
     out = Path(out)
     cache = Path(cache) if cache is not None else out.parent / f".{out.name}-sources"
 
@@ -219,4 +222,5 @@ def build_corpus(
         audio_format=audio_format,
         vocal_production=vocal_production,
         sung_vowels=sung_vowels,
+        vocal_gain_db=vocal_gain_db,
     )

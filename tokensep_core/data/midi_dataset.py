@@ -31,7 +31,7 @@ from tqdm import tqdm
 from tokensep_core.audio.io import atomic_path
 from tokensep_core.data import midi_songs
 from tokensep_core.data.drum_kits import kit_label, usable_drum_kits
-from tokensep_core.data.mixing import fit_headroom, mix, mix_levels
+from tokensep_core.data.mixing import STEM_GAIN_RANGES_DB, fit_headroom, mix, mix_levels
 from tokensep_core.data.soundfont import INSTALL_HINT, SoundfontRenderer
 from tokensep_core.data.sung_speech import VOWELS, SungVowels
 from tokensep_core.data.vocal_production import VOCAL_PRODUCTIONS, VocalProduction
@@ -145,6 +145,7 @@ def render_midi_song(
     audio_format: AudioFormat,
     vocal_production: VocalProduction = "studio",
     sung_vowels: SungVowels = "held",
+    vocal_gain_db: tuple[float, float] = STEM_GAIN_RANGES_DB["vocals"],
 ) -> None:
     """Render one planned excerpt and write its song folder."""
     rng = np.random.default_rng(song.seed)
@@ -166,8 +167,34 @@ def render_midi_song(
         production_rng,
         sung_vowels,
     )
-    balanced = fit_headroom(mix_levels(stems, rng))
+    gain_ranges = {**STEM_GAIN_RANGES_DB, "vocals": tuple(vocal_gain_db)}
+    balanced = fit_headroom(mix_levels(stems, rng, gain_ranges_db=gain_ranges))
     write_song_folder(folder, {"mixture": mix(balanced), **balanced}, sample_rate, audio_format)
+
+
+def check_render_options(
+    seconds: float,
+    sample_rate: int,
+    excerpts: int,
+    workers: int,
+    test_fraction: float,
+    vocal_production: str,
+    sung_vowels: str,
+    vocal_gain_db: tuple[float, float],
+) -> None:
+    """Refuse, in one line, settings no song can be rendered with (before anything is fetched or written)."""
+    low, high = vocal_gain_db
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise TokensepError(f"data midi: vocal gain range {low:g} {high:g} dB needs two finite numbers, the lower first")
+    if vocal_production not in VOCAL_PRODUCTIONS:
+        raise TokensepError(f"data midi: vocal production {vocal_production!r} is not one of {', '.join(VOCAL_PRODUCTIONS)}")
+    if sung_vowels not in VOWELS:
+        raise TokensepError(f"data midi: sung vowels {sung_vowels!r} is not one of {', '.join(VOWELS)}")
+    if seconds <= 0 or sample_rate <= 0 or excerpts < 1 or workers < 1 or not 0.0 <= test_fraction <= 1.0:
+        raise TokensepError(
+            f"data midi: need seconds > 0, sample rate > 0, excerpts >= 1, workers >= 1, 0 <= test fraction <= 1 "
+            f"(got {seconds}, {sample_rate}, {excerpts}, {workers}, {test_fraction})"
+        )
 
 
 def write_midi_dataset(
@@ -187,6 +214,7 @@ def write_midi_dataset(
     audio_format: AudioFormat = "wav",
     vocal_production: VocalProduction = "studio",
     sung_vowels: SungVowels = "held",
+    vocal_gain_db: tuple[float, float] = STEM_GAIN_RANGES_DB["vocals"],
 ) -> MidiSummary:
     """Render up to ``excerpts`` excerpts of ``seconds`` from every MIDI file under ``sources``
     into ``out`` (see the module doc); complete songs are skipped, so a re-run resumes.
@@ -196,16 +224,11 @@ def write_midi_dataset(
     (:mod:`~tokensep_core.data.vocal_production`); ``sung_vowels`` "held" holds each syllable's
     vowel through its note and crossfades legato notes, "stretched" (every corpus built before
     2026-11-28's twenty-sixth session) stretches the whole syllable
-    (:mod:`~tokensep_core.data.sung_speech`)."""
-    if vocal_production not in VOCAL_PRODUCTIONS:
-        raise TokensepError(f"data midi: vocal production {vocal_production!r} is not one of {', '.join(VOCAL_PRODUCTIONS)}")
-    if sung_vowels not in VOWELS:
-        raise TokensepError(f"data midi: sung vowels {sung_vowels!r} is not one of {', '.join(VOWELS)}")
-    if seconds <= 0 or sample_rate <= 0 or excerpts < 1 or workers < 1 or not 0.0 <= test_fraction <= 1.0:
-        raise TokensepError(
-            f"data midi: need seconds > 0, sample rate > 0, excerpts >= 1, workers >= 1, 0 <= test fraction <= 1 "
-            f"(got {seconds}, {sample_rate}, {excerpts}, {workers}, {test_fraction})"
-        )
+    (:mod:`~tokensep_core.data.sung_speech`); ``vocal_gain_db`` is the range (dB, on unit-RMS
+    stems) each song's vocal gain is drawn from, the other stems' ranges fixed
+    (:data:`~tokensep_core.data.mixing.STEM_GAIN_RANGES_DB`)."""
+    check_render_options(seconds, sample_rate, excerpts, workers, test_fraction, vocal_production, sung_vowels, vocal_gain_db)
+    low, high = vocal_gain_db
     program = shutil.which("fluidsynth")
     if program is None:
         raise TokensepError(f"data midi: the fluidsynth program is not installed; {INSTALL_HINT}")
@@ -234,12 +257,14 @@ def write_midi_dataset(
             "format": audio_format,
             "vocal_production": vocal_production,
             "sung_vowels": sung_vowels,
+            "vocal_gain_db": [float(low), float(high)],
         },
         defining=_with_default_format,
     )
     todo = [song for song in plan if not is_complete(out / song.split / song.name, audio_format)]
     jobs = [
-        (song, seconds, sample_rate, program, out / song.split / song.name, audio_format, vocal_production, sung_vowels) for song in todo
+        (song, seconds, sample_rate, program, out / song.split / song.name, audio_format, vocal_production, sung_vowels, (low, high))
+        for song in todo
     ]
     for _ in tqdm(run_jobs(render_midi_song, jobs, workers), total=len(jobs), desc="midi", unit="song", disable=not progress):
         pass
@@ -249,9 +274,11 @@ def write_midi_dataset(
 
 
 def _with_default_format(settings: dict) -> dict:
-    """Settings recorded before the format, drum-kit, voice, vocal-production and sung-vowel
-    options were float WAV, without kits or voices, with dry vocals and stretched vowels."""
-    return {"format": "wav", "drum_kits": [], "voices": [], "vocal_production": "dry", "sung_vowels": "stretched", **settings}
+    """Settings recorded before the format, drum-kit, voice, vocal-production, sung-vowel and
+    vocal-gain options were float WAV, without kits or voices, with dry vocals, stretched vowels
+    and the default vocal gains."""
+    defaults = {"format": "wav", "drum_kits": [], "voices": [], "vocal_production": "dry", "sung_vowels": "stretched"}
+    return {**defaults, "vocal_gain_db": list(STEM_GAIN_RANGES_DB["vocals"]), **settings}
 
 
 def _write_manifest(path: Path, plan: list[MidiSong], voice_labels: dict[str, str]) -> None:

@@ -28,11 +28,16 @@ STEM_GAIN_RANGES_DB = {"vocals": (-2.0, 3.0), "drums": (-3.0, 2.0), "bass": (-4.
 
 
 def mix_levels(
-    stems: Mapping[str, np.ndarray], rng: np.random.Generator, loudness_range_db: tuple[float, float] = (-26.0, -14.0)
+    stems: Mapping[str, np.ndarray],
+    rng: np.random.Generator,
+    loudness_range_db: tuple[float, float] = (-26.0, -14.0),
+    gain_ranges_db: Mapping[str, tuple[float, float]] = STEM_GAIN_RANGES_DB,
 ) -> dict[str, Tensor]:
     """Stems ``{stem: [C, n]}`` (vocals, drums, bass, other) balanced with random per-stem gains
-    (:data:`STEM_GAIN_RANGES_DB`) and a random mixture loudness -> float32 tensors (:func:`balance`)."""
-    gains_db = {name: rng.uniform(*limits) for name, limits in STEM_GAIN_RANGES_DB.items()}
+    drawn from ``gain_ranges_db`` (in its order) and a random mixture loudness -> float32 tensors
+    (:func:`balance`). The draws do not depend on the ranges: changing one stem's range moves only
+    that stem's level and the joint scale."""
+    gains_db = {name: rng.uniform(*limits) for name, limits in gain_ranges_db.items()}
     return balance(stems, gains_db, float(rng.uniform(*loudness_range_db)))
 
 
