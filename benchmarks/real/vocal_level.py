@@ -7,11 +7,16 @@ bootstrap interval over songs (each song's seeds averaged first). One ``tokensep
 per seed separates every remix, so the model loads once per seed.
 
     OMP_NUM_THREADS=1 python benchmarks/real/vocal_level.py runs/corpus-44k/valid --down 4 --seeds 0,1
+
+Two saved outputs on the same songs (e.g. two models) compare paired per song:
+
+    python benchmarks/real/vocal_level.py --compare quiet.txt held.txt
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,7 +59,41 @@ def song_bootstrap(change: np.ndarray, draws: int = 2000) -> tuple[float, float]
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+SONG_LINE = re.compile(r"^(\S+): vocal share ([\d.]+) -> ([\d.]+) ")
+
+
+def read_song_shares(path: Path) -> dict[str, tuple[float, float]]:
+    """A saved run's per-song lines -> ``{song: (share as built, share turned down)}``."""
+    shares = {m[1]: (float(m[2]), float(m[3])) for m in map(SONG_LINE.match, path.read_text().splitlines()) if m}
+    if not shares:
+        sys.exit(f"vocal_level: no per-song lines in {path}")
+    return shares
+
+
+def compare(first: Path, second: Path) -> None:
+    """Two saved runs on the same songs -> the first's vocal share minus the second's, as built,
+    turned down, and the change of the drop, paired per song with a bootstrap over songs."""
+    a, b = read_song_shares(first), read_song_shares(second)
+    if a.keys() != b.keys():
+        sys.exit(f"vocal_level: {first} and {second} hold different songs")
+    songs = sorted(a)
+    pairs = {
+        "as built": [a[s][0] - b[s][0] for s in songs],
+        "turned down": [a[s][1] - b[s][1] for s in songs],
+        "drop (turned down - as built)": [(a[s][1] - a[s][0]) - (b[s][1] - b[s][0]) for s in songs],
+    }
+    for label, values in pairs.items():
+        change = np.array(values)[:, None]
+        low, high = song_bootstrap(change)
+        print(f"{label}: {change.mean():+.3f} [{low:+.3f}, {high:+.3f}], first higher in {int((change > 0).sum())}/{len(songs)} songs")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--compare"]:
+        if len(sys.argv) != 4:
+            sys.exit("usage: vocal_level.py --compare FIRST.txt SECOND.txt (two saved outputs of this script)")
+        compare(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("songs", type=Path, help="a folder of song folders (MUSDB layout)")
     parser.add_argument("--down", type=float, default=4.0, help="dB the vocal stem is turned down by")
