@@ -64,14 +64,19 @@ def _kill_during(argv: list[str], out: Path, seed: int, progress: Callable[[Path
     started = time.monotonic()
     proc = subprocess.Popen([*TOKENSEP, *argv], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        first = None
-        while progress(out) < after:
+        first: tuple[float, int] | None = None  # (time, units) when the first unit was seen
+        while True:
+            units, now = progress(out), time.monotonic()
+            if units >= 1 and first is None:
+                first = (now, units)
+            if units >= after:
+                break
             assert proc.poll() is None, f"the job exited ({proc.returncode}) before it could be killed"
-            assert time.monotonic() - started < 180, "the job made no progress"
-            if first is None and progress(out) >= 1:
-                first = time.monotonic()
+            assert now - started < 180, "the job made no progress"
             time.sleep(0.005)
-        per_unit = time.monotonic() - (first or started)
+        # time per unit from what was seen; units that appeared together in one poll give 0 (kill
+        # at once), never the job's start-up time (which once let a fast job finish first)
+        per_unit = (now - first[0]) / (units - first[1]) if units > first[1] else 0.0
         time.sleep(random.Random(seed).uniform(0.0, 2.0) * per_unit)
         assert proc.poll() is None, "the job finished before the kill: make it longer"
         os.kill(proc.pid, signal.SIGKILL)
